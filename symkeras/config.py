@@ -1,0 +1,96 @@
+"""Process-wide settings read from ``~/.symkeras/symkeras.json``.
+
+The file mirrors Keras 2's ``keras.json``::
+
+    {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"}
+
+``SYMKERAS_HOME`` moves the directory; ``SYMKERAS_FLOATX``,
+``SYMKERAS_EPSILON`` and ``SYMKERAS_IMAGE_DATA_FORMAT`` override single values.
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+_FLOAT_TYPES = ("float16", "float32", "float64")
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+
+
+def config_path() -> str:
+    """Path of the JSON settings file (it need not exist)."""
+    home = os.environ.get("SYMKERAS_HOME") or os.path.join(os.path.expanduser("~"), ".symkeras")
+    return os.path.join(home, "symkeras.json")
+
+
+def _check_floatx(value: str) -> str:
+    value = str(value)
+    if value not in _FLOAT_TYPES:
+        raise ValueError(f"Unknown floatx type: {value!r}; expected one of {_FLOAT_TYPES}.")
+    return value
+
+
+def _check_data_format(value: str) -> str:
+    value = str(value)
+    if value not in _DATA_FORMATS:
+        raise ValueError(f"Unknown data_format: {value!r}; expected one of {_DATA_FORMATS}.")
+    return value
+
+
+def load(path: str | None = None) -> None:
+    """(Re)read the settings file, then the environment overrides."""
+    path = path or config_path()
+    loaded: dict = {}
+    if os.path.exists(path):
+        try:
+            with open(path) as fh:
+                loaded = json.load(fh)
+        except (OSError, ValueError):
+            loaded = {}  # an unreadable file is ignored, as Keras does
+    env = {
+        "floatx": os.environ.get("SYMKERAS_FLOATX"),
+        "epsilon": os.environ.get("SYMKERAS_EPSILON"),
+        "image_data_format": os.environ.get("SYMKERAS_IMAGE_DATA_FORMAT"),
+    }
+    loaded.update({k: v for k, v in env.items() if v})
+    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+    if "floatx" in loaded:
+        settings["floatx"] = _check_floatx(loaded["floatx"])
+    if "epsilon" in loaded:
+        settings["epsilon"] = float(loaded["epsilon"])
+    if "image_data_format" in loaded:
+        settings["image_data_format"] = _check_data_format(loaded["image_data_format"])
+    _settings.update(settings)
+
+
+def floatx() -> str:
+    """Default float type of new tensors, e.g. ``'float32'``."""
+    return _settings["floatx"]
+
+
+def set_floatx(value: str) -> None:
+    _settings["floatx"] = _check_floatx(value)
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (Keras default 1e-7)."""
+    return _settings["epsilon"]
+
+
+def set_epsilon(value: float) -> None:
+    _settings["epsilon"] = float(value)
+
+
+def image_data_format() -> str:
+    """``'channels_last'`` or ``'channels_first'``."""
+    return _settings["image_data_format"]
+
+
+def set_image_data_format(value: str) -> None:
+    _settings["image_data_format"] = _check_data_format(value)
+
+
+load()

@@ -1,0 +1,120 @@
+"""A graph over given inputs and outputs: order, leaves, cloning, a networkx view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import networkx as nx
+
+from symkeras.graph.basic import Node, Tensor
+
+
+class MissingInputError(ValueError):
+    """An output depends on a placeholder that is neither an input nor has a default."""
+
+
+def ancestors_dag(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> nx.DiGraph:
+    """networkx DiGraph of tensors: an edge input -> output for every node above ``outputs``.
+
+    Tensors in ``stop`` are treated as leaves.  Each graph node carries the
+    tensor under the attribute ``"tensor"``.
+    """
+    stop = set(stop)
+    dag = nx.DiGraph()
+    todo = list(outputs)
+    seen = set()
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        dag.add_node(t.uid, tensor=t)
+        if t.owner is None or t in stop:
+            continue
+        for i, inp in enumerate(t.owner.inputs):
+            dag.add_node(inp.uid, tensor=inp)
+            dag.add_edge(inp.uid, t.uid)
+            todo.append(inp)
+    return dag
+
+
+class Graph:
+    """The subgraph that computes ``outputs`` from ``inputs`` (plus variables and constants).
+
+    Raises:
+        MissingInputError: an output needs a placeholder that is not among
+            the inputs and has no default value.
+    """
+
+    def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor]):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.nx = ancestors_dag(self.outputs, stop=self.inputs)
+        if not nx.is_directed_acyclic_graph(self.nx):
+            raise ValueError("The graph has a cycle.")
+        order = nx.lexicographical_topological_sort(self.nx, key=lambda uid: uid)
+        self.tensors: list[Tensor] = [self.nx.nodes[uid]["tensor"] for uid in order]
+        inputs_set = set(self.inputs)
+        self.nodes: list[Node] = [t.owner for t in self.tensors if t.owner is not None and t not in inputs_set]
+        self.leaves = [t for t in self.tensors if t.owner is None or t in inputs_set]
+        missing = [t for t in self.leaves
+                   if t.kind == "placeholder" and t not in inputs_set and t.default is None]
+        if missing:
+            names = ", ".join(repr(t.name or f"placeholder#{t.uid}") for t in missing)
+            raise MissingInputError(
+                f"The outputs depend on placeholder(s) {names}, which are not among the "
+                "function's inputs: add them to the inputs."
+            )
+
+    @property
+    def variables(self) -> list[Tensor]:
+        return [t for t in self.leaves if t.kind == "variable"]
+
+    @property
+    def constants(self) -> list[Tensor]:
+        return [t for t in self.leaves if t.kind == "constant"]
+
+    def ancestors(self, t: Tensor) -> set[Tensor]:
+        return {self.nx.nodes[u]["tensor"] for u in nx.ancestors(self.nx, t.uid)}
+
+    def descendants(self, t: Tensor) -> set[Tensor]:
+        return {self.nx.nodes[u]["tensor"] for u in nx.descendants(self.nx, t.uid)}
+
+    def clone(self, replace: Mapping[Tensor, Tensor] | None = None) -> tuple[Graph, dict]:
+        """A copy of the graph with new nodes; ``replace`` swaps tensors for others.
+
+        Returns the new Graph and the map old tensor -> new tensor.  Leaves
+        (placeholders, variables, constants) are shared, not copied.
+        """
+        mapping = clone_tensors(self.outputs, replace or {}, stop=self.inputs)
+        new_inputs = [mapping.get(t, t) for t in self.inputs]
+        return Graph(new_inputs, [mapping[t] for t in self.outputs]), mapping
+
+
+def clone_tensors(outputs: Iterable[Tensor], replace: Mapping[Tensor, Tensor], stop=()) -> dict:
+    """Rebuild the nodes above ``outputs`` with ``replace`` applied; returns old -> new."""
+    outputs = list(outputs)
+    for old, new in replace.items():
+        if old.ndim != new.ndim or old.dtype != new.dtype:
+            raise ValueError(f"Cannot replace {old!r} by {new!r}: dtype or rank differs.")
+    # A replacement's own subgraph is kept as it is (it may use the tensor it
+    # replaces: clone(y, {x: 2 * x}) is y evaluated at 2x), so no cycle can form.
+    dag = ancestors_dag(outputs, stop=stop)
+    mapping: dict[Tensor, Tensor] = dict(replace)
+    stop = set(stop)
+    for uid in nx.lexicographical_topological_sort(dag, key=lambda u: u):
+        t = dag.nodes[uid]["tensor"]
+        if t in mapping:
+            continue
+        if t.owner is None or t in stop:
+            mapping[t] = t
+            continue
+        inputs = [mapping[i] for i in t.owner.inputs]
+        if all(a is b for a, b in zip(inputs, t.owner.inputs)):
+            mapping[t] = t
+            continue
+        new = t.owner.op(*inputs)
+        new.name = t.name
+        new.tag.update(t.tag)
+        mapping[t] = new
+    return mapping

@@ -1,0 +1,109 @@
+"""Reverse-mode symbolic differentiation: gradients are tensors of the same graph."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import networkx as nx
+
+from symkeras.graph import dtypes, shapes
+from symkeras.graph.basic import Tensor, constant
+from symkeras.graph.fgraph import ancestors_dag
+from symkeras.graph.ops.broadcast import zeros_like
+from symkeras.graph.ops.elemwise import cast
+
+
+class DisconnectedGradientError(ValueError):
+    """The cost does not depend on a tensor whose gradient was asked for."""
+
+
+class GradientError(TypeError):
+    """An op returned a gradient that does not fit its input."""
+
+
+def _accumulate(terms: list[Tensor]) -> Tensor:
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total
+
+
+def gradients(
+    cost: Tensor,
+    wrt: Tensor | Sequence[Tensor],
+    consider_constant: Iterable[Tensor] = (),
+    disconnected: str = "zero",
+):
+    """Gradient of a scalar ``cost`` with respect to each tensor in ``wrt``.
+
+    Contributions over fan-out are summed; integer and boolean paths carry no
+    gradient; ``stop_gradient`` and ``consider_constant`` block it.
+
+    Args:
+        cost: a float tensor of rank 0.
+        wrt: one tensor or a list of tensors.
+        consider_constant: tensors treated as constants.
+        disconnected: ``"zero"`` returns zeros for a ``wrt`` the cost does not
+            depend on; ``"raise"`` raises DisconnectedGradientError.
+
+    Returns:
+        One tensor (shape and dtype of its ``wrt``) or a list of them.
+    """
+    single = isinstance(wrt, Tensor)
+    wrt_list = [wrt] if single else list(wrt)
+    if not isinstance(cost, Tensor):
+        raise TypeError(f"cost must be a symbolic tensor; got {type(cost).__name__}.")
+    if cost.ndim != 0:
+        raise ValueError(f"gradients needs a scalar cost; got shape {shapes.fmt(cost.shape)} "
+                         "(reduce it first, e.g. with a sum or mean).")
+    if not dtypes.is_float(cost.dtype):
+        raise TypeError(f"gradients needs a float cost; got dtype {cost.dtype}.")
+    if disconnected not in ("zero", "raise"):
+        raise ValueError(f"disconnected must be 'zero' or 'raise'; got {disconnected!r}.")
+
+    blocked = set(consider_constant)
+    dag = ancestors_dag([cost], stop=blocked)
+    on_path = set()
+    for w in wrt_list:
+        if w.uid in dag:
+            on_path |= nx.descendants(dag, w.uid) | {w.uid}
+    on_path &= nx.ancestors(dag, cost.uid) | {cost.uid}
+
+    pending: dict[Tensor, list[Tensor]] = {cost: [constant(1.0, dtype=cost.dtype)]}
+    order = list(nx.lexicographical_topological_sort(dag, key=lambda u: u))
+    for uid in reversed(order):
+        t = dag.nodes[uid]["tensor"]
+        if uid not in on_path or t not in pending or t.owner is None or t in blocked:
+            continue
+        node = t.owner
+        if not node.op.differentiable:
+            continue
+        gz = _accumulate(pending[t])
+        input_grads = node.op.grad(list(node.inputs), t, gz)
+        if len(input_grads) != len(node.inputs):
+            raise GradientError(f"{node.op} returned {len(input_grads)} gradients for {len(node.inputs)} inputs.")
+        for inp, g in zip(node.inputs, input_grads):
+            if g is None or inp.uid not in on_path or not dtypes.is_differentiable(inp.dtype):
+                continue
+            _check_grad(node.op, inp, g)
+            if g.dtype != inp.dtype:
+                g = cast(g, inp.dtype)
+            pending.setdefault(inp, []).append(g)
+
+    results = []
+    for w in wrt_list:
+        if w in pending:
+            results.append(_accumulate(pending[w]))
+        elif disconnected == "raise":
+            raise DisconnectedGradientError(
+                f"The cost does not depend on {w!r}; pass disconnected='zero' to get zeros."
+            )
+        else:
+            results.append(zeros_like(w, dtypes.float_of(w.dtype)))
+    return results[0] if single else results
+
+
+def _check_grad(op, inp: Tensor, g: Tensor) -> None:
+    if g.ndim != inp.ndim or any(a is not None and b is not None and a != b for a, b in zip(g.shape, inp.shape)):
+        raise GradientError(f"{op} gave a gradient of shape {shapes.fmt(g.shape)} for an input of "
+                            f"shape {shapes.fmt(inp.shape)}.")

@@ -309,15 +309,13 @@ class Identity(Unary):
 
 
 class StopGradient(Unary):
-    """Identity whose gradient is blocked."""
+    """Identity whose gradient is blocked (no gradient flows through it)."""
 
     float_only = False
+    differentiable = False
 
     def fn(self, x):
         return x
-
-    def grad(self, inputs, out, gz):
-        return [None]
 
 
 class LogicalNot(Unary):

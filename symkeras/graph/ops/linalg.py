@@ -7,7 +7,7 @@ import string
 import numpy as np
 
 from symkeras.graph import dtypes, shapes
-from symkeras.graph.basic import Op, Tensor, as_tensor
+from symkeras.graph.basic import Op, Tensor
 from symkeras.graph.ops import elemwise as ew
 from symkeras.graph.ops.shape import expand_dims
 
@@ -32,6 +32,9 @@ class Einsum(Op):
         for i in self.a_idx + self.b_idx:
             if i not in self.out_idx and not (i in self.a_idx and i in self.b_idx):
                 raise ValueError(f"Einsum {self.spec!r}: index {i!r} must be kept or shared.")
+
+    def __str__(self):
+        return f"Einsum{{{self.spec}}}"
 
     def infer(self, inputs):
         a, b = inputs
@@ -126,8 +129,3 @@ def batch_dot(x, y, axes=None) -> Tensor:
     if result.ndim == 1:
         result = expand_dims(result, 1)
     return result
-
-
-def as_float(x) -> Tensor:
-    x = as_tensor(x)
-    return x if dtypes.is_float(x.dtype) else ew.cast(x, dtypes.float_of(x.dtype))

@@ -367,6 +367,20 @@ def _index_tuple(spec) -> tuple:
     return tuple(parts)
 
 
+def _index_text(spec) -> str:
+    """NumPy-style text of an index spec, e.g. ``1:, ::-1, None, 0``."""
+    parts = []
+    for entry in spec:
+        if entry[0] == "i":
+            parts.append(str(entry[1]))
+        elif entry[0] == "n":
+            parts.append("None")
+        else:
+            start, stop, step = ("" if v is None else str(v) for v in entry[1:])
+            parts.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+    return ", ".join(parts)
+
+
 class Subtensor(Op):
     """Basic indexing: entries ("i", k), ("s", start, stop, step) and ("n",) for newaxis."""
 
@@ -393,16 +407,13 @@ class Subtensor(Op):
                     raise IndexError(f"Index {k} is out of bounds for axis {axis} of size {d} "
                                      f"(shape {shapes.fmt(x.shape)}).")
             else:
-                sl = slice(*entry[1:])
-                if d is not None:
-                    out.append(len(range(*sl.indices(d))))
-                elif sl == slice(None) or sl == slice(None, None, 1):
-                    out.append(None)
-                else:
-                    out.append(None)
+                out.append(None if d is None else len(range(*slice(*entry[1:]).indices(d))))
             axis += 1
         out.extend(x.shape[axis:])
         return x.dtype, tuple(out)
+
+    def __str__(self):
+        return f"Subtensor{{{_index_text(self.spec)}}}"
 
     def perform(self, inputs, rng=None):
         return inputs[0][_index_tuple(self.spec)]
@@ -423,6 +434,9 @@ class SubtensorGrad(Op):
     def infer(self, inputs):
         g, ref = inputs
         return g.dtype, ref.shape
+
+    def __str__(self):
+        return f"SubtensorGrad{{{_index_text(self.spec)}}}"
 
     def perform(self, inputs, rng=None):
         g, ref = inputs

@@ -1,0 +1,177 @@
+"""Finite-difference gradient check (float64) of every differentiable op, and of compositions."""
+
+import numpy as np
+import pytest
+
+from symkeras.graph import OP_TYPES, Graph, gradients, ops
+from symkeras.graph.basic import constant
+from symkeras.graph.gradcheck import GradientMismatch, verify_grad
+
+RNG = np.random.default_rng(1234)
+
+
+def uniform(*shape, low=-2.0, high=2.0):
+    return RNG.uniform(low, high, size=shape)
+
+
+def positive(*shape):
+    return RNG.uniform(0.5, 2.0, size=shape)
+
+
+def away_from_integers(*shape):
+    return np.floor(uniform(*shape) * 3) / 3 + RNG.uniform(0.1, 0.2, size=shape)
+
+
+def distinct(*shape):
+    return RNG.permutation(np.arange(int(np.prod(shape)))).reshape(shape) * 0.37 - 1.3
+
+
+MASK = constant(np.array([[True, False, True, True], [False, True, False, True], [True, True, False, False]]))
+C34 = constant(uniform(3, 4))
+INDICES = constant(np.array([[0, 2], [2, 1], [0, 0]], dtype="int64"))
+
+# (id, function of float64 placeholders, input points[, dict(eps=, atol=, rtol=)])
+CASES = [
+    ("neg", lambda x: -x, [uniform(3, 4)]),
+    ("abs", lambda x: abs(x), [uniform(3, 4)]),
+    ("sign", ops.sign, [uniform(3, 4)]),
+    ("floor", ops.floor, [away_from_integers(3, 4)]),
+    ("ceil", ops.ceil, [away_from_integers(3, 4)]),
+    ("round", ops.round_, [away_from_integers(3, 4)]),
+    ("exp", ops.exp, [uniform(3, 4)]),
+    ("log", ops.log, [positive(3, 4)]),
+    ("log1p", ops.log1p, [positive(3, 4)]),
+    ("expm1", ops.expm1, [uniform(3, 4)]),
+    ("sqrt", ops.sqrt, [positive(3, 4)]),
+    ("square", ops.square, [uniform(3, 4)]),
+    ("reciprocal", ops.reciprocal, [positive(3, 4)]),
+    ("sin", ops.sin, [uniform(3, 4)]),
+    ("cos", ops.cos, [uniform(3, 4)]),
+    ("tanh", ops.tanh, [uniform(3, 4)]),
+    ("sigmoid", ops.sigmoid, [uniform(3, 4, low=-6, high=6)]),
+    ("hard_sigmoid", ops.hard_sigmoid, [uniform(3, 4, low=-4, high=4)]),
+    ("softplus", ops.softplus, [uniform(3, 4, low=-6, high=6)]),
+    ("softsign", ops.softsign, [uniform(3, 4)]),
+    ("relu", ops.relu, [uniform(3, 4)]),
+    ("relu_leaky_clipped", lambda x: ops.relu(x, alpha=0.3, max_value=1.5), [uniform(3, 4)]),
+    ("relu_threshold", lambda x: ops.relu(x, alpha=0.1, threshold=0.5), [uniform(3, 4)]),
+    ("elu", lambda x: ops.elu(x, 0.7), [uniform(3, 4)]),
+    ("selu", ops.selu, [uniform(3, 4)]),
+    ("clip", lambda x: ops.clip(x, -0.5, 1.0), [uniform(3, 4)]),
+    ("cast", lambda x: ops.cast(ops.cast(x, "float32"), "float64"), [uniform(3, 4)],
+     dict(eps=1e-2, atol=1e-4, rtol=1e-4)),
+    ("identity", ops.identity, [uniform(3, 4)]),
+    ("add_broadcast", lambda a, b: a + b, [uniform(3, 4), uniform(4)]),
+    ("sub_broadcast", lambda a, b: a - b, [uniform(3, 1), uniform(1, 4)]),
+    ("mul_broadcast", lambda a, b: a * b, [uniform(2, 3, 4), uniform(3, 1)]),
+    ("true_div", lambda a, b: a / b, [uniform(3, 4), positive(3, 4)]),
+    ("floor_div", lambda a, b: a // b, [uniform(3, 4) * 3, positive(3, 4)]),
+    ("mod", lambda a, b: a % b, [positive(3, 4) * 3, positive(1, 4) + 1.9]),
+    ("pow", lambda a, b: a ** b, [positive(3, 4), uniform(3, 4)]),
+    ("maximum", ops.maximum, [distinct(3, 4), distinct(3, 4) + 0.05]),
+    ("minimum", ops.minimum, [distinct(3, 4), distinct(3, 4) + 0.05]),
+    ("where", lambda a, b: ops.where(MASK, a, b), [uniform(3, 4), uniform(4)]),
+    ("sum", lambda x: ops.reduce_sum(x, axis=1), [uniform(3, 4)]),
+    ("sum_keepdims_multi", lambda x: ops.reduce_sum(x, axis=(0, 2), keepdims=True), [uniform(2, 3, 4)]),
+    ("prod", lambda x: ops.reduce_prod(x, axis=0), [uniform(3, 4)]),
+    ("prod_with_zero", lambda x: ops.reduce_prod(x * constant(np.array([1.0, 0.0, 1.0, 1.0])), axis=1),
+     [uniform(3, 4)]),
+    ("max", lambda x: ops.reduce_max(x, axis=1), [distinct(3, 4)]),
+    ("min_all", lambda x: ops.reduce_min(x), [distinct(3, 4)]),
+    ("mean", lambda x: ops.reduce_mean(x, axis=0), [uniform(3, 4)]),
+    ("var", lambda x: ops.reduce_var(x, axis=-1), [uniform(3, 4)]),
+    ("std", lambda x: ops.reduce_std(x, axis=0, keepdims=True), [uniform(3, 4)]),
+    ("logsumexp", lambda x: ops.logsumexp(x, axis=1), [uniform(3, 4)]),
+    ("dot_2d", ops.dot, [uniform(3, 4), uniform(4, 2)]),
+    ("dot_3d_2d", ops.dot, [uniform(2, 3, 4), uniform(4, 2)]),
+    ("dot_nd_nd", ops.dot, [uniform(2, 3), uniform(2, 3, 2)]),
+    ("dot_vec", ops.dot, [uniform(4), uniform(4)]),
+    ("matmul_batched", lambda a, b: a @ b, [uniform(2, 3, 4), uniform(2, 4, 2)]),
+    ("batch_dot", lambda a, b: ops.batch_dot(a, b, axes=(1, 2)), [uniform(2, 4, 1), uniform(2, 3, 4)]),
+    ("batch_dot_2d", lambda a, b: ops.batch_dot(a, b, axes=1), [uniform(3, 4), uniform(3, 4)]),
+    ("transpose", lambda x: ops.transpose(x, (2, 0, 1)), [uniform(2, 3, 4)]),
+    ("reshape", lambda x: ops.reshape(x, (4, -1)), [uniform(2, 3, 4)]),
+    ("flatten", lambda x: ops.flatten(x, 2), [uniform(2, 3, 4)]),
+    ("expand_squeeze", lambda x: ops.squeeze(ops.expand_dims(x, 1), 1) * ops.expand_dims(x, 0)[0],
+     [uniform(3, 4)]),
+    ("concatenate", lambda a, b: ops.concatenate([a, b, a], axis=1), [uniform(2, 3), uniform(2, 2)]),
+    ("stack", lambda a, b: ops.stack([a, b], axis=1), [uniform(2, 3), uniform(2, 3)]),
+    ("tile", lambda x: ops.tile(x, (2, 3)), [uniform(2, 3)]),
+    ("repeat_elements", lambda x: ops.repeat_elements(x, 3, axis=1), [uniform(2, 3)]),
+    ("pad", lambda x: ops.pad(x, ((1, 2), (0, 1))), [uniform(2, 3)]),
+    ("subtensor", lambda x: x[1:, ::-2, None, 0], [uniform(3, 4, 2)]),
+    ("subtensor_ellipsis", lambda x: x[..., -1][:, None] + x[0, ...][None], [uniform(3, 4)]),
+    ("gather", lambda x: ops.gather(x, INDICES), [uniform(3, 4)]),
+    ("softmax", lambda x: ops.softmax(x, axis=1), [uniform(3, 4)]),
+    ("log_softmax", lambda x: ops.log_softmax(x, axis=0), [uniform(3, 4)]),
+    ("l2_normalize", lambda x: ops.l2_normalize(x, axis=1), [uniform(3, 4)]),
+    # ops that appear in gradient graphs, checked directly
+    ("broadcast_like", lambda g: ops.broadcast_like(g, C34), [uniform(1, 4)]),
+    ("sum_to_like", lambda g: ops.sum_to_like(g, constant(np.zeros((1, 4)))), [uniform(3, 4)]),
+    ("reshape_like", lambda g: ops.reshape_like(g, constant(np.zeros((4, 3)))), [uniform(3, 4)]),
+    ("split_like", lambda g: ops.SplitLike(1, 1)(g, constant(np.zeros((3, 1))), constant(np.zeros((3, 3)))),
+     [uniform(3, 4)]),
+    ("tile_grad", lambda g: ops.TileGrad((2, 1))(g), [uniform(4, 3)]),
+    ("repeat_grad", lambda g: ops.RepeatGrad(2, 0)(g), [uniform(4, 3)]),
+    ("subtensor_grad", lambda g: ops.SubtensorGrad((("s", 1, None, None),))(g, C34), [uniform(2, 4)]),
+    ("gather_grad", lambda g: ops.GatherGrad()(g, INDICES, C34), [uniform(3, 2, 4)]),
+    ("exclusive_prod", lambda x: ops.ExclusiveProd((1,))(x), [uniform(3, 4)]),
+    ("composed_mlp", lambda x, w: ops.reduce_mean(ops.softmax(ops.tanh(ops.dot(x, w)))[:, 0]),
+     [uniform(5, 3), uniform(3, 4)]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_gradient_matches_finite_differences(case):
+    name, fn, points, *opts = case
+    verify_grad(fn, points, **(opts[0] if opts else {}))
+
+
+def _op_types(fn, points):
+    from symkeras.graph.basic import placeholder
+
+    xs = [placeholder(np.shape(p), dtype="float64") for p in points]
+    return {type(node.op) for node in Graph(xs, [fn(*xs)]).nodes}
+
+
+def test_every_differentiable_op_has_a_gradient_check():
+    covered = set()
+    for name, fn, points, *_ in CASES:
+        covered |= _op_types(fn, points)
+    from symkeras.graph.ops.reduce import Reduce
+
+    abstract = {ops.Unary, ops.Binary, Reduce}
+    differentiable = {cls for cls in OP_TYPES.values() if cls.differentiable} - abstract
+    missing = sorted(c.__name__ for c in differentiable - covered)
+    assert missing == []
+
+
+def test_verify_grad_detects_a_wrong_gradient():
+    class WrongSquare(ops.Unary):
+        fn = staticmethod(np.square)
+
+        def grad(self, inputs, out, gz):
+            return [gz * inputs[0]]  # missing the factor 2
+
+    with pytest.raises(GradientMismatch, match="differs"):
+        verify_grad(lambda x: WrongSquare()(x), [uniform(3)])
+    from symkeras.graph.basic import OP_TYPES as registry
+
+    registry.pop("WrongSquare")
+
+
+SECOND_ORDER = [
+    ("tanh", lambda x: gradients(ops.reduce_sum(ops.tanh(x) * C34), x)),
+    ("sigmoid", lambda x: gradients(ops.reduce_sum(ops.sigmoid(x) * C34), x)),
+    ("dot", lambda x: gradients(ops.reduce_sum(ops.square(ops.dot(x, ops.transpose(C34)))), x)),
+    ("softmax", lambda x: gradients(ops.reduce_sum(ops.softmax(x) * C34), x)),
+    ("log_softmax", lambda x: gradients(ops.reduce_sum(ops.log_softmax(x) * C34), x)),
+    ("prod", lambda x: gradients(ops.reduce_sum(ops.reduce_prod(x, axis=1)), x)),
+    ("max_and_mean", lambda x: gradients(ops.reduce_max(ops.reduce_mean(ops.square(x), axis=0)), x)),
+]
+
+
+@pytest.mark.parametrize("case", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+def test_second_order_gradients(case):
+    name, fn = case
+    verify_grad(fn, [uniform(3, 4)])

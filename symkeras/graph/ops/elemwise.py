@@ -16,10 +16,14 @@ def operands(*values) -> list[Tensor]:
     """Tensors as given; Python scalars and arrays adopt the tensors' dtype where sensible."""
     ref_dtypes = [v.dtype for v in values if isinstance(v, Tensor)]
     ref = dtypes.upcast(*ref_dtypes) if ref_dtypes else None
+    float_literal = any(not isinstance(v, Tensor) and np.asarray(v).dtype.kind == "f" for v in values)
+    promote = ref is not None and float_literal and not dtypes.is_float(ref)
+    if promote:  # int_tensor * 0.5 computes in floatx, not float64
+        ref = dtypes.float_of(ref)
     out = []
     for v in values:
         if isinstance(v, Tensor):
-            out.append(v)
+            out.append(cast(v, ref) if promote else v)
             continue
         array = np.asarray(v)
         kind = array.dtype.kind

@@ -256,7 +256,7 @@ def repeat(x, n) -> Tensor:
 def reverse(x, axes) -> Tensor:
     x = _t(x)
     axes = shapes.normalize_axes(axes, x.ndim)
-    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))
+    index = tuple(builtins.slice(None, None, -1) if i in axes else builtins.slice(None) for i in range(x.ndim))
     return x[index]
 
 

@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(PY) -m symkeras.demos.gradient_ascent
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check symkeras tests
 	$(PY) -m pytest -q
 
 clean:

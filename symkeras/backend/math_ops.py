@@ -8,7 +8,7 @@ import numpy as np
 
 from symkeras import config
 from symkeras.graph import dtypes, ops, shapes
-from symkeras.graph.basic import Tensor, as_tensor, constant
+from symkeras.graph.basic import Tensor, constant
 
 
 def _t(x) -> Tensor:

@@ -170,6 +170,23 @@ class Tensor:
     def T(self):
         return _ops().transpose(self)
 
+    # --- inspection --------------------------------------------------------
+    def debugprint(self, file=None) -> str:
+        """Print (and return) the text dump of the graph computing this tensor."""
+        from symkeras.graph.printing import debugprint
+
+        return debugprint(self, file=file)
+
+    def to_dot(self) -> str:
+        from symkeras.graph.printing import to_dot
+
+        return to_dot(self)
+
+    def to_json(self) -> str:
+        from symkeras.graph.printing import to_json
+
+        return to_json(self)
+
 
 def _ops():
     # The op catalogue imports this module, so operators look it up lazily.

@@ -31,7 +31,7 @@ def ancestors_dag(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> nx.
         dag.add_node(t.uid, tensor=t)
         if t.owner is None or t in stop:
             continue
-        for i, inp in enumerate(t.owner.inputs):
+        for inp in t.owner.inputs:
             dag.add_node(inp.uid, tensor=inp)
             dag.add_edge(inp.uid, t.uid)
             todo.append(inp)

@@ -4,9 +4,9 @@ import os
 
 import numpy as np
 import pytest
+from fixtures.keras2_cases import CASES, INPUTS
 
 import symkeras.backend as K
-from fixtures.keras2_cases import CASES, INPUTS
 
 FIXTURES = np.load(os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras2_backend.npz"))
 

@@ -136,7 +136,7 @@ def _op_types(fn, points):
 
 def test_every_differentiable_op_has_a_gradient_check():
     covered = set()
-    for name, fn, points, *_ in CASES:
+    for _, fn, points, *_ in CASES:
         covered |= _op_types(fn, points)
     from symkeras.graph.ops.reduce import Reduce
 

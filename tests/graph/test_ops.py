@@ -158,7 +158,7 @@ def test_logsumexp_is_stable():
 def test_arg_reductions(fn, ref):
     value = RNG.normal(size=(3, 4, 5)).astype("float32")
     for axis in (0, 1, -1):
-        got = run(lambda x: fn(x, axis), value)
+        got = run(lambda x, axis=axis: fn(x, axis), value)
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got, ref(value, axis=axis))
     assert evaluate(fn(constant(value), None)) == ref(value)

@@ -53,6 +53,13 @@ def test_debugprint_of_a_function_shows_outputs_and_updates():
     assert "constant [id" in text and "0.5" in text
 
 
+def test_tensor_methods_give_the_same_dumps(capsys):
+    x, w, h, out = _shared_graph()
+    assert out.debugprint() == capsys.readouterr().out.strip()
+    assert out.to_dot() == to_dot(out)
+    assert out.to_json() == to_json(out)
+
+
 def test_dot_dump_has_every_node_and_edge():
     x, w, h, out = _shared_graph()
     dot = to_dot(out, title="demo")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from symkeras.codegen.reference import evaluate
 from symkeras.graph import ops
 from symkeras.graph.basic import constant, placeholder, variable
-from symkeras.codegen.reference import evaluate
 
 
 def test_leaf_kinds_dtypes_and_shapes():
@@ -40,7 +40,7 @@ def test_variable_values_are_copied_and_shape_checked():
         v.set_value(np.array([["a", "b"], ["c", "d"]]))
     assert np.all(v.get_value() == 3)
     with pytest.raises(TypeError, match="only variables"):
-        placeholder((1,)).value
+        _ = placeholder((1,)).value
 
 
 ARITH = [

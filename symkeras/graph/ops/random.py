@@ -13,7 +13,6 @@ from symkeras.graph import dtypes, shapes
 from symkeras.graph.basic import Op, Tensor, as_tensor
 
 
-
 def new_seed() -> int:
     """A seed for ops built without one (drawn from numpy's global RNG, as Keras does)."""
     return int(np.random.randint(10_000_000))

@@ -239,8 +239,8 @@ def count(x, axis=None) -> Tensor:
     n = shapes.size([x.shape[a] for a in axes])
     if n is not None:
         return constant(n, dtype=dtype)
-    from symkeras.graph.ops.shape import shape_of
     from symkeras.graph.ops.nn import gather
+    from symkeras.graph.ops.shape import shape_of
 
     dims = gather(shape_of(x), constant(np.array(axes, dtype="int64")))
     return ew.cast(reduce_prod(dims), dtype)

@@ -236,6 +236,14 @@ class Op:
     def props(self) -> dict:
         return {p: getattr(self, p) for p in self.__props__}
 
+    def to_attrs(self) -> dict:
+        """Attributes for the JSON dump (``from_attrs`` reverses it)."""
+        return self.props()
+
+    @classmethod
+    def from_attrs(cls, attrs: dict) -> Op:
+        return cls(**attrs)
+
     def _key(self):
         return (type(self),) + tuple(getattr(self, p) for p in self.__props__)
 

@@ -46,7 +46,7 @@ class Graph:
             the inputs and has no default value.
     """
 
-    def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor]):
+    def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor], allow_missing: bool = False):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.nx = ancestors_dag(self.outputs, stop=self.inputs)
@@ -59,7 +59,7 @@ class Graph:
         self.leaves = [t for t in self.tensors if t.owner is None or t in inputs_set]
         missing = [t for t in self.leaves
                    if t.kind == "placeholder" and t not in inputs_set and t.default is None]
-        if missing:
+        if missing and not allow_missing:
             names = ", ".join(repr(t.name or f"placeholder#{t.uid}") for t in missing)
             raise MissingInputError(
                 f"The outputs depend on placeholder(s) {names}, which are not among the "
@@ -88,7 +88,7 @@ class Graph:
         """
         mapping = clone_tensors(self.outputs, replace or {}, stop=self.inputs)
         new_inputs = [mapping.get(t, t) for t in self.inputs]
-        return Graph(new_inputs, [mapping[t] for t in self.outputs]), mapping
+        return Graph(new_inputs, [mapping[t] for t in self.outputs], allow_missing=True), mapping
 
 
 def clone_tensors(outputs: Iterable[Tensor], replace: Mapping[Tensor, Tensor], stop=()) -> dict:

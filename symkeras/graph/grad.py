@@ -33,6 +33,7 @@ def gradients(
     wrt: Tensor | Sequence[Tensor],
     consider_constant: Iterable[Tensor] = (),
     disconnected: str = "zero",
+    stabilize: bool = True,
 ):
     """Gradient of a scalar ``cost`` with respect to each tensor in ``wrt``.
 
@@ -45,6 +46,9 @@ def gradients(
         consider_constant: tensors treated as constants.
         disconnected: ``"zero"`` returns zeros for a ``wrt`` the cost does not
             depend on; ``"raise"`` raises DisconnectedGradientError.
+        stabilize: first rewrite the cost with the numerical-stability rules
+            (e.g. log(softmax) -> log_softmax), so the gradient graph is the
+            stable one.  Skipped when a ``wrt`` is an intermediate tensor.
 
     Returns:
         One tensor (shape and dtype of its ``wrt``) or a list of them.
@@ -62,6 +66,8 @@ def gradients(
         raise ValueError(f"disconnected must be 'zero' or 'raise'; got {disconnected!r}.")
 
     blocked = set(consider_constant)
+    if stabilize and not blocked and all(w.owner is None for w in wrt_list):
+        cost = _stabilized(cost)
     dag = ancestors_dag([cost], stop=blocked)
     on_path = set()
     for w in wrt_list:
@@ -101,6 +107,13 @@ def gradients(
         else:
             results.append(zeros_like(w, dtypes.float_of(w.dtype)))
     return results[0] if single else results
+
+
+def _stabilized(cost: Tensor) -> Tensor:
+    from symkeras.graph.rewrite import stabilize
+
+    leaves = [d["tensor"] for _, d in ancestors_dag([cost]).nodes(data=True) if d["tensor"].owner is None]
+    return stabilize([cost], leaves)[0]
 
 
 def _check_grad(op, inp: Tensor, g: Tensor) -> None:

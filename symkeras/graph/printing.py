@@ -172,7 +172,7 @@ def to_json(outputs, include_values: bool = True) -> str:
                  "dtype": t.dtype, "shape": list(t.shape), "name": t.name}
         if t.owner is not None:
             entry["op"] = t.owner.op.name
-            entry["attrs"] = {k: _jsonable(v) for k, v in t.owner.op.props().items()}
+            entry["attrs"] = {k: _jsonable(v) for k, v in t.owner.op.to_attrs().items()}
             for pos, inp in enumerate(t.owner.inputs):
                 edges.append({"source": ids[inp.uid], "target": ids[uid], "input": pos})
         elif t.kind == "constant" or (include_values and t.kind == "variable"):
@@ -207,7 +207,7 @@ def from_json(text: str) -> list[Tensor]:
             op_type = OP_TYPES.get(entry["op"])
             if op_type is None:
                 raise ValueError(f"Unknown op {entry['op']!r} in graph dump.")
-            op = op_type(**{k: _tuples(v) for k, v in entry["attrs"].items()})
+            op = op_type.from_attrs({k: _tuples(v) for k, v in entry["attrs"].items()})
             args = [built[src] for _, src in sorted(inputs_of.get(entry["id"], []))]
             t = op(*args)
             t.name = name

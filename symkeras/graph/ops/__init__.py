@@ -192,3 +192,4 @@ from symkeras.graph.ops.shape import (  # noqa: F401
     tile,
     transpose,
 )
+from symkeras.graph.ops.fused import Fused  # noqa: F401, E402

@@ -1,0 +1,123 @@
+"""Fused: a group of elementwise ops, optionally feeding one reduction, as a single op.
+
+The op carries a scalar-expression DAG (``program``): each step applies an
+elementwise op to earlier steps or to the fused op's inputs.  Backends turn
+the program into one loop nest; the reference ``perform`` replays the steps
+with NumPy, which is exactly the unfused semantics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symkeras.graph.basic import OP_TYPES, Op, Tensor
+
+
+class _Meta:
+    """dtype/shape stand-in used to replay the steps' inference."""
+
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, tuple(shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
+#: reduction kinds a fused op may end with
+REDUCTIONS = ("Sum", "Max", "Min", "Prod")
+
+
+class Fused(Op):
+    """Elementwise steps over ``n_inputs`` inputs; step refs < n_inputs name inputs.
+
+    ``reduce`` is None or (kind, axis, keepdims) applied to the last step.
+    """
+
+    __props__ = ("n_inputs", "program", "reduce")
+
+    def __init__(self, n_inputs, program, reduce=None):
+        self.n_inputs = int(n_inputs)
+        self.program = tuple((op, tuple(int(r) for r in refs)) for op, refs in program)
+        self.reduce = None if reduce is None else (str(reduce[0]), tuple(reduce[1]), bool(reduce[2]))
+        if self.reduce is not None and self.reduce[0] not in REDUCTIONS:
+            raise ValueError(f"Fused cannot end with a {self.reduce[0]} reduction.")
+
+    def __str__(self) -> str:
+        names = "|".join(op.name for op, _ in self.program)
+        if self.reduce:
+            names += f"->{self.reduce[0]}{{axis={self.reduce[1]}}}"
+        return f"Fused{{{names}}}"
+
+    # semantics ---------------------------------------------------------------
+    def _reduce_op(self):
+        from symkeras.graph.ops import reduce as red
+
+        kind, axis, keepdims = self.reduce
+        return getattr(red, kind)(axis, keepdims)
+
+    def infer(self, inputs):
+        if len(inputs) != self.n_inputs:
+            raise TypeError(f"{self} takes {self.n_inputs} inputs, got {len(inputs)}.")
+        metas = [_Meta(t.dtype, t.shape) for t in inputs]
+        for op, refs in self.program:
+            metas.append(_Meta(*op.infer([metas[r] for r in refs])))
+        dtype, shape = metas[-1].dtype, metas[-1].shape
+        if self.reduce is not None:
+            return self._reduce_op().infer([_Meta(dtype, shape)])
+        return dtype, shape
+
+    def perform(self, inputs, rng=None):
+        values = list(inputs)
+        metas = [_Meta(np.asarray(v).dtype.name, np.shape(v)) for v in inputs]
+        for op, refs in self.program:
+            dtype, _ = op.infer([metas[r] for r in refs])
+            values.append(np.asarray(op.perform([values[r] for r in refs]), dtype=dtype))
+            metas.append(_Meta(dtype, np.shape(values[-1])))
+        result = values[-1]
+        if self.reduce is not None:
+            result = self._reduce_op().perform([result])
+        return result
+
+    # gradient: differentiate the unfused expression ------------------------------
+    def expand(self, inputs: list[Tensor]) -> Tensor:
+        """The equivalent unfused graph over ``inputs``."""
+        values = list(inputs)
+        for op, refs in self.program:
+            values.append(op(*[values[r] for r in refs]))
+        result = values[-1]
+        if self.reduce is not None:
+            result = self._reduce_op()(result)
+        return result
+
+    def grad(self, inputs, out, gz):
+        from symkeras.graph.basic import placeholder
+        from symkeras.graph.fgraph import clone_tensors
+        from symkeras.graph.grad import gradients
+        from symkeras.graph.ops.reduce import reduce_sum
+
+        stand_ins = [placeholder(t.shape, dtype=t.dtype) for t in inputs]
+        g = placeholder(gz.shape, dtype=gz.dtype)
+        expanded = self.expand(stand_ins)
+        wrt = [s for s in stand_ins if s.dtype.startswith("float")]
+        grads = gradients(reduce_sum(expanded * g), wrt, stabilize=False) if wrt else []
+        mapping = clone_tensors(grads, {**dict(zip(stand_ins, inputs)), g: gz})
+        by_input = dict(zip(wrt, (mapping[t] for t in grads)))
+        return [by_input.get(s) for s in stand_ins]
+
+    # JSON ------------------------------------------------------------------------
+    def to_attrs(self) -> dict:
+        from symkeras.graph.printing import _jsonable
+
+        program = [[op.name, {k: _jsonable(v) for k, v in op.to_attrs().items()}, list(refs)]
+                   for op, refs in self.program]
+        return {"n_inputs": self.n_inputs, "program": program,
+                "reduce": None if self.reduce is None else [self.reduce[0], list(self.reduce[1]), self.reduce[2]]}
+
+    @classmethod
+    def from_attrs(cls, attrs: dict) -> Fused:
+        from symkeras.graph.printing import _tuples
+
+        program = [(OP_TYPES[name].from_attrs({k: _tuples(v) for k, v in op_attrs.items()}), refs)
+                   for name, op_attrs, refs in attrs["program"]]
+        return cls(attrs["n_inputs"], program, attrs["reduce"])

@@ -1,0 +1,150 @@
+"""Algebraic simplifications that never change NaN/Inf semantics.
+
+``x * 0`` and ``x - x`` stay as they are: they are NaN for NaN or Inf inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symkeras.graph import ops
+from symkeras.graph.basic import Tensor
+
+
+def _op(t: Tensor, *types):
+    node = t.owner
+    return node is not None and isinstance(node.op, types)
+
+
+def _const_equal(t: Tensor, value) -> bool:
+    return t.kind == "constant" and t.value.size > 0 and bool(np.all(t.value == value))
+
+
+def _keeps(t: Tensor, x: Tensor) -> bool:
+    """Replacing t by x keeps dtype and the (static) shape."""
+    return x.dtype == t.dtype and x.shape == t.shape
+
+
+def remove_identity(t):
+    if _op(t, ops.Identity, ops.StopGradient) and _keeps(t, t.owner.inputs[0]):
+        return t.owner.inputs[0]
+    return None
+
+
+def neutral_element(t):
+    """x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1 -> x."""
+    if not _op(t, ops.Add, ops.Sub, ops.Mul, ops.TrueDiv):
+        return None
+    a, b = t.owner.inputs
+    op = t.owner.op
+    neutral = 0 if isinstance(op, (ops.Add, ops.Sub)) else 1
+    if _const_equal(b, neutral) and _keeps(t, a):
+        return a
+    if isinstance(op, (ops.Add, ops.Mul)) and _const_equal(a, neutral) and _keeps(t, b):
+        return b
+    return None
+
+
+def multiply_by_minus_one(t):
+    if not _op(t, ops.Mul):
+        return None
+    a, b = t.owner.inputs
+    for x, c in ((a, b), (b, a)):
+        if _const_equal(c, -1) and _keeps(t, x):
+            return ops.neg(x)
+    return None
+
+
+def double_negation(t):
+    if _op(t, ops.Neg) and _op(t.owner.inputs[0], ops.Neg):
+        return t.owner.inputs[0].owner.inputs[0]
+    return None
+
+
+def transpose_of_transpose(t):
+    if not _op(t, ops.Transpose):
+        return None
+    x = t.owner.inputs[0]
+    perm = t.owner.op.perm
+    if perm == tuple(range(len(perm))):
+        return x
+    if _op(x, ops.Transpose):
+        inner = x.owner.op.perm
+        return ops.transpose(x.owner.inputs[0], tuple(inner[p] for p in perm))
+    return None
+
+
+def reshape_of_reshape(t):
+    if not _op(t, ops.Reshape, ops.Flatten, ops.ReshapeLike):
+        return None
+    x = t.owner.inputs[0]
+    if None not in t.shape and x.shape == t.shape:
+        return x
+    if _op(t, ops.Reshape) and len(t.owner.inputs) == 1 and _op(x, ops.Reshape, ops.Flatten, ops.ReshapeLike):
+        return ops.Reshape(t.owner.op.shape)(x.owner.inputs[0])
+    return None
+
+
+def cast_to_same_dtype(t):
+    if _op(t, ops.Cast) and t.owner.inputs[0].dtype == t.dtype:
+        return t.owner.inputs[0]
+    return None
+
+
+def reduce_over_size_one_axes(t):
+    from symkeras.graph.ops.reduce import Max, Min, Prod, Sum
+
+    if not _op(t, Sum, Max, Min, Prod):
+        return None
+    x = t.owner.inputs[0]
+    op = t.owner.op
+    if x.dtype != t.dtype or not all(x.shape[a] == 1 for a in op.axis):
+        return None
+    return x if op.keepdims else ops.squeeze(x, op.axis)
+
+
+def broadcast_no_op(t):
+    """BroadcastLike / SumToLike / ReshapeLike whose input already has the (static) result shape."""
+    if not _op(t, ops.BroadcastLike, ops.SumToLike, ops.ReshapeLike):
+        return None
+    g = t.owner.inputs[0]
+    if None not in t.shape and g.shape == t.shape:
+        return g
+    if _op(t, ops.SumToLike) and g.ndim == t.ndim and all(
+            d is not None and d != 1 for d in t.shape):
+        return g  # no axis of the reference can be 1, so nothing was broadcast
+    return None
+
+
+def sum_to_like_static(t):
+    """SumToLike onto a fully static shape is a plain Sum (fusable with its producer)."""
+    if not _op(t, ops.SumToLike) or None in t.shape:
+        return None
+    g = t.owner.inputs[0]
+    lead = g.ndim - t.ndim
+    ones = [lead + i for i, d in enumerate(t.shape) if d == 1 and g.shape[lead + i] != 1]
+    if not ones:
+        return ops.reduce_sum(g, tuple(range(lead))) if lead else g
+    summed = ops.reduce_sum(g, tuple(range(lead)) + tuple(ones), keepdims=True)
+    return ops.reshape(summed, t.shape) if lead else summed
+
+
+def power_by_constant(t):
+    """x ** 1 -> x, x ** 2 -> square(x), x ** -1 -> 1 / x (x ** 0.5 stays: sqrt(-inf) is NaN)."""
+    if not _op(t, ops.Pow):
+        return None
+    x, c = t.owner.inputs
+    if c.kind != "constant" or c.value.ndim != 0 or x.dtype != t.dtype or x.shape != t.shape:
+        return None
+    exponent = float(c.value)
+    if exponent == 1:
+        return x
+    if exponent == 2:
+        return ops.square(x)
+    if exponent == -1 and t.dtype.startswith("float"):
+        return ops.reciprocal(x)
+    return None
+
+
+RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
+         reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static, power_by_constant]

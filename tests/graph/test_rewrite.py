@@ -49,7 +49,7 @@ S = placeholder((2, 3), name="s")
     (lambda: X * 1.0, lambda: X, "neutral_element"),
     (lambda: X / 1.0, lambda: X, "neutral_element"),
     (lambda: X * -1.0, lambda: ops.neg(X), "multiply_by_minus_one"),
-    (lambda: -(-X), lambda: X, "double_negation"),
+    (lambda: ops.neg(ops.neg(X)), lambda: X, "double_negation"),
     (lambda: ops.transpose(ops.transpose(S)), lambda: S, "transpose_of_transpose"),
     (lambda: ops.Transpose((1, 2, 0))(ops.Transpose((2, 0, 1))(placeholder((2, 3, 4), name="c"))),
      None, "transpose_of_transpose"),

@@ -113,6 +113,7 @@ from symkeras.graph.ops.elemwise import (  # noqa: F401
     true_div,
     where,
 )
+from symkeras.graph.ops.fused import Fused  # noqa: F401, E402
 from symkeras.graph.ops.linalg import Einsum, batch_dot, dot, matmul, tensordot  # noqa: F401
 from symkeras.graph.ops.nn import (  # noqa: F401
     Gather,
@@ -192,4 +193,3 @@ from symkeras.graph.ops.shape import (  # noqa: F401
     tile,
     transpose,
 )
-from symkeras.graph.ops.fused import Fused  # noqa: F401, E402

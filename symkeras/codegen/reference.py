@@ -13,12 +13,11 @@ from symkeras.graph.fgraph import Graph
 
 
 class ReferenceProgram:
-    """Evaluates a Graph; keeps one random Generator per random node across calls."""
+    """Evaluates a Graph; counts the calls of each random node (its draw number)."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        self.rngs = {node.uid: np.random.default_rng(node.op.seed)
-                     for node in graph.nodes if node.op.is_random}
+        self.calls = {node.uid: 0 for node in graph.nodes if node.op.is_random}
 
     def leaf_values(self, feed: dict[Tensor, np.ndarray]) -> dict[Tensor, np.ndarray]:
         values: dict[Tensor, np.ndarray] = {}
@@ -41,7 +40,11 @@ class ReferenceProgram:
     def run_node(self, node, args: list[np.ndarray]) -> np.ndarray:
         out = node.out
         try:
-            result = node.op.perform(args, self.rngs.get(node.uid))
+            if node.op.is_random:
+                result = node.op.perform(args, self.calls[node.uid])
+                self.calls[node.uid] += 1
+            else:
+                result = node.op.perform(args)
         except Exception as exc:
             arg_shapes = ", ".join(shapes.fmt(np.shape(a)) for a in args)
             exc.add_note(f"while evaluating {node.op} on inputs of shapes {arg_shapes}")

@@ -224,7 +224,7 @@ class Op:
     nin: int | None = None
     #: False for ops with no gradient at all (integer, boolean or random results)
     differentiable = True
-    #: ops drawing random numbers receive a numpy Generator in perform
+    #: ops drawing random numbers receive their call number in perform
     is_random = False
 
     def __init_subclass__(cls, **kwargs):
@@ -281,8 +281,8 @@ class Op:
         """Output (dtype, static shape) for these inputs; raise ValueError on misuse."""
         raise NotImplementedError(f"{self.name} must define infer")
 
-    def perform(self, inputs: list[np.ndarray], rng: np.random.Generator | None = None) -> np.ndarray:
-        """The reference semantics in NumPy."""
+    def perform(self, inputs: list[np.ndarray], rng: int | None = None) -> np.ndarray:
+        """The reference semantics in NumPy (random ops get their call number as ``rng``)."""
         raise NotImplementedError(f"{self.name} must define perform")
 
     def grad(self, inputs: list[Tensor], out: Tensor, gz: Tensor) -> list[Tensor | None]:

@@ -5,7 +5,8 @@ The file mirrors Keras 2's ``keras.json``::
     {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"}
 
 ``SYMKERAS_HOME`` moves the directory; ``SYMKERAS_FLOATX``,
-``SYMKERAS_EPSILON`` and ``SYMKERAS_IMAGE_DATA_FORMAT`` override single values.
+``SYMKERAS_EPSILON``, ``SYMKERAS_IMAGE_DATA_FORMAT`` and ``SYMKERAS_BACKEND``
+(``numba`` or ``reference``) override single values.
 This module imports nothing from the rest of the package.
 """
 
@@ -17,7 +18,8 @@ import os
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _DATA_FORMATS = ("channels_last", "channels_first")
 
-_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba"}
+BACKENDS = ("numba", "reference")
 
 
 def config_path() -> str:
@@ -51,12 +53,15 @@ def load(path: str | None = None) -> None:
         except (OSError, ValueError):
             loaded = {}  # an unreadable file is ignored, as Keras does
     env = {
+        "backend": os.environ.get("SYMKERAS_BACKEND"),
         "floatx": os.environ.get("SYMKERAS_FLOATX"),
         "epsilon": os.environ.get("SYMKERAS_EPSILON"),
         "image_data_format": os.environ.get("SYMKERAS_IMAGE_DATA_FORMAT"),
     }
     loaded.update({k: v for k, v in env.items() if v})
-    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba"}
+    if "backend" in loaded:
+        settings["backend"] = _check_backend(loaded["backend"])
     if "floatx" in loaded:
         settings["floatx"] = _check_floatx(loaded["floatx"])
     if "epsilon" in loaded:
@@ -64,6 +69,22 @@ def load(path: str | None = None) -> None:
     if "image_data_format" in loaded:
         settings["image_data_format"] = _check_data_format(loaded["image_data_format"])
     _settings.update(settings)
+
+
+def _check_backend(value: str) -> str:
+    value = str(value)
+    if value not in BACKENDS:
+        raise ValueError(f"Unknown backend: {value!r}; expected one of {BACKENDS}.")
+    return value
+
+
+def backend() -> str:
+    """The code generator compiled functions use by default: ``'numba'`` or ``'reference'``."""
+    return _settings["backend"]
+
+
+def set_backend(value: str) -> None:
+    _settings["backend"] = _check_backend(value)
 
 
 def floatx() -> str:

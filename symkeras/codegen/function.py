@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from symkeras import config
+from symkeras.codegen.errors import update_shape_error
 from symkeras.codegen.reference import ReferenceProgram
 from symkeras.graph import dtypes, shapes
 from symkeras.graph.basic import Tensor, as_tensor
@@ -50,9 +52,15 @@ class Function:
         updates: (variable, new_value) pairs, all computed from the values
             before the call, then assigned.
         name: shown in error messages and dumps.
+        backend: ``"numba"`` (compiled) or ``"reference"`` (the NumPy oracle);
+            default ``symkeras.config.backend()``.
+        mode: ``"fast_run"`` rewrites the graph before code generation,
+            ``"none"`` runs no rewrite.
+        exclude: names of rewrite passes to skip.
     """
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, updates=None, name: str | None = None):
+    def __init__(self, inputs: Sequence[Tensor], outputs, updates=None, name: str | None = None,
+                 backend: str | None = None, mode: str = "fast_run", exclude=()):
         self.inputs = list(inputs)
         for i, t in enumerate(self.inputs):
             if not isinstance(t, Tensor):
@@ -64,7 +72,14 @@ class Function:
         self.updates = normalize_updates(updates)
         self.name = name or "function"
         self.graph = Graph(self.inputs, self.outputs + [new for _, new in self.updates])
-        self.program = ReferenceProgram(self.graph)
+        self.backend = config._check_backend(backend or config.backend())
+        if self.backend == "reference":
+            self.program = ReferenceProgram(self.graph)
+        else:
+            from symkeras.codegen.numba.program import NumbaProgram
+
+            self.program = NumbaProgram(self.inputs, self.outputs, self.updates, self.name, mode=mode,
+                                        exclude=exclude)
 
     def _check_inputs(self, values) -> list[np.ndarray]:
         if isinstance(values, dict):
@@ -105,21 +120,29 @@ class Function:
 
     def __call__(self, inputs=()):
         arrays = self._check_inputs(inputs)
+        if self.backend != "reference":
+            results = self.program([np.require(a, requirements="C") for a in arrays])
+            return results[0] if self.single_output else results
         values = self.program.run(dict(zip(self.inputs, arrays)))
         results = [np.array(values[o], copy=True) for o in self.outputs]
         new_values = []
         for var, new in self.updates:
             value = values[new]
             if value.shape != var.shape:
-                raise ValueError(f"Function '{self.name}' computed an update of shape "
-                                 f"{shapes.fmt(value.shape)} for variable '{var.name}' of shape "
-                                 f"{shapes.fmt(var.shape)}; no variable was changed.")
+                raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
             new_values.append(value)
         for (var, _), value in zip(self.updates, new_values):
             var._value = np.array(value, dtype=var.dtype, copy=True)
         return results[0] if self.single_output else results
 
     # --- inspection ---------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The generated module's source (Numba backend)."""
+        if self.backend == "reference":
+            raise AttributeError("A reference-backend function has no generated source.")
+        return self.program.source
+
     def debugprint(self, file=None) -> str:
         """Print (and return) the text dump of the outputs and the updates."""
         from symkeras.graph.printing import debugprint

@@ -236,14 +236,17 @@ def count(x, axis=None) -> Tensor:
     (x,) = ew.operands(x)
     axes = shapes.normalize_axes(axis, x.ndim)
     dtype = dtypes.float_of(x.dtype)
-    n = shapes.size([x.shape[a] for a in axes])
-    if n is not None:
-        return constant(n, dtype=dtype)
-    from symkeras.graph.ops.nn import gather
+    static = shapes.size([x.shape[a] for a in axes if x.shape[a] is not None])
+    dynamic = [a for a in axes if x.shape[a] is None]
+    if not dynamic:
+        return constant(static, dtype=dtype)
     from symkeras.graph.ops.shape import shape_of
 
-    dims = gather(shape_of(x), constant(np.array(axes, dtype="int64")))
-    return ew.cast(reduce_prod(dims), dtype)
+    shape = shape_of(x)
+    n = ew.cast(shape[dynamic[0]], dtype)
+    for a in dynamic[1:]:
+        n = n * ew.cast(shape[a], dtype)
+    return n * static if static != 1 else n
 
 
 def reduce_mean(x, axis=None, keepdims=False) -> Tensor:

@@ -1,0 +1,77 @@
+"""The on-disk kernel cache: generated modules as real files, keyed by content.
+
+The directory defaults to ``~/.cache/symkeras`` (``SYMKERAS_CACHE_DIR``
+overrides it).  A module's name is a hash of its source, which is a function
+of the optimized graph and of the code-generator version, plus the library,
+NumPy and Numba versions; Numba's own cache (``cache=True``) lives beside it
+in ``__pycache__``, so a second process compiles nothing.  Files are written
+to a temporary name and renamed, so concurrent processes (fork or spawn)
+never read a half-written module, and an existing file is never rewritten
+(its timestamp is part of Numba's cache key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+
+import numba
+import numpy as np
+
+import symkeras
+
+#: bump when generated code changes meaning
+CODEGEN_VERSION = 1
+
+
+def cache_dir() -> str:
+    path = os.environ.get("SYMKERAS_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "symkeras")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def source_key(source: str) -> str:
+    versions = f"{symkeras.__version__}|{CODEGEN_VERSION}|{np.__version__}|{numba.__version__}"
+    return hashlib.sha256((versions + "\n" + source).encode()).hexdigest()[:24]
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` unless it exists; a reader never sees a partial file."""
+    if os.path.exists(path):
+        return
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".py")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        if os.path.exists(path):  # another process won the race; keep its file (and timestamp)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_module(source: str, prefix: str = "symkeras_step"):
+    """Write (if new) and import the generated module; returns (module, path)."""
+    key = source_key(source)
+    name = f"{prefix}_{key}"
+    if name in sys.modules:
+        module = sys.modules[name]
+        return module, module.__file__
+    path = os.path.join(cache_dir(), name + ".py")
+    write_atomic(path, source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module, path

@@ -1,0 +1,126 @@
+"""The emitter: names, run-time shapes and source lines of one generated step function.
+
+Kernels are registered per op type (``@kernel(OpType)``); each appends the
+lines that compute its node's output variable.  A missing kernel is a loud
+NotImplementedError, never a fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from symkeras.graph import shapes
+from symkeras.graph.basic import Node, Tensor
+
+KERNELS: dict[type, Callable] = {}
+
+
+def kernel(*op_types):
+    """Register the Numba emitter of one or more op types."""
+
+    def register(fn):
+        for t in op_types:
+            KERNELS[t] = fn
+        return fn
+
+    return register
+
+
+def find_kernel(op) -> Callable:
+    for klass in type(op).__mro__:
+        if klass in KERNELS:
+            return KERNELS[klass]
+    raise NotImplementedError(f"The Numba backend has no kernel for {op} (op type {type(op).__name__}).")
+
+
+class Emitter:
+    """Collects the body of the step function."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.names: dict[Tensor, str] = {}
+        self.depth = 1
+        self._count = 0
+        #: tensors whose variable may alias another array (a leaf or a view of one)
+        self.aliases: set[Tensor] = set()
+        #: random nodes, in the order of their slots in the ``calls`` counter array
+        self.random_nodes: list[Node] = []
+
+    def random_slot(self, node: Node) -> int:
+        self.random_nodes.append(node)
+        return len(self.random_nodes) - 1
+
+    # names ----------------------------------------------------------------------
+    def bind(self, t: Tensor, name: str) -> None:
+        self.names[t] = name
+
+    def name(self, t: Tensor) -> str:
+        if t not in self.names:
+            self.names[t] = f"t{len(self.names)}"
+        return self.names[t]
+
+    def fresh(self, prefix: str = "k") -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    # lines ------------------------------------------------------------------------
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def comment(self, node: Node) -> None:
+        where = f"  <{node.out.tag['layer']}>" if "layer" in node.out.tag else ""
+        label = f" '{node.out.name}'" if node.out.name else ""
+        self.line(f"# {node.op}{label} -> {node.out.dtype} {shapes.fmt(node.out.shape)}{where}")
+
+    def open(self, text: str) -> None:
+        self.line(text)
+        self.depth += 1
+
+    def close(self, levels: int = 1) -> None:
+        self.depth -= levels
+
+    # shapes --------------------------------------------------------------------------
+    def dim(self, t: Tensor, axis: int) -> str:
+        """Source of the run-time size of ``t`` along ``axis`` (a literal when static)."""
+        d = t.shape[axis]
+        return str(d) if d is not None else f"{self.name(t)}.shape[{axis}]"
+
+    def dims(self, t: Tensor) -> list[str]:
+        return [self.dim(t, a) for a in range(t.ndim)]
+
+    def permute(self, src: str, ndim: int, perm, dtype: str) -> str:
+        """Source of ``src`` with its axes permuted: a view for 2D, a contiguous copy otherwise.
+
+        (np.transpose with an axes tuple costs seconds of Numba compile time; loops do not.)
+        """
+        perm = list(perm)
+        if perm == list(range(ndim)):
+            return src
+        if ndim == 2:
+            return f"{src}.T"
+        var, out = self.fresh("src"), self.fresh("perm")
+        self.line(f"{var} = {src}")
+        self.line(f"{out} = np.empty({self.tuple_of(f'{var}.shape[{p}]' for p in perm)}, np.{dtype})")
+        loop = [f"j{k}" for k in range(ndim)]
+        for k, p in enumerate(perm):
+            self.open(f"for {loop[k]} in range({var}.shape[{p}]):")
+        inverse = [perm.index(a) for a in range(ndim)]
+        self.line(f"{out}[{', '.join(loop)}] = {var}[{', '.join(loop[inverse[a]] for a in range(ndim))}]")
+        self.close(ndim)
+        return out
+
+    def copy_into(self, target: str, src: str, ndim: int) -> None:
+        """Elementwise ``target[...] = src`` for equal shapes, as loops (slice assignment is slow to compile)."""
+        loop = [f"j{k}" for k in range(ndim)]
+        for k in range(ndim):
+            self.open(f"for {loop[k]} in range({target}.shape[{k}]):")
+        index = ", ".join(loop) if loop else "()"
+        self.line(f"{target}[{index}] = {src}[{index}]")
+        self.close(ndim)
+
+    @staticmethod
+    def tuple_of(items) -> str:
+        items = list(items)
+        if not items:
+            return "()"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

@@ -1,0 +1,61 @@
+"""Kernels of elementwise ops, fused groups and reductions (all through the loop generator)."""
+
+from __future__ import annotations
+
+from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.loops import emit_program
+from symkeras.graph import ops
+from symkeras.graph.ops.reduce import All, Any, Max, Min, Prod, Sum
+from symkeras.graph.rewrite.fusion import ELEMENTWISE
+
+
+@kernel(ops.Fused)
+def fused(em, node):
+    op = node.op
+    emit_program(em, node.out, list(node.inputs), op.program, op.reduce)
+
+
+@kernel(*ELEMENTWISE)
+def elementwise(em, node):
+    """A lone elementwise op is a one-step program."""
+    n = len(node.inputs)
+    emit_program(em, node.out, list(node.inputs), [(node.op, tuple(range(n)))])
+
+
+@kernel(Sum, Prod, Max, Min, Any, All)
+def reduction(em, node):
+    op = node.op
+    emit_program(em, node.out, list(node.inputs), [(ops.Identity(), (0,))],
+                 (type(op).__name__, op.axis, op.keepdims))
+
+
+@kernel(ops.Identity, ops.StopGradient)
+def identity(em, node):
+    em.bind(node.out, em.name(node.inputs[0]))
+    em.aliases.add(node.out)
+
+
+@kernel(ops.SumToLike)
+def sum_to_like(em, node):
+    """Sum g over its leading axes and over the axes where the reference has size 1 at run time."""
+    g, ref = node.inputs
+    out = em.name(node.out)
+    lead = g.ndim - ref.ndim
+    acc = "np.float64" if node.out.dtype in ("float16", "float32") else f"np.{node.out.dtype}"
+    em.line(f"{out} = np.zeros({em.tuple_of(em.dims(ref))}, {acc})")
+    loop = [f"i{d}" for d in range(g.ndim)]
+    index = []
+    for j in range(ref.ndim):
+        if ref.shape[j] == 1:
+            index.append("0")
+        elif ref.shape[j] is not None:
+            index.append(loop[lead + j])
+        else:
+            mult = em.fresh("m")
+            em.line(f"{mult} = 0 if {em.dim(ref, j)} == 1 else 1")
+            index.append(f"{loop[lead + j]} * {mult}")
+    for d in range(g.ndim):
+        em.open(f"for {loop[d]} in range({em.dim(g, d)}):")
+    em.line(f"{out}[{', '.join(index) if index else '()'}] += {em.name(g)}[{', '.join(loop) if loop else '()'}]")
+    em.close(g.ndim)
+    em.line(f"{out} = {out}.astype(np.{node.out.dtype})")

@@ -1,0 +1,89 @@
+"""Einsum through BLAS: operands are permuted into batched (B, M, K) x (B, K, N) matrix products."""
+
+from __future__ import annotations
+
+from symkeras.codegen.numba.emitter import kernel
+from symkeras.graph import ops
+
+
+def _roles(op):
+    a, b, out = op.a_idx, op.b_idx, op.out_idx
+    batch = [c for c in a if c in b and c in out]
+    contracted = [c for c in a if c in b and c not in out]
+    a_free = [c for c in a if c not in b]
+    b_free = [c for c in b if c not in a]
+    return batch, a_free, contracted, b_free
+
+
+def _operand(em, t, idx, order, dtype):
+    """Source of ``t`` permuted to ``order`` (letters) and cast to ``dtype``."""
+    name = em.name(t)
+    if t.dtype != dtype:
+        name = f"{name}.astype(np.{dtype})"
+    return em.permute(name, len(idx), [idx.index(c) for c in order], dtype)
+
+
+@kernel(ops.Einsum)
+def einsum(em, node):
+    op = node.op
+    a, b = node.inputs
+    dtype = node.out.dtype
+    if dtype not in ("float32", "float64"):
+        return _einsum_loops(em, node)
+    batch, a_free, contracted, b_free = _roles(op)
+    size = {}
+    for idx, t in ((op.a_idx, a), (op.b_idx, b)):
+        for axis, c in enumerate(idx):
+            size.setdefault(c, em.dim(t, axis))
+
+    def prod(letters):
+        return " * ".join(f"({size[c]})" for c in letters) or "1"
+
+    out = em.name(node.out)
+    a_src = _operand(em, a, op.a_idx, batch + a_free + contracted, dtype)
+    b_src = _operand(em, b, op.b_idx, batch + contracted + b_free, dtype)
+    m, k, n = prod(a_free), prod(contracted), prod(b_free)
+    plain_2d = not batch and len(a_free) <= 1 and len(contracted) == 1 and len(b_free) <= 1 and a.ndim == 2 \
+        and b.ndim == 2
+    result = em.fresh("mm")
+    if plain_2d:
+        em.line(f"{result} = np.dot({a_src}, {b_src})")
+    else:
+        lhs, rhs = em.fresh("lhs"), em.fresh("rhs")
+        if batch:
+            bsz = prod(batch)
+            em.line(f"{lhs} = np.ascontiguousarray({a_src}).reshape(({bsz}, {m}, {k}))")
+            em.line(f"{rhs} = np.ascontiguousarray({b_src}).reshape(({bsz}, {k}, {n}))")
+            em.line(f"{result} = np.empty(({bsz}, {m}, {n}), np.{dtype})")
+            em.open(f"for ib in range({bsz}):")
+            em.line(f"{result}[ib] = np.dot({lhs}[ib], {rhs}[ib])")
+            em.close()
+        else:
+            em.line(f"{lhs} = np.ascontiguousarray({a_src}).reshape(({m}, {k}))")
+            em.line(f"{rhs} = np.ascontiguousarray({b_src}).reshape(({k}, {n}))")
+            em.line(f"{result} = np.dot({lhs}, {rhs})")
+    natural = batch + a_free + b_free
+    shaped = f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
+    perm = [natural.index(c) for c in op.out_idx]
+    em.line(f"{out} = {em.permute(shaped, len(perm), perm, dtype)}")
+
+
+def _einsum_loops(em, node):
+    """Integer (or half-precision) contractions: a plain loop nest."""
+    op = node.op
+    a, b = node.inputs
+    size = {}
+    for idx, t in ((op.a_idx, a), (op.b_idx, b)):
+        for axis, c in enumerate(idx):
+            size.setdefault(c, em.dim(t, axis))
+    letters = list(dict.fromkeys(op.out_idx + op.a_idx + op.b_idx))
+    out = em.name(node.out)
+    em.line(f"{out} = np.zeros({em.tuple_of(size[c] for c in op.out_idx)}, np.{node.out.dtype})")
+    for c in letters:
+        em.open(f"for l_{c} in range({size[c]}):")
+
+    def at(name, idx):
+        return f"{name}[{', '.join('l_' + c for c in idx) or '()'}]"
+
+    em.line(f"{at(out, op.out_idx)} += {at(em.name(a), op.a_idx)} * {at(em.name(b), op.b_idx)}")
+    em.close(len(letters))

@@ -1,0 +1,213 @@
+"""Kernels of data-movement ops: views where NumPy gives views, loops otherwise."""
+
+from __future__ import annotations
+
+from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.scalar import lit
+from symkeras.graph import ops
+from symkeras.graph.ops.shape import _index_tuple
+
+
+def _view(em, node, expr):
+    em.line(f"{em.name(node.out)} = {expr}")
+    em.aliases.add(node.out)
+
+
+def _reshape(em, node, x, sizes):
+    _view(em, node, f"np.ascontiguousarray({em.name(x)}).reshape({em.tuple_of(sizes)})")
+
+
+@kernel(ops.Shape)
+def shape(em, node):
+    (x,) = node.inputs
+    out = em.name(node.out)
+    em.line(f"{out} = np.empty({x.ndim}, np.int32)")
+    for a in range(x.ndim):
+        em.line(f"{out}[{a}] = {em.dim(x, a)}")
+
+
+@kernel(ops.Transpose)
+def transpose(em, node):
+    x = node.inputs[0]
+    _view(em, node, em.permute(em.name(x), x.ndim, node.op.perm, x.dtype))
+
+
+@kernel(ops.Reshape)
+def reshape(em, node):
+    x, *dims = node.inputs
+    sizes, dyn = [], iter(dims)
+    for s in node.op.shape:
+        sizes.append(f"int({em.name(next(dyn))}[()])" if s is None else str(s))
+    if -1 in node.op.shape:
+        known = " * ".join(s for s in sizes if s != "-1") or "1"
+        total = " * ".join(em.dims(x)) or "1"
+        fill = em.fresh("n")
+        em.line(f"{fill} = ({total}) // max({known}, 1)")
+        sizes = [fill if s == "-1" else s for s in sizes]
+    _reshape(em, node, x, sizes)
+
+
+@kernel(ops.ReshapeLike)
+def reshape_like(em, node):
+    g, ref = node.inputs
+    _reshape(em, node, g, em.dims(ref))
+
+
+@kernel(ops.Flatten)
+def flatten(em, node):
+    (x,) = node.inputs
+    keep = node.op.ndim - 1
+    rest = " * ".join(em.dims(x)[keep:]) or "1"
+    _reshape(em, node, x, em.dims(x)[:keep] + [f"({rest})"])
+
+
+@kernel(ops.ExpandDims)
+def expand_dims(em, node):
+    (x,) = node.inputs
+    sizes = em.dims(x)
+    sizes.insert(node.op.axis, "1")
+    _reshape(em, node, x, sizes)
+
+
+@kernel(ops.Squeeze)
+def squeeze(em, node):
+    (x,) = node.inputs
+    for a in node.op.axis:
+        if x.shape[a] is None:
+            em.line(f"if {em.dim(x, a)} != 1:")
+            em.line("    raise ValueError('cannot squeeze an axis whose size is not 1')")
+    _reshape(em, node, x, [d for a, d in enumerate(em.dims(x)) if a not in node.op.axis])
+
+
+@kernel(ops.Concatenate)
+def concatenate(em, node):
+    axis, out = node.op.axis, em.name(node.out)
+    first = node.inputs[0]
+    sizes = em.dims(first)
+    sizes[axis] = " + ".join(em.dim(t, axis) for t in node.inputs)
+    em.line(f"{out} = np.empty({em.tuple_of(sizes)}, np.{node.out.dtype})")
+    offset = "0"
+    for t in node.inputs:
+        index = [":"] * t.ndim
+        index[axis] = f"{offset}:{offset} + {em.dim(t, axis)}"
+        view = em.fresh("part")
+        em.line(f"{view} = {out}[{', '.join(index)}]")
+        em.copy_into(view, em.name(t), t.ndim)
+        offset = f"{offset} + {em.dim(t, axis)}"
+
+
+@kernel(ops.SplitLike)
+def split_like(em, node):
+    g, *refs = node.inputs
+    axis, index = node.op.axis, node.op.index
+    start = " + ".join(em.dim(r, axis) for r in refs[:index]) or "0"
+    stop = f"{start} + {em.dim(refs[index], axis)}"
+    idx = [":"] * g.ndim
+    idx[axis] = f"{start}:{stop}"
+    _view(em, node, f"{em.name(g)}[{', '.join(idx)}]")
+
+
+def _index_source(spec) -> str:
+    parts = []
+    for item in _index_tuple(spec):
+        if item is None:
+            parts.append("None")
+        elif isinstance(item, slice):
+            parts.append(":".join("" if v is None else str(v) for v in (item.start, item.stop, item.step)))
+        else:
+            parts.append(str(item))
+    return ", ".join(parts) if parts else "..."
+
+
+@kernel(ops.Subtensor)
+def subtensor(em, node):
+    (x,) = node.inputs
+    if node.out.ndim == 0:
+        em.line(f"{em.name(node.out)} = np.empty((), np.{node.out.dtype})")
+        em.line(f"{em.name(node.out)}[()] = {em.name(x)}[{_index_source(node.op.spec)}]")
+        return
+    _view(em, node, f"{em.name(x)}[{_index_source(node.op.spec)}]")
+
+
+@kernel(ops.SubtensorGrad)
+def subtensor_grad(em, node):
+    g, ref = node.inputs
+    out = em.name(node.out)
+    em.line(f"{out} = np.zeros({em.tuple_of(em.dims(ref))}, np.{node.out.dtype})")
+    if g.ndim == 0:
+        em.line(f"{out}[{_index_source(node.op.spec)}] = {em.name(g)}[()]")
+        return
+    view = em.fresh("region")
+    em.line(f"{view} = {out}[{_index_source(node.op.spec)}]")
+    em.copy_into(view, em.name(g), g.ndim)
+
+
+@kernel(ops.Pad)
+def pad(em, node):
+    (x,) = node.inputs
+    out = em.name(node.out)
+    sizes = [f"{d} + {a + b}" for d, (a, b) in zip(em.dims(x), node.op.pads)]
+    em.line(f"{out} = np.full({em.tuple_of(sizes)}, {lit(node.op.value, x.dtype)}, np.{x.dtype})")
+    index = ", ".join(f"{a}:{a} + {d}" for d, (a, _) in zip(em.dims(x), node.op.pads))
+    view = em.fresh("inner")
+    em.line(f"{view} = {out}[{index}]")
+    em.copy_into(view, em.name(x), x.ndim)
+
+
+def _nest(em, sizes):
+    loop = [f"i{d}" for d in range(len(sizes))]
+    for v, s in zip(loop, sizes):
+        em.open(f"for {v} in range({s}):")
+    return loop
+
+
+@kernel(ops.Tile)
+def tile(em, node):
+    (x,) = node.inputs
+    out = em.name(node.out)
+    src = em.dims(x)
+    sizes = [f"{d} * {r}" for d, r in zip(src, node.op.reps)]
+    em.line(f"{out} = np.empty({em.tuple_of(sizes)}, np.{x.dtype})")
+    loop = _nest(em, sizes)
+    index = ", ".join(f"{v} % {d}" for v, d in zip(loop, src))
+    em.line(f"{out}[{', '.join(loop) or '()'}] = {em.name(x)}[{index or '()'}]")
+    em.close(len(loop))
+
+
+@kernel(ops.TileGrad)
+def tile_grad(em, node):
+    (g,) = node.inputs
+    out = em.name(node.out)
+    sizes = [f"({d}) // {r}" for d, r in zip(em.dims(g), node.op.reps)]
+    em.line(f"{out} = np.zeros({em.tuple_of(sizes)}, np.{g.dtype})")
+    loop = _nest(em, em.dims(g))
+    index = ", ".join(f"{v} % ({s})" for v, s in zip(loop, sizes))
+    em.line(f"{out}[{index or '()'}] += {em.name(g)}[{', '.join(loop) or '()'}]")
+    em.close(len(loop))
+
+
+@kernel(ops.RepeatElements)
+def repeat_elements(em, node):
+    (x,) = node.inputs
+    out, axis, rep = em.name(node.out), node.op.axis, node.op.rep
+    sizes = em.dims(x)
+    sizes[axis] = f"{sizes[axis]} * {rep}"
+    em.line(f"{out} = np.empty({em.tuple_of(sizes)}, np.{x.dtype})")
+    loop = _nest(em, sizes)
+    src = [f"{v} // {rep}" if d == axis else v for d, v in enumerate(loop)]
+    em.line(f"{out}[{', '.join(loop)}] = {em.name(x)}[{', '.join(src)}]")
+    em.close(len(loop))
+
+
+@kernel(ops.RepeatGrad)
+def repeat_grad(em, node):
+    (g,) = node.inputs
+    out, axis, rep = em.name(node.out), node.op.axis, node.op.rep
+    sizes = em.dims(g)
+    target = list(sizes)
+    target[axis] = f"({sizes[axis]}) // {rep}"
+    em.line(f"{out} = np.zeros({em.tuple_of(target)}, np.{g.dtype})")
+    loop = _nest(em, sizes)
+    dst = [f"{v} // {rep}" if d == axis else v for d, v in enumerate(loop)]
+    em.line(f"{out}[{', '.join(dst)}] += {em.name(g)}[{', '.join(loop)}]")
+    em.close(len(loop))

@@ -1,0 +1,134 @@
+"""Loop nests for fused elementwise programs, with an optional reduction at the end.
+
+Loops run in the memory order of the (C-contiguous) output; inputs are read
+with NumPy broadcasting: a static size-1 axis reads index 0, a size known
+only at run time reads through a 0/1 multiplier computed once per call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symkeras.codegen.numba.emitter import Emitter
+from symkeras.codegen.numba.scalar import cast, expression, lit
+from symkeras.graph import dtypes
+from symkeras.graph.basic import Tensor
+from symkeras.graph.ops.fused import _Meta
+
+_INIT = {"Sum": 0, "Prod": 1, "Any": False, "All": True}
+
+
+def _reduce_init(kind: str, dtype: str):
+    if kind == "Max":
+        return -np.inf if dtypes.is_float(dtype) else (np.iinfo(dtype).min if dtype != "bool" else False)
+    if kind == "Min":
+        return np.inf if dtypes.is_float(dtype) else (np.iinfo(dtype).max if dtype != "bool" else True)
+    return _INIT[kind]
+
+
+def replay(program, inputs: list[Tensor]) -> list[_Meta]:
+    metas = [_Meta(t.dtype, t.shape) for t in inputs]
+    for op, refs in program:
+        metas.append(_Meta(*op.infer([metas[r] for r in refs])))
+    return metas
+
+
+def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce=None) -> None:
+    """Emit the loops computing ``out`` from ``inputs`` through ``program`` (see ops.Fused)."""
+    metas = replay(program, inputs)
+    elem_dtype, elem_shape = metas[-1].dtype, metas[-1].shape
+    n = len(elem_shape)
+
+    # run-time sizes of the loop nest, and the broadcasting checks
+    sizes = []
+    for d in range(n):
+        if elem_shape[d] is not None:
+            sizes.append(str(elem_shape[d]))
+            continue
+        drivers = [em.dim(t, d - (n - t.ndim)) for t in inputs
+                   if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1]
+        expr = drivers[0]
+        for other in drivers[1:]:
+            expr = f"_bdim({expr}, {other})"
+        var = em.fresh("n")
+        em.line(f"{var} = {expr}")
+        sizes.append(var)
+    loop_vars = [f"i{d}" for d in range(n)]
+    loads = []
+    for k, t in enumerate(inputs):
+        if t.kind == "constant" and t.value.size == 1:
+            loads.append(lit(t.value.reshape(()).item(), t.dtype))
+            continue
+        index = []
+        for j in range(t.ndim):
+            d = j + n - t.ndim
+            if t.shape[j] == 1:
+                index.append("0")
+            elif t.shape[j] is not None:
+                index.append(loop_vars[d])
+            else:
+                size = em.dim(t, j)
+                em.line(f"if {size} != 1 and {size} != {sizes[d]}:")
+                em.line(f"    raise ValueError('operands could not be broadcast together in {_label(out)}')")
+                mult = em.fresh("m")
+                em.line(f"{mult} = 0 if {size} == 1 else 1")
+                index.append(f"{loop_vars[d]} * {mult}")
+        loads.append(f"{em.name(t)}[{', '.join(index) if index else '()'}]")
+
+    target = em.name(out)
+    acc_dtype = out.dtype
+    if reduce is None:
+        em.line(f"{target} = np.empty({em.tuple_of(sizes)}, np.{out.dtype})")
+        out_index = loop_vars
+    else:
+        kind, axes, keepdims = reduce
+        out_sizes = [("1" if keepdims else None) if d in axes else s for d, s in enumerate(sizes)]
+        out_sizes = [s for s in out_sizes if s is not None]
+        out_index = [("0" if keepdims else None) if d in axes else v for d, v in enumerate(loop_vars)]
+        out_index = [v for v in out_index if v is not None]
+        if kind == "Sum" and out.dtype in ("float16", "float32"):
+            acc_dtype = "float64"  # accumulate float32 sums in float64
+        init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
+        em.line(f"{target} = np.full({em.tuple_of(out_sizes)}, {init}, np.{acc_dtype})")
+
+    for d in range(n):
+        em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
+    values = list(loads)
+    step_dtypes = [t.dtype for t in inputs]
+    for s, (op, refs) in enumerate(program):
+        meta = metas[len(inputs) + s]
+        expr = expression(op, [values[r] for r in refs], [step_dtypes[r] for r in refs], meta.dtype)
+        var = f"s{s}"
+        em.line(f"{var} = {cast(expr, meta.dtype)}")
+        values.append(var)
+        step_dtypes.append(meta.dtype)
+    result = values[-1]
+    where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
+    if reduce is None:
+        em.line(f"{where} = {result}")
+    else:
+        kind = reduce[0]
+        value = cast(result, acc_dtype) if elem_dtype != acc_dtype else result
+        if kind == "Sum":
+            em.line(f"{where} += {value}")
+        elif kind == "Prod":
+            em.line(f"{where} *= {value}")
+        elif kind == "Max":
+            em.line(f"{where} = _maximum({where}, {value})")
+        elif kind == "Min":
+            em.line(f"{where} = _minimum({where}, {value})")
+        elif kind == "Any":
+            em.line(f"if {value}:")
+            em.line(f"    {where} = True")
+        elif kind == "All":
+            em.line(f"if not {value}:")
+            em.line(f"    {where} = False")
+        else:
+            raise NotImplementedError(f"reduction {kind}")
+    em.close(n)
+    if acc_dtype != out.dtype:
+        em.line(f"{target} = {target}.astype(np.{out.dtype})")
+
+
+def _label(out: Tensor) -> str:
+    return (out.owner.op.name if out.owner else "input").replace("'", "")

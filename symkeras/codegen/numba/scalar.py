@@ -1,0 +1,220 @@
+"""The scalar-expression IR of fused elementwise kernels, lowered to Numba source.
+
+Each elementwise op type registers how it computes one element from the
+element values of its inputs (source expressions).  The fused-loop generator
+composes these per step; results are cast to the step's dtype, so float32
+graphs compute in float32.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from symkeras.graph import ops
+from symkeras.graph.ops import elemwise as ew
+
+SCALAR: dict[type, Callable] = {}
+
+
+def scalar(*op_types):
+    def register(fn):
+        for t in op_types:
+            SCALAR[t] = fn
+        return fn
+
+    return register
+
+
+def lit(value, dtype: str) -> str:
+    """A typed literal: ``np.float32(0.5)``; infinities and NaN spelled for Numba."""
+    if dtype == "bool":
+        return "True" if value else "False"
+    value = np.asarray(value, dtype=dtype).item()
+    if isinstance(value, float):
+        if np.isnan(value):
+            text = "np.nan"
+        elif np.isinf(value):
+            text = "np.inf" if value > 0 else "-np.inf"
+        else:
+            text = repr(value)
+    else:
+        text = repr(value)
+    return f"np.{dtype}({text})"
+
+
+def cast(expr: str, dtype: str) -> str:
+    return f"np.bool_({expr})" if dtype == "bool" else f"np.{dtype}({expr})"
+
+
+def expression(op, args: list[str], in_dtypes: list[str], out_dtype: str) -> str:
+    """Source of one element of ``op`` applied to the element expressions ``args``."""
+    emit = None
+    for klass in type(op).__mro__:
+        if klass in SCALAR:
+            emit = SCALAR[klass]
+            break
+    if emit is None:
+        raise NotImplementedError(f"No scalar kernel for {op}: the Numba backend cannot fuse it.")
+    return emit(op, args, in_dtypes, out_dtype)
+
+
+def _unary(template):
+    return lambda op, a, dt, out: template.format(a=a[0], T=out)
+
+
+for _t, _tpl in {
+    ew.Neg: "(-{a})", ew.Abs: "abs({a})", ew.Sign: "np.sign({a})", ew.Floor: "np.floor({a})",
+    ew.Ceil: "np.ceil({a})", ew.Round: "np.rint({a})", ew.Exp: "np.exp({a})", ew.Log: "np.log({a})",
+    ew.Log1p: "np.log1p({a})", ew.Expm1: "np.expm1({a})", ew.Sqrt: "np.sqrt({a})", ew.Square: "({a} * {a})",
+    ew.Sin: "np.sin({a})", ew.Cos: "np.cos({a})", ew.Tanh: "np.tanh({a})", ew.Identity: "{a}",
+    ew.StopGradient: "{a}", ew.LogicalNot: "(not {a})",
+}.items():
+    SCALAR[_t] = _unary(_tpl)
+
+
+@scalar(ew.Reciprocal)
+def _reciprocal(op, a, dt, out):
+    return f"({lit(1, out)} / {cast(a[0], out)})"
+
+
+@scalar(ew.Sigmoid)
+def _sigmoid(op, a, dt, out):
+    x, one = a[0], lit(1, out)
+    return f"({one} / ({one} + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / ({one} + np.exp({x})))"
+
+
+@scalar(ew.HardSigmoid)
+def _hard_sigmoid(op, a, dt, out):
+    v = f"({lit(0.2, out)} * {a[0]} + {lit(0.5, out)})"
+    return f"({lit(0, out)} if {v} < 0 else ({lit(1, out)} if {v} > 1 else {v}))"
+
+
+@scalar(ew.Softplus)
+def _softplus(op, a, dt, out):
+    x = a[0]
+    return f"(np.log1p(np.exp(-abs({x}))) + ({x} if {x} > 0 else {lit(0, out)}))"
+
+
+@scalar(ew.Softsign)
+def _softsign(op, a, dt, out):
+    return f"({a[0]} / ({lit(1, out)} + abs({a[0]})))"
+
+
+@scalar(ew.Relu)
+def _relu(op, a, dt, out):
+    x = a[0]
+    zero = lit(0, out)
+    if op.threshold:
+        pos = f"({x} if {x} > {lit(op.threshold, out)} else {zero})"
+    else:
+        pos = f"({x} if {x} > 0 else ({x} if {x} != {x} else {zero}))"
+    if op.max_value is not None:
+        pos = f"_clip({pos}, {zero}, {lit(op.max_value, out)})"
+    if op.alpha:
+        neg = f"({lit(op.threshold, out)} - {x})"
+        pos = f"({pos} - {lit(op.alpha, out)} * ({neg} if {neg} > 0 else {zero}))"
+    return pos
+
+
+@scalar(ew.Elu)
+def _elu(op, a, dt, out):
+    x = a[0]
+    return f"({x} if {x} > 0 else {lit(op.alpha, out)} * np.expm1({x}))"
+
+
+@scalar(ew.Selu)
+def _selu(op, a, dt, out):
+    x = a[0]
+    return (f"({lit(ew.SELU_SCALE, out)} * ({x} if {x} > 0 else "
+            f"{lit(ew.SELU_ALPHA, out)} * np.expm1({x})))")
+
+
+@scalar(ew.Clip)
+def _clip(op, a, dt, out):
+    return f"_clip({a[0]}, {lit(op.min_value, out)}, {lit(op.max_value, out)})"
+
+
+@scalar(ew.Cast)
+def _cast(op, a, dt, out):
+    if out == "bool":
+        return f"({a[0]} != 0)"
+    return cast(a[0], out)
+
+
+def _binary(template):
+    return lambda op, a, dt, out: template.format(a=cast(a[0], out) if dt[0] != out else a[0],
+                                                  b=cast(a[1], out) if dt[1] != out else a[1])
+
+
+for _t, _tpl in {
+    ew.Add: "({a} + {b})", ew.Sub: "({a} - {b})", ew.Mul: "({a} * {b})", ew.TrueDiv: "({a} / {b})",
+    ew.FloorDiv: "({a} // {b})", ew.Mod: "({a} % {b})", ew.Pow: "({a} ** {b})",
+    ew.Maximum: "_maximum({a}, {b})", ew.Minimum: "_minimum({a}, {b})",
+}.items():
+    SCALAR[_t] = _binary(_tpl)
+
+
+def _compare(symbol):
+    def emit(op, a, dt, out):
+        common = str(np.result_type(*dt))
+        x = cast(a[0], common) if dt[0] != common else a[0]
+        y = cast(a[1], common) if dt[1] != common else a[1]
+        return f"({x} {symbol} {y})"
+
+    return emit
+
+
+for _t, _sym in {ew.Equal: "==", ew.NotEqual: "!=", ew.Less: "<", ew.LessEqual: "<=", ew.Greater: ">",
+                 ew.GreaterEqual: ">="}.items():
+    SCALAR[_t] = _compare(_sym)
+
+
+def _logical(symbol):
+    return lambda op, a, dt, out: f"(bool({a[0]}) {symbol} bool({a[1]}))"
+
+
+SCALAR[ew.LogicalAnd] = _logical("and")
+SCALAR[ew.LogicalOr] = _logical("or")
+SCALAR[ew.LogicalXor] = _logical("!=")
+
+
+@scalar(ops.Where)
+def _where(op, a, dt, out):
+    x = cast(a[1], out) if dt[1] != out else a[1]
+    y = cast(a[2], out) if dt[2] != out else a[2]
+    return f"({x} if {a[0]} else {y})"
+
+
+@scalar(ops.FullLike)
+def _full_like(op, a, dt, out):
+    return lit(op.value, out)
+
+
+@scalar(ops.BroadcastLike)
+def _broadcast_like(op, a, dt, out):
+    return a[0]
+
+
+#: helpers every generated module defines (NaN-propagating like NumPy)
+PRELUDE = '''
+@numba.njit
+def _clip(x, lo, hi):
+    return lo if x < lo else (hi if x > hi else x)
+
+
+@numba.njit
+def _maximum(a, b):
+    return a if (a >= b or a != a) else b
+
+
+@numba.njit
+def _minimum(a, b):
+    return a if (a <= b or a != a) else b
+
+
+@numba.njit
+def _bdim(a, b):
+    return a if b == 1 else b
+'''

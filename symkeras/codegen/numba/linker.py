@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symkeras.codegen import cache
-from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
-    kernels_elemwise, kernels_linalg, kernels_nn, kernels_random, kernels_shape,
-)
 from symkeras.codegen.errors import update_shape_error
+from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
+    kernels_elemwise,
+    kernels_linalg,
+    kernels_nn,
+    kernels_random,
+    kernels_shape,
+)
 from symkeras.codegen.numba.emitter import Emitter, find_kernel
 from symkeras.codegen.numba.scalar import PRELUDE
 from symkeras.graph.basic import Tensor
@@ -89,7 +93,7 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
             if dim is None:
                 em.line(f"if {value}.shape[{axis}] != {em.name(var)}.shape[{axis}]:")
                 em.line(f"    raise ValueError({update_shape_error(name, var)!r})")
-    for var, new, value in staged:
+    for var, _, value in staged:
         em.copy_into(em.name(var), value, var.ndim)
     em.line(f"return {em.tuple_of(results)}")
 

@@ -55,7 +55,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         sizes.append(var)
     loop_vars = [f"i{d}" for d in range(n)]
     loads = []
-    for k, t in enumerate(inputs):
+    for t in inputs:
         if t.kind == "constant" and t.value.size == 1:
             loads.append(lit(t.value.reshape(()).item(), t.dtype))
             continue

@@ -9,12 +9,37 @@ def _fresh_settings():
     """Each test starts from the default settings and a fresh backend session."""
     import symkeras.backend as K
 
-    saved = (config.floatx(), config.epsilon(), config.image_data_format())
+    saved = (config.floatx(), config.epsilon(), config.image_data_format(), config.backend())
     K.clear_session()
     yield
     config.set_floatx(saved[0])
     config.set_epsilon(saved[1])
     config.set_image_data_format(saved[2])
+    config.set_backend(saved[3])
+
+
+BACKENDS = ("reference", "numba")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request):
+    """Run the test on one backend (tests using it are parametrized over all of them)."""
+    config.set_backend(request.param)
+    yield request.param
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_kernel_cache(request):
+    """One kernel cache for the whole run, kept between runs in .kernel-cache (SYMKERAS_CACHE_DIR wins)."""
+    import os
+
+    os.environ.setdefault("SYMKERAS_CACHE_DIR", str(request.config.rootpath / ".kernel-cache"))
+    yield
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The gradient-ascent demo that `make demo` runs."""
 
 import numpy as np
+import pytest
 
 from symkeras.demos import gradient_ascent
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_ascent_raises_the_loss_every_step(capsys):

@@ -6,6 +6,8 @@ import pytest
 import symkeras.backend as K
 from symkeras.graph import MissingInputError
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def test_list_in_list_out_and_outputs_are_copies():
     x = K.placeholder(shape=(None, 3), name="x")

@@ -8,6 +8,8 @@ from fixtures.keras2_cases import CASES, INPUTS
 
 import symkeras.backend as K
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 FIXTURES = np.load(os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras2_backend.npz"))
 
 # tf-keras computes binary cross-entropy from probabilities as -log(p + eps) (Keras 2.2.4:

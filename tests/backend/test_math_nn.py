@@ -5,6 +5,8 @@ import pytest
 
 import symkeras.backend as K
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 RNG = np.random.default_rng(3)
 
 

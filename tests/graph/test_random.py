@@ -8,6 +8,8 @@ from symkeras.codegen.reference import evaluate
 from symkeras.graph import ops
 from symkeras.graph.basic import placeholder
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def test_seeded_functions_reproduce_the_same_sequence():
     def draws():

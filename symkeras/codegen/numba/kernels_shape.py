@@ -37,7 +37,7 @@ def reshape(em, node):
     x, *dims = node.inputs
     sizes, dyn = [], iter(dims)
     for s in node.op.shape:
-        sizes.append(f"int({em.name(next(dyn))}[()])" if s is None else str(s))
+        sizes.append(f"np.int64({em.name(next(dyn))}[()])" if s is None else str(s))
     if -1 in node.op.shape:
         known = " * ".join(s for s in sizes if s != "-1") or "1"
         total = " * ".join(em.dims(x)) or "1"

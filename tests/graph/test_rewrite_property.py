@@ -54,3 +54,19 @@ def test_optimized_graph_matches_unoptimized(case, batch):
         assert g.dtype == w.dtype and n.dtype == o.dtype
         assert g.shape == w.shape
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(graphs(), st.integers(1, 4))
+def test_compiled_random_graphs_match_the_reference(case, batch):
+    from helpers import assert_same
+    from symkeras.codegen.function import Function
+
+    inputs, outputs = case
+    rng = np.random.default_rng(batch)
+    values = [rng.normal(size=(batch, 4)).astype("float32"), rng.normal(size=(4,)).astype("float32"),
+              rng.normal(size=(1, 4)).astype("float32")]
+    want = evaluate(outputs, dict(zip(inputs, values)))
+    got = Function(inputs, outputs, backend="numba")(values)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_same(g, w, "float32", what=f"output {i}")

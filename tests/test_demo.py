@@ -14,8 +14,8 @@ def test_ascent_raises_the_loss_every_step(capsys):
     assert np.all(np.diff(losses) > 0)
     out = capsys.readouterr().out
     assert "step 20: loss" in out
-    assert "Function 'iterate' (inputs: input_img)" in out
-    assert "Einsum{abcd,df->abcf}" in out
+    assert "Function 'iterate' (inputs: input_img;" in out
+    assert "Einsum{abcd,df->abcf}" in out or "Einsum{abcd,de->abce}" in out
 
 
 def test_iterate_returns_loss_and_normalized_gradient():

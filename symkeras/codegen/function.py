@@ -136,6 +136,20 @@ class Function:
         return results[0] if self.single_output else results
 
     # --- inspection ---------------------------------------------------------
+    def debug(self, inputs=()):
+        """Run the compiled graph node by node beside the reference (no update is applied).
+
+        Returns a DebugReport naming the first node whose result differs from
+        the reference or holds NaN/Inf, with its op, its inputs' shapes and its
+        label in ``report.dump`` (the optimized graph's text dump).
+        """
+        from symkeras.codegen.debug import debug_run
+
+        if self.backend == "reference":
+            raise ValueError("debug() compares a compiled function with the reference; this one is the reference.")
+        arrays = [np.require(a, requirements="C") for a in self._check_inputs(inputs)]
+        return debug_run(self.program, arrays)
+
     @property
     def source(self) -> str:
         """The generated module's source (Numba backend)."""
@@ -143,21 +157,35 @@ class Function:
             raise AttributeError("A reference-backend function has no generated source.")
         return self.program.source
 
-    def debugprint(self, file=None) -> str:
-        """Print (and return) the text dump of the outputs and the updates."""
+    @property
+    def optimized_graph(self):
+        """The graph after rewrites (None on the reference backend, which runs the graph as built)."""
+        return None if self.backend == "reference" else self.program.optimized.graph
+
+    @property
+    def rewrites(self) -> str:
+        """What each rewrite pass did, one line per pass."""
+        return "" if self.backend == "reference" else self.program.optimized.report()
+
+    def debugprint(self, file=None, optimized: bool | None = None) -> str:
+        """Print (and return) the text dump of the outputs and updates (after rewrites unless optimized=False)."""
         from symkeras.graph.printing import debugprint
 
-        return debugprint(self, file=file)
+        return debugprint(self, file=file, optimized=optimized)
 
-    def to_dot(self) -> str:
+    def _dumped_graph(self, optimized):
+        graph = self.optimized_graph if optimized is not False and self.optimized_graph is not None else self.graph
+        return graph.outputs
+
+    def to_dot(self, optimized: bool | None = None) -> str:
         from symkeras.graph.printing import to_dot
 
-        return to_dot(self.outputs + [new for _, new in self.updates], title=self.name)
+        return to_dot(self._dumped_graph(optimized), title=self.name)
 
-    def to_json(self) -> str:
+    def to_json(self, optimized: bool | None = None) -> str:
         from symkeras.graph.printing import to_json
 
-        return to_json(self.outputs + [new for _, new in self.updates])
+        return to_json(self._dumped_graph(optimized))
 
     def __repr__(self) -> str:
         return (f"<Function {self.name}: {len(self.inputs)} inputs, {len(self.outputs)} outputs, "

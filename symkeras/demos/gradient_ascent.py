@@ -47,6 +47,9 @@ def run(steps=20, step_size=0.05, verbose=True, seed=0):
     if verbose:
         print("\nThe compiled function's graph:")
         debugprint(iterate)
+        if iterate.rewrites:
+            print("\nRewrites that fired:")
+            print(iterate.rewrites)
     return losses
 
 

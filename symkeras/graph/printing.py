@@ -80,23 +80,32 @@ def format_tree(outputs, labeler: _Labeler | None = None, stop=()) -> str:
     return "\n".join(lines)
 
 
-def format_function(fn) -> str:
+def format_function(fn, optimized: bool | None = None) -> str:
+    """Text dump of a Function: its outputs and updates, as compiled (optimized) or as built."""
     labeler = _Labeler()
     inputs = ", ".join(t.name or f"#{i}" for i, t in enumerate(fn.inputs)) or "none"
-    parts = [f"Function '{fn.name}' (inputs: {inputs})", "Outputs:",
-             format_tree(fn.outputs, labeler, stop=fn.inputs)]
+    use_optimized = fn.optimized_graph is not None if optimized is None else optimized
+    graph = fn.optimized_graph if use_optimized and fn.optimized_graph is not None else fn.graph
+    outputs = graph.outputs[: len(fn.outputs)]
+    new_values = graph.outputs[len(fn.outputs):]
+    stage = "after rewrites" if graph is not fn.graph else "as built"
+    parts = [f"Function '{fn.name}' (inputs: {inputs}; {stage})", "Outputs:",
+             format_tree(outputs, labeler, stop=fn.inputs)]
     if fn.updates:
         parts.append("Updates:")
-        for var, new in fn.updates:
+        for (var, _), new in zip(fn.updates, new_values):
             parts.append(f"{var.name or 'variable'} [id {labeler(var)}] <-")
             parts.append(format_tree([new], labeler, stop=fn.inputs))
     return "\n".join(parts)
 
 
-def debugprint(obj, file=None) -> str:
-    """Print the text dump of a tensor, a list of tensors or a Function; return it too."""
+def debugprint(obj, file=None, optimized: bool | None = None) -> str:
+    """Print the text dump of a tensor, a list of tensors or a Function; return it too.
+
+    For a compiled Function the graph after rewrites is shown unless ``optimized=False``.
+    """
     if hasattr(obj, "program") and hasattr(obj, "updates"):
-        text = format_function(obj)
+        text = format_function(obj, optimized)
     else:
         text = format_tree([obj] if isinstance(obj, Tensor) else list(obj))
     print(text, file=file or sys.stdout)

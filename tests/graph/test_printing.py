@@ -1,6 +1,7 @@
 """debugprint text, DOT and JSON dumps."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -43,14 +44,22 @@ def test_debugprint_lines_depth_ids_and_shared_nodes(capsys):
 
 def test_debugprint_of_a_function_shows_outputs_and_updates():
     x, w, h, out = _shared_graph()
-    f = Function([x], [out], updates=[(w, w * 0.5)], name="train")
-    text = f.debugprint(file=open("/dev/null", "w"))
-    assert text.splitlines()[0] == "Function 'train' (inputs: x)"
-    assert "Outputs:" in text and "Updates:" in text
-    update_line = [line for line in text.splitlines() if "<-" in line][0]
+    f = Function([x], [out], updates=[(w, w * 0.5)], name="train", backend="numba")
+    with open(os.devnull, "w") as null:
+        built = f.debugprint(file=null, optimized=False)
+        compiled = f.debugprint(file=null)
+    assert built.splitlines()[0] == "Function 'train' (inputs: x; as built)"
+    assert "Outputs:" in built and "Updates:" in built
+    update_line = [line for line in built.splitlines() if "<-" in line][0]
     assert update_line.startswith("w [id ")
-    assert "Mul [id" in text.split("Updates:")[1]
-    assert "constant [id" in text and "0.5" in text
+    assert "Mul [id" in built.split("Updates:")[1]
+    assert "constant [id" in built and "0.5" in built
+    assert compiled.splitlines()[0] == "Function 'train' (inputs: x; after rewrites)"
+    assert "Fused{" in compiled and "Fused{" not in built
+    assert "fusion: fused_group" in f.rewrites
+    assert f.to_dot(optimized=False).count("->") > f.to_dot().count("->")
+    reference = Function([x], [out], backend="reference")
+    assert reference.optimized_graph is None and reference.rewrites == ""
 
 
 def test_tensor_methods_give_the_same_dumps(capsys):

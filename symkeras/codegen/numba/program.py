@@ -7,10 +7,30 @@ import time
 import numpy as np
 
 from symkeras.codegen import cache
+from symkeras.codegen.dump import dump_dir, write_dump
 from symkeras.codegen.numba.linker import generate
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.rewrite import optimize
+
+
+def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) -> dict:
+    """Every tensor's compiled value of ``graph`` (a separate module returning all of them).
+
+    No update is applied and the random counters of ``program`` are not advanced.
+    """
+    tensors = [t for t in graph.tensors if t.owner is not None and t not in set(graph.inputs)]
+    source, layout = generate(graph, list(graph.inputs), tensors, [], program.name + "_trace")
+    module, _ = cache.load_module(source, prefix="symkeras_trace")
+    data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
+    calls = np.zeros(max(len(layout.random_nodes), 1), dtype=np.int64)
+    results = module.step(*arrays, *(v._value for v in layout.variables), *data, calls)
+    values = dict(zip(graph.inputs, arrays))
+    values.update({t: t.value for t in layout.data if t.kind == "constant"})
+    values.update({t: t.default for t in layout.data if t.kind == "placeholder"})
+    values.update({v: v._value for v in layout.variables})
+    values.update(zip(tensors, results))
+    return values
 
 
 class NumbaProgram:
@@ -26,15 +46,19 @@ class NumbaProgram:
     def __init__(self, inputs: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
                  name: str = "function", mode: str = "fast_run", exclude=(), keep_snapshots: bool = False):
         start = time.perf_counter()
+        self.name = name
         graph = Graph(inputs, list(outputs) + [new for _, new in updates])
         self.unoptimized = graph
-        self.optimized = optimize(graph, mode=mode, exclude=exclude, keep_snapshots=keep_snapshots)
+        dump_to = dump_dir()
+        self.optimized = optimize(graph, mode=mode, exclude=exclude, keep_snapshots=keep_snapshots or bool(dump_to))
         new_outputs = self.optimized.graph.outputs
         n = len(outputs)
         opt_updates = [(var, new) for (var, _), new in zip(updates, new_outputs[n:])]
         self.rewrite_seconds = time.perf_counter() - start
         self.source, self.layout = generate(self.optimized.graph, list(inputs), new_outputs[:n], opt_updates, name)
         self.module, self.path = cache.load_module(self.source)
+        self.dump_folder = write_dump(dump_to, name, cache.source_key(self.source), self.optimized,
+                                      self.source) if dump_to else None
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
         self.calls = np.zeros(max(len(self.layout.random_nodes), 1), dtype=np.int64)
         self.compile_seconds = None

@@ -129,6 +129,35 @@ def sum_to_like_static(t):
     return ops.reshape(summed, t.shape) if lead else summed
 
 
+def shape_through_elementwise(t):
+    """Shape(f(x, ...)) -> Shape(x) when the elementwise f provably keeps x's run-time shape.
+
+    (So a reduction's element count does not keep its producer from fusing with it.)
+    """
+    if not _op(t, ops.Shape):
+        return None
+    y = t.owner.inputs[0]
+    if not _op(y, ops.Unary, ops.Binary, ops.Where):
+        return None
+    for x in y.owner.inputs:
+        if x.ndim != y.ndim:
+            continue
+        others = [o for o in y.owner.inputs if o is not x]
+        if all(_broadcasts_into(o, x) for o in others):
+            return ops.shape_of(x)
+    return None
+
+
+def _broadcasts_into(o, x) -> bool:
+    """o broadcast against x leaves x's shape as it is, whatever the run-time sizes."""
+    if o.ndim > x.ndim:
+        return False
+    for do, dx in zip(reversed(o.shape), reversed(x.shape)):
+        if do is None or (do != 1 and do != dx):
+            return False
+    return True
+
+
 def power_by_constant(t):
     """x ** 1 -> x, x ** 2 -> square(x), x ** -1 -> 1 / x (x ** 0.5 stays: sqrt(-inf) is NaN)."""
     if not _op(t, ops.Pow):
@@ -148,4 +177,4 @@ def power_by_constant(t):
 
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
          reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static,
-         power_by_constant]
+         shape_through_elementwise, power_by_constant]

@@ -195,6 +195,7 @@ def _forward_and_gradients(fn, points):
 def test_compiled_forward_and_gradient_match_the_reference(case):
     """The Numba backend computes each op and its gradient graph as the reference does."""
     from helpers import assert_same
+
     from symkeras.codegen.function import Function
     from symkeras.codegen.reference import evaluate
 

@@ -60,6 +60,7 @@ def test_optimized_graph_matches_unoptimized(case, batch):
 @given(graphs(), st.integers(1, 4))
 def test_compiled_random_graphs_match_the_reference(case, batch):
     from helpers import assert_same
+
     from symkeras.codegen.function import Function
 
     inputs, outputs = case

@@ -6,17 +6,21 @@ from symkeras.codegen.function import Function
 from symkeras.graph import grad, ops
 from symkeras.graph.basic import Tensor
 
+_FUNCTION_OPTIONS = ("backend", "mode", "exclude")
+
 
 def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
     """A compiled callable: ``f(list_of_arrays) -> list_of_arrays``.
 
     Updates (pairs from K.update and friends) are applied to the variables
     after each call.  The learning phase need not be fed: it defaults to 0.
+    symkeras options: ``backend`` ("numba" or "reference"), ``mode``
+    ("fast_run" or "none") and ``exclude`` (rewrite passes to skip).
     """
-    if kwargs:
-        unknown = ", ".join(sorted(kwargs))
-        raise ValueError(f"Invalid argument(s) to K.function: {unknown}.")
-    return Function(list(inputs), outputs, updates=updates, name=name)
+    unknown = sorted(set(kwargs) - set(_FUNCTION_OPTIONS))
+    if unknown:
+        raise ValueError(f"Invalid argument(s) to K.function: {', '.join(unknown)}.")
+    return Function(list(inputs), outputs, updates=updates, name=name, **kwargs)
 
 
 def gradients(loss, variables):

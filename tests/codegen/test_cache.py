@@ -1,0 +1,57 @@
+"""The kernel cache: a second process compiles nothing; fork and spawn workers share it safely."""
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from cache_worker import build_and_run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _fresh_process(cache):
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache), PYTHONPATH=HERE + os.pathsep + os.environ.get(
+        "PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, os.path.join(HERE, "cache_worker.py")], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_second_process_loads_the_compiled_step(tmp_path):
+    first = _fresh_process(tmp_path)
+    second = _fresh_process(tmp_path)
+    assert (first["misses"], first["hits"]) == (1, 0)
+    assert (second["misses"], second["hits"]) == (0, 1)
+    assert first["path"] == second["path"] and first["path"].startswith(str(tmp_path))
+    assert first["losses"] == second["losses"]
+    assert first["losses"][2] < first["losses"][0]
+    files = os.listdir(tmp_path)
+    assert not [f for f in files if f.startswith(".tmp-")]  # no half-written module left behind
+
+
+def _run_in_pool(method, cache):
+    os.environ["SYMKERAS_CACHE_DIR"] = str(cache)
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(2) as pool:
+        return pool.map(build_and_run, [0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_concurrent_workers_share_one_cache(tmp_path, method, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    old = os.environ.get("SYMKERAS_CACHE_DIR")
+    try:
+        results = _run_in_pool(method, tmp_path)
+    finally:
+        os.environ["SYMKERAS_CACHE_DIR"] = old
+    losses = [r[0] for r in results]
+    for other in losses[1:]:
+        np.testing.assert_array_equal(other, losses[0])
+    modules = [f for f in os.listdir(tmp_path) if f.endswith(".py")]
+    assert len(modules) == 1 and not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+    again = build_and_run()
+    assert again[0] == losses[0]

@@ -1,0 +1,130 @@
+"""The Numba backend: generated source, loud missing kernels, debug mode, dumps, in-place updates."""
+
+import os
+
+import numpy as np
+import pytest
+
+import symkeras.backend as K
+from symkeras.codegen.function import Function
+from symkeras.codegen.numba import scalar
+from symkeras.graph import ops
+from symkeras.graph.basic import Op, placeholder
+
+
+def _mlp_step():
+    x = K.placeholder((None, 4), name="x")
+    y = K.placeholder((None, 2), name="y")
+    w = K.variable(np.linspace(-1, 1, 8).reshape(4, 2), name="w")
+    h = K.dot(x, w)
+    h.tag["layer"] = "dense_1"
+    loss = K.mean(K.categorical_crossentropy(y, K.softmax(h)))
+    (g,) = K.gradients(loss, [w])
+    return x, y, w, K.function([x, y], [loss], updates=[(w, w - 0.5 * g)], name="train", backend="numba")
+
+
+def test_one_readable_module_with_one_entry_point():
+    x, y, w, f = _mlp_step()
+    src = f.source
+    assert src.count("def step(") == 1
+    assert src.count("@numba.njit(cache=True") == 1  # one compiled unit (helpers are inlined by LLVM)
+    assert "# Einsum{ab,bd->ad} -> float32 (None, 2)  <dense_1>" in src
+    assert "np.dot(" in src
+    assert "Fused{" in src and "for i0 in range(" in src
+    assert os.path.exists(f.program.path) and open(f.program.path).read() == src
+    xs = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    ys = np.eye(2, dtype="float32")[np.arange(6) % 2]
+    first = f([xs, ys])[0]
+    later = [f([xs, ys])[0] for _ in range(5)]
+    assert later[-1] < first  # the update ran inside the step
+
+
+def test_compiled_training_matches_the_reference_step_by_step():
+    x, y, w, f = _mlp_step()
+    start = K.get_value(w)
+    xs = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
+    ys = np.eye(2, dtype="float32")[np.arange(6) % 2]
+    compiled = [f([xs, ys])[0] for _ in range(3)]
+    compiled_w = K.get_value(w)
+    K.set_value(w, start)
+    ref = Function(f.inputs, f.outputs, updates=f.updates, backend="reference")
+    reference = [ref([xs, ys])[0] for _ in range(3)]
+    np.testing.assert_allclose(compiled, reference, rtol=1e-5)
+    np.testing.assert_allclose(compiled_w, K.get_value(w), rtol=1e-5, atol=1e-6)
+
+
+def test_a_missing_kernel_is_a_loud_error():
+    class NoKernel(Op):
+        nin = 1
+
+        def infer(self, inputs):
+            return inputs[0].dtype, inputs[0].shape
+
+        def perform(self, inputs, rng=None):
+            return inputs[0]
+
+    x = placeholder((2,), name="x")
+    try:
+        with pytest.raises(NotImplementedError, match="no kernel for NoKernel"):
+            Function([x], [NoKernel()(x)], backend="numba")
+        assert Function([x], [NoKernel()(x)], backend="reference")([np.ones(2)])[0].tolist() == [1, 1]
+    finally:
+        from symkeras.graph.basic import OP_TYPES
+
+        OP_TYPES.pop("NoKernel")
+
+
+def test_debug_mode_names_the_first_bad_node(monkeypatch):
+    x = K.placeholder((None, 3), name="x")
+    f = K.function([x], [K.sum(K.tanh(x) * 2.0 + K.exp(x))], backend="numba")
+    report = f.debug([np.ones((2, 3))])
+    assert report.ok, report.message
+    # a broken scalar kernel for tanh: debug mode must point at Tanh, not at what follows
+    monkeypatch.setitem(scalar.SCALAR, ops.Tanh, lambda op, a, dt, out: f"np.sin({a[0]})")
+    g = K.function([x], [K.sum(K.tanh(x) * 2.0 + K.exp(x))], backend="numba")
+    report = g.debug([np.ones((2, 3))])
+    assert not report.ok
+    assert report.node.op.name == "Tanh"
+    assert "differs from the reference" in report.message and "inputs of shapes (2, 3)" in report.message
+    assert f"Tanh [id {report.label}]" in report.dump
+    nan = K.function([x], [K.log(x) + 1.0], backend="numba").debug([np.array([[1.0, -1.0, 2.0]])])
+    assert not nan.ok and nan.node.op.name == "Log" and "NaN/Inf" in nan.message
+    with pytest.raises(ValueError, match="this one is the reference"):
+        K.function([x], [x], backend="reference").debug([np.ones((1, 3))])
+
+
+def test_dump_dir_gets_every_pass_the_rewrites_and_the_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_DUMP_DIR", str(tmp_path))
+    x = K.placeholder((None, 3), name="x")
+    f = K.function([x], [K.mean(K.exp(x) * 1.0)], name="probe", backend="numba")
+    (folder,) = os.listdir(tmp_path)
+    assert folder.startswith("probe-")
+    files = set(os.listdir(tmp_path / folder))
+    assert {"00-input.txt", "00-input.dot", "07-fusion.txt", "07-fusion.dot", "rewrites.txt", "source.py"} <= files
+    assert "simplify: neutral_element x1" in (tmp_path / folder / "rewrites.txt").read_text()
+    assert (tmp_path / folder / "source.py").read_text() == f.source
+    assert "Mul" in (tmp_path / folder / "00-input.txt").read_text()
+    assert "Fused{Exp->Sum" in (tmp_path / folder / "07-fusion.txt").read_text()
+
+
+def test_no_optimization_mode_and_excluded_passes_still_compile():
+    x = K.placeholder((None, 3), name="x")
+    out = K.sum(K.exp(x) * 1.0 + 0.0, axis=1)
+    value = np.arange(6, dtype="float32").reshape(2, 3)
+    want = np.exp(value).sum(1)
+    plain = Function([x], [out], backend="numba", mode="none")
+    assert len(plain.optimized_graph.nodes) == len(plain.graph.nodes) and plain.rewrites == ""
+    np.testing.assert_allclose(plain([value])[0], want, rtol=1e-6)
+    unfused = Function([x], [out], backend="numba", exclude=("fusion",))
+    assert "Fused" not in unfused.source
+    np.testing.assert_allclose(unfused([value])[0], want, rtol=1e-6)
+
+
+def test_outputs_never_alias_variables_and_read_values_before_updates():
+    v = K.variable(np.array([1.0, 2.0]), name="v")
+    f = K.function([], [v, K.transpose(v)], updates=[(v, v * 10)], backend="numba")
+    before, view = f([])
+    np.testing.assert_array_equal(before, [1, 2])
+    np.testing.assert_array_equal(view, [1, 2])
+    before[0] = 99
+    np.testing.assert_array_equal(K.get_value(v), [10, 20])

@@ -57,10 +57,13 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def module_name(source: str, prefix: str) -> str:
+    return f"{prefix}_{source_key(source)}"
+
+
 def load_module(source: str, prefix: str = "symkeras_step"):
     """Write (if new) and import the generated module; returns (module, path)."""
-    key = source_key(source)
-    name = f"{prefix}_{key}"
+    name = module_name(source, prefix)
     if name in sys.modules:
         module = sys.modules[name]
         return module, module.__file__

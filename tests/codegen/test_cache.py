@@ -51,7 +51,7 @@ def test_concurrent_workers_share_one_cache(tmp_path, method, monkeypatch):
     losses = [r[0] for r in results]
     for other in losses[1:]:
         np.testing.assert_array_equal(other, losses[0])
-    modules = [f for f in os.listdir(tmp_path) if f.endswith(".py")]
-    assert len(modules) == 1 and not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+    steps = [f for f in os.listdir(tmp_path) if f.startswith("symkeras_step_") and f.endswith(".py")]
+    assert len(steps) == 1 and not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
     again = build_and_run()
     assert again[0] == losses[0]

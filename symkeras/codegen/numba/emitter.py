@@ -15,10 +15,17 @@ from symkeras.graph.basic import Node, Tensor
 KERNELS: dict[type, Callable] = {}
 
 
-def kernel(*op_types):
-    """Register the Numba emitter of one or more op types."""
+def kernel(*op_types, inline=False):
+    """Register the Numba emitter of one or more op types.
+
+    An ``inline`` kernel writes its lines into the step itself (views, BLAS
+    calls); the others become a kernel function in a module of their own,
+    shared by every node (of any graph) that generates the same code.
+    ``inline`` may also be a predicate of the node.
+    """
 
     def register(fn):
+        fn.inline = inline
         for t in op_types:
             KERNELS[t] = fn
         return fn
@@ -34,9 +41,14 @@ def find_kernel(op) -> Callable:
 
 
 class Emitter:
-    """Collects the body of the step function."""
+    """Collects the body of the step function, or of one kernel function.
 
-    def __init__(self):
+    Static sizes are written as literals (LLVM vectorizes loops of known
+    extent: reading every size at run time made B2 2.8x slower).
+    """
+
+    def __init__(self, parent: Emitter | None = None):
+        self.parent = parent
         self.lines: list[str] = []
         self.names: dict[Tensor, str] = {}
         self.depth = 1
@@ -47,6 +59,9 @@ class Emitter:
         self.random_nodes: list[Node] = []
 
     def random_slot(self, node: Node) -> int:
+        if self.parent is not None:
+            self.random_nodes.append(node)
+            return self.parent.random_slot(node)
         self.random_nodes.append(node)
         return len(self.random_nodes) - 1
 
@@ -83,7 +98,9 @@ class Emitter:
     def dim(self, t: Tensor, axis: int) -> str:
         """Source of the run-time size of ``t`` along ``axis`` (a literal when static)."""
         d = t.shape[axis]
-        return str(d) if d is not None else f"{self.name(t)}.shape[{axis}]"
+        if d is not None:
+            return str(d)
+        return f"{self.name(t)}.shape[{axis}]"
 
     def dims(self, t: Tensor) -> list[str]:
         return [self.dim(t, a) for a in range(t.ndim)]

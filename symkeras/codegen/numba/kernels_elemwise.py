@@ -9,13 +9,18 @@ from symkeras.graph.ops.reduce import All, Any, Max, Min, Prod, Sum
 from symkeras.graph.rewrite.fusion import ELEMENTWISE
 
 
-@kernel(ops.Fused)
+def _scalar_only(node) -> bool:
+    """Work on 0-d values is a few instructions: it goes inline into the step."""
+    return node.out.ndim == 0 and all(t.ndim == 0 for t in node.inputs)
+
+
+@kernel(ops.Fused, inline=_scalar_only)
 def fused(em, node):
     op = node.op
     emit_program(em, node.out, list(node.inputs), op.program, op.reduce)
 
 
-@kernel(*ELEMENTWISE)
+@kernel(*ELEMENTWISE, inline=_scalar_only)
 def elementwise(em, node):
     """A lone elementwise op is a one-step program."""
     n = len(node.inputs)
@@ -29,7 +34,7 @@ def reduction(em, node):
                  (type(op).__name__, op.axis, op.keepdims))
 
 
-@kernel(ops.Identity, ops.StopGradient)
+@kernel(ops.Identity, ops.StopGradient, inline=True)
 def identity(em, node):
     em.bind(node.out, em.name(node.inputs[0]))
     em.aliases.add(node.out)

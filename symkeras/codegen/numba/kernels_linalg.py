@@ -23,7 +23,7 @@ def _operand(em, t, idx, order, dtype):
     return em.permute(name, len(idx), [idx.index(c) for c in order], dtype)
 
 
-@kernel(ops.Einsum)
+@kernel(ops.Einsum, inline=True)
 def einsum(em, node):
     op = node.op
     a, b = node.inputs

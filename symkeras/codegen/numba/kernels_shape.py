@@ -17,7 +17,7 @@ def _reshape(em, node, x, sizes):
     _view(em, node, f"np.ascontiguousarray({em.name(x)}).reshape({em.tuple_of(sizes)})")
 
 
-@kernel(ops.Shape)
+@kernel(ops.Shape, inline=True)
 def shape(em, node):
     (x,) = node.inputs
     out = em.name(node.out)
@@ -26,13 +26,13 @@ def shape(em, node):
         em.line(f"{out}[{a}] = {em.dim(x, a)}")
 
 
-@kernel(ops.Transpose)
+@kernel(ops.Transpose, inline=True)
 def transpose(em, node):
     x = node.inputs[0]
     _view(em, node, em.permute(em.name(x), x.ndim, node.op.perm, x.dtype))
 
 
-@kernel(ops.Reshape)
+@kernel(ops.Reshape, inline=True)
 def reshape(em, node):
     x, *dims = node.inputs
     sizes, dyn = [], iter(dims)
@@ -47,13 +47,13 @@ def reshape(em, node):
     _reshape(em, node, x, sizes)
 
 
-@kernel(ops.ReshapeLike)
+@kernel(ops.ReshapeLike, inline=True)
 def reshape_like(em, node):
     g, ref = node.inputs
     _reshape(em, node, g, em.dims(ref))
 
 
-@kernel(ops.Flatten)
+@kernel(ops.Flatten, inline=True)
 def flatten(em, node):
     (x,) = node.inputs
     keep = node.op.ndim - 1
@@ -61,7 +61,7 @@ def flatten(em, node):
     _reshape(em, node, x, em.dims(x)[:keep] + [f"({rest})"])
 
 
-@kernel(ops.ExpandDims)
+@kernel(ops.ExpandDims, inline=True)
 def expand_dims(em, node):
     (x,) = node.inputs
     sizes = em.dims(x)
@@ -69,7 +69,7 @@ def expand_dims(em, node):
     _reshape(em, node, x, sizes)
 
 
-@kernel(ops.Squeeze)
+@kernel(ops.Squeeze, inline=True)
 def squeeze(em, node):
     (x,) = node.inputs
     for a in node.op.axis:
@@ -96,7 +96,7 @@ def concatenate(em, node):
         offset = f"{offset} + {em.dim(t, axis)}"
 
 
-@kernel(ops.SplitLike)
+@kernel(ops.SplitLike, inline=True)
 def split_like(em, node):
     g, *refs = node.inputs
     axis, index = node.op.axis, node.op.index
@@ -119,7 +119,7 @@ def _index_source(spec) -> str:
     return ", ".join(parts) if parts else "..."
 
 
-@kernel(ops.Subtensor)
+@kernel(ops.Subtensor, inline=True)
 def subtensor(em, node):
     (x,) = node.inputs
     if node.out.ndim == 0:

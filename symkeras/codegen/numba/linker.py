@@ -33,11 +33,13 @@ import numba
 
 @dataclass
 class Layout:
-    """What ``step`` takes, in order, besides the fed inputs."""
+    """What ``step`` takes, in order, besides the fed inputs, and the kernel modules it imports."""
 
     variables: list[Tensor] = field(default_factory=list)
     data: list[Tensor] = field(default_factory=list)
     random_nodes: list = field(default_factory=list)
+    #: sources of the kernel modules, to load before the step module
+    kernel_sources: list[str] = field(default_factory=list)
 
 
 def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
@@ -68,9 +70,14 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
     em.aliases.update(variables)
     args.append("calls")
 
+    kernels: dict[str, str] = {}  # kernel source -> function name
     for node in graph.nodes:
+        emit = find_kernel(node.op)
         em.comment(node)
-        find_kernel(node.op)(em, node)
+        if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
+            emit(em, node)
+        else:
+            _call_kernel(em, node, emit, kernels)
     layout.random_nodes = list(em.random_nodes)
 
     em.line("# outputs and update values that may alias a variable are copied before the writes")
@@ -97,10 +104,44 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
         em.copy_into(em.name(var), value, var.ndim)
     em.line(f"return {em.tuple_of(results)}")
 
-    source = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
-    from symkeras.codegen.numba.kernels_random import PRELUDE as RANDOM_PRELUDE
-
-    source += PRELUDE + RANDOM_PRELUDE
-    source += "\n\n@numba.njit(cache=True, error_model='numpy', nogil=True)\n"
+    header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
+    imports = []
+    for text, fname in kernels.items():
+        kernel_source = header + _prelude(text) + f"\n\n{JIT}\n" + text.replace("def KERNEL(", "def kernel(", 1)
+        layout.kernel_sources.append(kernel_source)
+        imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
+    source = header + "\n".join(imports) + "\n" + f"\n\n{JIT}\n"
     source += f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
     return source, layout
+
+
+KERNEL_PREFIX = "symkeras_kernel"
+
+
+def _prelude(text: str) -> str:
+    """The helper functions a kernel's text uses."""
+    from symkeras.codegen.numba.kernels_random import PRELUDE as RANDOM_PRELUDE
+
+    return PRELUDE + (RANDOM_PRELUDE if "_stream(" in text else "")
+
+
+JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True)"
+
+
+def _call_kernel(em: Emitter, node, emit, kernels: dict[str, str]) -> None:
+    """Emit ``node`` as a kernel function (one per distinct source) and call it from the step."""
+    sub = Emitter(parent=em)
+    params, actuals = [], []
+    for inp in node.inputs:
+        if inp not in sub.names:
+            sub.bind(inp, f"a{len(params)}")
+            params.append(f"a{len(params)}")
+            actuals.append(em.name(inp))
+    sub.bind(node.out, "out")
+    emit(sub, node)
+    if sub.random_nodes:
+        params.append("calls")
+        actuals.append("calls")
+    text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
+    name = kernels.setdefault(text, f"kernel{len(kernels)}")
+    em.line(f"{em.name(node.out)} = {name}({', '.join(actuals)})")

@@ -8,7 +8,7 @@ import numpy as np
 
 from symkeras.codegen import cache
 from symkeras.codegen.dump import dump_dir, write_dump
-from symkeras.codegen.numba.linker import generate
+from symkeras.codegen.numba.linker import KERNEL_PREFIX, generate
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.rewrite import optimize
@@ -21,6 +21,8 @@ def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) 
     """
     tensors = [t for t in graph.tensors if t.owner is not None and t not in set(graph.inputs)]
     source, layout = generate(graph, list(graph.inputs), tensors, [], program.name + "_trace")
+    for kernel_source in layout.kernel_sources:
+        cache.load_module(kernel_source, prefix=KERNEL_PREFIX)
     module, _ = cache.load_module(source, prefix="symkeras_trace")
     data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
     calls = np.zeros(max(len(layout.random_nodes), 1), dtype=np.int64)
@@ -56,6 +58,8 @@ class NumbaProgram:
         opt_updates = [(var, new) for (var, _), new in zip(updates, new_outputs[n:])]
         self.rewrite_seconds = time.perf_counter() - start
         self.source, self.layout = generate(self.optimized.graph, list(inputs), new_outputs[:n], opt_updates, name)
+        for kernel_source in self.layout.kernel_sources:
+            cache.load_module(kernel_source, prefix=KERNEL_PREFIX)
         self.module, self.path = cache.load_module(self.source)
         self.dump_folder = write_dump(dump_to, name, cache.source_key(self.source), self.optimized,
                                       self.source) if dump_to else None

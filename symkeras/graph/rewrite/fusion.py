@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 
 from symkeras.graph import ops
@@ -12,6 +13,12 @@ from symkeras.graph.ops.reduce import Reduce
 from symkeras.graph.rewrite.core import Pass, PassRecord
 
 ELEMENTWISE = (ops.Unary, ops.Binary, ops.Where, ops.FullLike, ops.BroadcastLike)
+#: elementwise ops cheap enough to recompute inside a group when their value is also needed elsewhere
+CHEAP = (ops.Add, ops.Sub, ops.Mul, ops.Neg, ops.Abs, ops.Relu, ops.Cast, ops.Maximum, ops.Minimum, ops.Clip,
+         ops.Square, ops.Sign, ops.Identity, ops.Where, ops.BroadcastLike, ops.FullLike, ops.Equal, ops.NotEqual,
+         ops.Less, ops.LessEqual, ops.Greater, ops.GreaterEqual, ops.LogicalAnd, ops.LogicalOr, ops.LogicalNot)
+#: at most this many ops in one fused kernel
+MAX_GROUP = 32
 
 
 def is_elementwise(t: Tensor) -> bool:
@@ -32,8 +39,9 @@ class ElementwiseFusion(Pass):
                 consumers[inp].add(node.out)
         protected = set(graph.outputs) | set(graph.inputs)
 
-        group_of: dict[Tensor, Tensor] = {}  # member -> root of its group
-        groups: dict[Tensor, list[Tensor]] = {}
+        position = {t: i for i, t in enumerate(graph.tensors)}
+        group_of: dict[Tensor, Tensor] = {}  # member owned by a group -> that group's root
+        groups: dict[Tensor, set] = {}
         for t in reversed(graph.tensors):
             if t in group_of or t in graph.inputs:
                 continue
@@ -42,19 +50,26 @@ class ElementwiseFusion(Pass):
                 and t.owner.inputs[0] not in protected and consumers[t.owner.inputs[0]] == {t})
             if not fusable_root:
                 continue
-            members = {t}
-            todo = list(t.owner.inputs) if is_elementwise(t) else [t.owner.inputs[0]]
-            if not is_elementwise(t):
-                members.add(t.owner.inputs[0])
-                todo = list(t.owner.inputs[0].owner.inputs)
-            while todo:
-                cand = todo.pop()
-                if (cand in members or cand in group_of or cand in protected or not is_elementwise(cand)
-                        or not consumers[cand] <= members):
+            owned = {t} if is_elementwise(t) else {t, t.owner.inputs[0]}
+            members = set(owned)
+            top = t if is_elementwise(t) else t.owner.inputs[0]
+            # visit producers consumers-first, so ownership is decided with every consumer known
+            heap = [(-position[i], i.uid, i, True) for i in top.owner.inputs]
+            heapq.heapify(heap)
+            while heap:
+                _, _, cand, may_own = heapq.heappop(heap)
+                if (cand in members or cand in protected or cand in group_of or not is_elementwise(cand)
+                        or len(members) >= MAX_GROUP):
                     continue
+                exclusive = may_own and consumers[cand] <= owned
+                if not exclusive and not isinstance(cand.owner.op, CHEAP):
+                    continue  # needed elsewhere too: recompute it here only if that is cheap
                 members.add(cand)
-                todo.extend(cand.owner.inputs)
-            for m in members:
+                if exclusive:
+                    owned.add(cand)
+                for i in cand.owner.inputs:
+                    heapq.heappush(heap, (-position[i], i.uid, i, exclusive))
+            for m in owned:
                 group_of[m] = t
             groups[t] = members
 

@@ -49,6 +49,8 @@ class Emitter:
 
     def __init__(self, parent: Emitter | None = None):
         self.parent = parent
+        #: name of a buffer the kernel may write its result into (see memory.plan_in_place)
+        self.dest: str | None = None
         self.lines: list[str] = []
         self.names: dict[Tensor, str] = {}
         self.depth = 1

@@ -20,6 +20,7 @@ from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
     kernels_shape,
 )
 from symkeras.codegen.numba.emitter import Emitter, find_kernel
+from symkeras.codegen.numba.memory import plan_in_place
 from symkeras.codegen.numba.scalar import PRELUDE
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
@@ -71,13 +72,19 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
     args.append("calls")
 
     kernels: dict[str, str] = {}  # kernel source -> function name
+    in_place = plan_in_place(graph, outputs, updates)
     for node in graph.nodes:
         emit = find_kernel(node.op)
         em.comment(node)
         if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
             emit(em, node)
         else:
-            _call_kernel(em, node, emit, kernels)
+            dest = in_place.get(node)
+            if dest is not None:
+                why = "variable update" if dest.kind == "variable" else "its input dies here"
+                em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
+            _call_kernel(em, node, emit, kernels, None if dest is None else em.name(dest))
+    written = {var for node, var in in_place.items() if var.kind == "variable"}
     layout.random_nodes = list(em.random_nodes)
 
     em.line("# outputs and update values that may alias a variable are copied before the writes")
@@ -90,6 +97,8 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
             results.append(em.name(t))
     staged = []
     for i, (var, new) in enumerate(updates):
+        if var in written:
+            continue  # computed straight into the variable
         value = em.name(new)
         if new in em.aliases:
             em.line(f"upd{i} = {value}.copy()")
@@ -128,7 +137,7 @@ def _prelude(text: str) -> str:
 JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True)"
 
 
-def _call_kernel(em: Emitter, node, emit, kernels: dict[str, str]) -> None:
+def _call_kernel(em: Emitter, node, emit, kernels: dict[str, str], dest: str | None = None) -> None:
     """Emit ``node`` as a kernel function (one per distinct source) and call it from the step."""
     sub = Emitter(parent=em)
     params, actuals = [], []
@@ -138,6 +147,10 @@ def _call_kernel(em: Emitter, node, emit, kernels: dict[str, str]) -> None:
             params.append(f"a{len(params)}")
             actuals.append(em.name(inp))
     sub.bind(node.out, "out")
+    if dest is not None:
+        sub.dest = "dest"
+        params.append("dest")
+        actuals.append(dest)
     emit(sub, node)
     if sub.random_nodes:
         params.append("calls")

@@ -78,7 +78,10 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     target = em.name(out)
     acc_dtype = out.dtype
     if reduce is None:
-        em.line(f"{target} = np.empty({em.tuple_of(sizes)}, np.{out.dtype})")
+        alloc = f"np.empty({em.tuple_of(sizes)}, np.{out.dtype})"
+        if em.dest is not None:
+            alloc = f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
+        em.line(f"{target} = {alloc}")
         out_index = loop_vars
     else:
         kind, axes, keepdims = reduce

@@ -1,0 +1,90 @@
+"""Measure one workload on one framework in this process; prints one JSON line.
+
+python benchmarks/run_one.py B2 symkeras|torch
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np  # noqa: E402
+
+from workloads import SPECS, build_symkeras_step, build_torch_step, data  # noqa: E402
+
+
+def blas_report():
+    try:
+        from threadpoolctl import threadpool_info
+
+        return [(i.get("internal_api"), i.get("architecture"), i.get("num_threads"), os.path.basename(i["filepath"]))
+                for i in threadpool_info()]
+    except ImportError:
+        return []
+
+
+def epochs(step, batches, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        for batch in batches:
+            step(batch)
+    return time.perf_counter() - start
+
+
+def main(workload, framework, repeats=3):
+    spec = SPECS[workload]
+    x, y = data(spec)
+    bs = spec["batch"]
+    n = len(x) // bs
+    result = {"workload": workload, "framework": framework}
+    t0 = time.perf_counter()
+    if framework == "symkeras":
+        fn = build_symkeras_step(spec)
+        batches = [[x[i * bs:(i + 1) * bs], y[i * bs:(i + 1) * bs]] for i in range(n)]
+        built = time.perf_counter()
+        fn(batches[0])
+        first = time.perf_counter()
+        step = fn
+        result["rewrite_s"] = fn.program.rewrite_seconds
+        result["compile_s"] = fn.program.compile_seconds
+        result["kernels"] = len(fn.program.layout.kernel_sources)
+        import symkeras.backend as K
+
+        xs = K.placeholder((None, 4), name="probe")
+        tiny = K.function([xs], [xs * 2.0], name="overhead_probe")
+        probe = [np.ones((1, 4), np.float32)]
+        tiny(probe)
+        calls = []
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(2000):
+                tiny(probe)
+            calls.append((time.perf_counter() - start) / 2000)
+        result["call_overhead_us"] = 1e6 * min(calls)
+    else:
+        import torch
+
+        torch.set_num_threads(2)
+        step = build_torch_step(spec)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+        batches = [(xt[i * bs:(i + 1) * bs], yt[i * bs:(i + 1) * bs]) for i in range(n)]
+        built = time.perf_counter()
+        step(batches[0])
+        first = time.perf_counter()
+    result["build_s"] = built - t0
+    result["first_step_s"] = first - built
+    epochs(step, batches, 1)  # warm-up epoch
+    times = [epochs(step, batches, spec["epochs"]) for _ in range(repeats)]
+    result["samples_per_s"] = n * bs * spec["epochs"] / statistics.median(times)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["blas"] = blas_report()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,62 @@
+"""In-place planning: which elementwise kernels may write into a buffer that is no longer needed.
+
+Two cases, both decided from the schedule's liveness:
+- a variable update computed elementwise writes straight into the variable
+  when nothing reads the variable afterwards (no copy at the end of the step);
+- an elementwise kernel reuses the buffer of an input that dies at that node
+  (same dtype and rank; the kernel checks the run-time shape and allocates
+  otherwise).
+Buffers that views share, leaves, outputs and update values are never reused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from symkeras.graph import ops
+from symkeras.graph.basic import Node, Tensor
+from symkeras.graph.fgraph import Graph
+from symkeras.graph.rewrite.fusion import ELEMENTWISE
+
+#: ops whose output may share its input's buffer (their kernels return views)
+VIEW_OPS = (ops.Identity, ops.StopGradient, ops.Transpose, ops.Reshape, ops.ReshapeLike, ops.Flatten,
+            ops.ExpandDims, ops.Squeeze, ops.SplitLike, ops.Subtensor)
+
+
+def writes_elementwise(node: Node) -> bool:
+    op = node.op
+    if isinstance(op, ops.Fused):
+        return op.reduce is None
+    return isinstance(op, ELEMENTWISE)
+
+
+def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]]) -> dict:
+    """Map node -> tensor whose buffer the node's kernel may write its result into."""
+    uses: dict[Tensor, list[int]] = defaultdict(list)
+    for i, node in enumerate(graph.nodes):
+        for inp in set(node.inputs):
+            uses[inp].append(i)
+    kept = set(outputs) | {new for _, new in updates} | set(graph.inputs)
+    viewed = {inp for node in graph.nodes if isinstance(node.op, VIEW_OPS) for inp in node.inputs}
+    target_of = {new: var for var, new in updates}
+    in_variable: set[Tensor] = set()  # tensors whose buffer is a variable's
+    plan: dict[Node, Tensor] = {}
+    for i, node in enumerate(graph.nodes):
+        out = node.out
+        if not writes_elementwise(node) or out.ndim == 0:
+            continue
+        var = target_of.get(out)
+        if (var is not None and out not in outputs and var not in outputs and var not in viewed
+                and var.shape == out.shape
+                and var.dtype == out.dtype and all(j <= i for j in uses[var])):
+            plan[node] = var
+            in_variable.add(out)
+            continue
+        for inp in node.inputs:
+            if (inp.owner is None or inp in kept or inp in viewed or inp in in_variable
+                    or isinstance(inp.owner.op, VIEW_OPS) or inp.dtype != out.dtype or inp.ndim != out.ndim
+                    or max(uses[inp]) != i):
+                continue
+            plan[node] = inp
+            break
+    return plan

@@ -1,0 +1,59 @@
+"""Run B1 and B2 on symkeras (cold and warm processes) and on PyTorch eager; write results.json.
+
+Usage (BLAS at its full AVX-512 speed, as ../shared/bench/SPEC.md asks):
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py
+
+Each measurement runs in a fresh process; the symkeras "cold" run starts with
+an empty kernel cache, the "warm" run reuses it (a second process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(workload, framework, cache):
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=cache)
+    out = subprocess.run([sys.executable, "-W", "ignore", os.path.join(HERE, "run_one.py"), workload, framework],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def gemm_gflops():
+    import time
+
+    import numpy as np
+
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    times = []
+    for _ in range(20):
+        start = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - start)
+    return 2 * 1024**3 / sorted(times)[len(times) // 2] / 1e9
+
+
+def main():
+    results = {"gemm_gflops": gemm_gflops(), "runs": []}
+    for workload in ("B1", "B2"):
+        with tempfile.TemporaryDirectory() as cache:
+            cold = run(workload, "symkeras", cache)
+            warm = run(workload, "symkeras", cache)
+        torch = run(workload, "torch", "")
+        results["runs"].append({"workload": workload, "cold": cold, "warm": warm, "torch": torch})
+        print(f"{workload}: symkeras {warm['samples_per_s']:,.0f} samples/s, torch {torch['samples_per_s']:,.0f} "
+              f"(x{warm['samples_per_s'] / torch['samples_per_s']:.2f}); cold first step {cold['first_step_s']:.1f} s,"
+              f" warm {warm['build_s'] + warm['first_step_s']:.2f} s", flush=True)
+    with open(os.path.join(HERE, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -147,8 +147,9 @@ def gather(em, node):
     em.line(f"    i += {table}.shape[0]")
     em.line(f"if i < 0 or i >= {table}.shape[0]:")
     em.line("    raise IndexError('gather index out of range')")
-    em.line(f"{res}[q, :] = {table}[i, :]")
-    em.close()
+    em.open(f"for col in range({table}.shape[1]):")
+    em.line(f"{res}[q, col] = {table}[i, col]")  # a loop: slice assignment costs seconds of compile
+    em.close(2)
     em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(idx) + em.dims(ref)[1:])})")
 
 
@@ -166,8 +167,7 @@ def gather_grad(em, node):
     em.line(f"    i += {res}.shape[0]")
     em.open(f"for col in range({rows}.shape[1]):")
     em.line(f"{res}[i, col] += {rows}[q, col]")
-    em.close()
-    em.close()
+    em.close(2)
     em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(ref))})")
 
 

@@ -9,11 +9,7 @@ import numpy as np
 
 from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
-
-
-def _op(t: Tensor, *types):
-    node = t.owner
-    return node is not None and isinstance(node.op, types)
+from symkeras.graph.rewrite.core import is_op
 
 
 def _const_equal(t: Tensor, value) -> bool:
@@ -26,14 +22,14 @@ def _keeps(t: Tensor, x: Tensor) -> bool:
 
 
 def remove_identity(t):
-    if _op(t, ops.Identity, ops.StopGradient) and _keeps(t, t.owner.inputs[0]):
+    if is_op(t, ops.Identity, ops.StopGradient) and _keeps(t, t.owner.inputs[0]):
         return t.owner.inputs[0]
     return None
 
 
 def neutral_element(t):
     """x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1 -> x."""
-    if not _op(t, ops.Add, ops.Sub, ops.Mul, ops.TrueDiv):
+    if not is_op(t, ops.Add, ops.Sub, ops.Mul, ops.TrueDiv):
         return None
     a, b = t.owner.inputs
     op = t.owner.op
@@ -46,7 +42,7 @@ def neutral_element(t):
 
 
 def multiply_by_minus_one(t):
-    if not _op(t, ops.Mul):
+    if not is_op(t, ops.Mul):
         return None
     a, b = t.owner.inputs
     for x, c in ((a, b), (b, a)):
@@ -56,37 +52,37 @@ def multiply_by_minus_one(t):
 
 
 def double_negation(t):
-    if _op(t, ops.Neg) and _op(t.owner.inputs[0], ops.Neg):
+    if is_op(t, ops.Neg) and is_op(t.owner.inputs[0], ops.Neg):
         return t.owner.inputs[0].owner.inputs[0]
     return None
 
 
 def transpose_of_transpose(t):
-    if not _op(t, ops.Transpose):
+    if not is_op(t, ops.Transpose):
         return None
     x = t.owner.inputs[0]
     perm = t.owner.op.perm
     if perm == tuple(range(len(perm))):
         return x
-    if _op(x, ops.Transpose):
+    if is_op(x, ops.Transpose):
         inner = x.owner.op.perm
         return ops.transpose(x.owner.inputs[0], tuple(inner[p] for p in perm))
     return None
 
 
 def reshape_of_reshape(t):
-    if not _op(t, ops.Reshape, ops.Flatten, ops.ReshapeLike):
+    if not is_op(t, ops.Reshape, ops.Flatten, ops.ReshapeLike):
         return None
     x = t.owner.inputs[0]
     if None not in t.shape and x.shape == t.shape:
         return x
-    if _op(t, ops.Reshape) and len(t.owner.inputs) == 1 and _op(x, ops.Reshape, ops.Flatten, ops.ReshapeLike):
+    if is_op(t, ops.Reshape) and len(t.owner.inputs) == 1 and is_op(x, ops.Reshape, ops.Flatten, ops.ReshapeLike):
         return ops.Reshape(t.owner.op.shape)(x.owner.inputs[0])
     return None
 
 
 def cast_to_same_dtype(t):
-    if _op(t, ops.Cast) and t.owner.inputs[0].dtype == t.dtype:
+    if is_op(t, ops.Cast) and t.owner.inputs[0].dtype == t.dtype:
         return t.owner.inputs[0]
     return None
 
@@ -94,7 +90,7 @@ def cast_to_same_dtype(t):
 def reduce_over_size_one_axes(t):
     from symkeras.graph.ops.reduce import Max, Min, Prod, Sum
 
-    if not _op(t, Sum, Max, Min, Prod):
+    if not is_op(t, Sum, Max, Min, Prod):
         return None
     x = t.owner.inputs[0]
     op = t.owner.op
@@ -105,12 +101,12 @@ def reduce_over_size_one_axes(t):
 
 def broadcast_no_op(t):
     """BroadcastLike / SumToLike / ReshapeLike whose input already has the (static) result shape."""
-    if not _op(t, ops.BroadcastLike, ops.SumToLike, ops.ReshapeLike):
+    if not is_op(t, ops.BroadcastLike, ops.SumToLike, ops.ReshapeLike):
         return None
     g = t.owner.inputs[0]
     if None not in t.shape and g.shape == t.shape:
         return g
-    if _op(t, ops.SumToLike) and g.ndim == t.ndim and all(
+    if is_op(t, ops.SumToLike) and g.ndim == t.ndim and all(
             d is not None and d != 1 for d in t.shape):
         return g  # no axis of the reference can be 1, so nothing was broadcast
     return None
@@ -118,7 +114,7 @@ def broadcast_no_op(t):
 
 def sum_to_like_static(t):
     """SumToLike onto a fully static shape is a plain Sum (fusable with its producer)."""
-    if not _op(t, ops.SumToLike) or None in t.shape:
+    if not is_op(t, ops.SumToLike) or None in t.shape:
         return None
     g = t.owner.inputs[0]
     lead = g.ndim - t.ndim
@@ -134,10 +130,10 @@ def shape_through_elementwise(t):
 
     (So a reduction's element count does not keep its producer from fusing with it.)
     """
-    if not _op(t, ops.Shape):
+    if not is_op(t, ops.Shape):
         return None
     y = t.owner.inputs[0]
-    if not _op(y, ops.Unary, ops.Binary, ops.Where):
+    if not is_op(y, ops.Unary, ops.Binary, ops.Where):
         return None
     for x in y.owner.inputs:
         if x.ndim != y.ndim:
@@ -160,7 +156,7 @@ def _broadcasts_into(o, x) -> bool:
 
 def power_by_constant(t):
     """x ** 1 -> x, x ** 2 -> square(x), x ** -1 -> 1 / x (x ** 0.5 stays: sqrt(-inf) is NaN)."""
-    if not _op(t, ops.Pow):
+    if not is_op(t, ops.Pow):
         return None
     x, c = t.owner.inputs
     if c.kind != "constant" or c.value.ndim != 0 or x.dtype != t.dtype or x.shape != t.shape:

@@ -46,6 +46,11 @@ class Pass:
         raise NotImplementedError
 
 
+def is_op(t: Tensor, *types) -> bool:
+    """Whether ``t`` is computed by an op of one of ``types`` (the pattern test of every rule)."""
+    return t.owner is not None and isinstance(t.owner.op, types)
+
+
 def _same_meta(old: Tensor, new: Tensor) -> bool:
     return old.dtype == new.dtype and old.ndim == new.ndim and all(
         a is None or b is None or a == b for a, b in zip(old.shape, new.shape))

@@ -12,10 +12,7 @@ import numpy as np
 from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.reduce import Sum
-
-
-def _op(t: Tensor, *types):
-    return t.owner is not None and isinstance(t.owner.op, types)
+from symkeras.graph.rewrite.core import is_op
 
 
 def _rounded(value: float, dtype: str) -> float:
@@ -25,7 +22,7 @@ def _rounded(value: float, dtype: str) -> float:
 
 def log_of_softmax(t):
     """log(softmax(x)) -> log_softmax(x)."""
-    if _op(t, ops.Log) and _op(t.owner.inputs[0], ops.Softmax):
+    if is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.Softmax):
         sm = t.owner.inputs[0]
         return ops.LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0])
     return None
@@ -33,7 +30,7 @@ def log_of_softmax(t):
 
 def log_of_sigmoid(t):
     """log(sigmoid(x)) -> -softplus(-x)."""
-    if _op(t, ops.Log) and _op(t.owner.inputs[0], ops.Sigmoid):
+    if is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.Sigmoid):
         x = t.owner.inputs[0].owner.inputs[0]
         if x.dtype == t.dtype:
             return ops.neg(ops.softplus(ops.neg(x)))
@@ -42,11 +39,11 @@ def log_of_sigmoid(t):
 
 def _softmax_under(p: Tensor):
     """The Softmax node under ``p`` or ``p / sum(p, axis, keepdims)`` (Keras renormalizes)."""
-    if _op(p, ops.Softmax):
+    if is_op(p, ops.Softmax):
         return p
-    if _op(p, ops.TrueDiv):
+    if is_op(p, ops.TrueDiv):
         num, den = p.owner.inputs
-        if _op(num, ops.Softmax) and _op(den, Sum) and den.owner.inputs[0] is num:
+        if is_op(num, ops.Softmax) and is_op(den, Sum) and den.owner.inputs[0] is num:
             if den.owner.op.keepdims and den.owner.op.axis == (num.owner.op.axis,):
                 return num
     return None
@@ -58,7 +55,7 @@ def log_of_clipped_softmax(t):
     This is the categorical cross-entropy of a softmax output as Keras 2
     writes it; the rewritten form never takes the log of a rounded probability.
     """
-    if not (_op(t, ops.Log) and _op(t.owner.inputs[0], ops.Clip)):
+    if not (is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.Clip)):
         return None
     clip = t.owner.inputs[0]
     sm = _softmax_under(clip.owner.inputs[0])
@@ -77,10 +74,10 @@ def logit_of_clipped_sigmoid(t):
     Keras 2's binary cross-entropy of a sigmoid output turns probabilities
     back into logits this way; the rewrite skips the round trip.
     """
-    if not (_op(t, ops.Log) and _op(t.owner.inputs[0], ops.TrueDiv)):
+    if not (is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.TrueDiv)):
         return None
     num, den = t.owner.inputs[0].owner.inputs
-    if not (_op(num, ops.Clip) and _op(num.owner.inputs[0], ops.Sigmoid) and _op(den, ops.Sub)):
+    if not (is_op(num, ops.Clip) and is_op(num.owner.inputs[0], ops.Sigmoid) and is_op(den, ops.Sub)):
         return None
     one, p = den.owner.inputs
     if p is not num or one.kind != "constant" or not np.all(one.value == 1):

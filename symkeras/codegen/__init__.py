@@ -1,3 +1,3 @@
-"""Turning graphs into runnable functions (reference NumPy evaluator for now)."""
+"""Turning graphs into runnable functions (the reference NumPy evaluator and the Numba backend)."""
 
 from symkeras.codegen.function import Function  # noqa: F401

@@ -24,7 +24,7 @@ import numpy as np
 import symkeras
 
 #: bump when generated code changes meaning
-CODEGEN_VERSION = 1
+CODEGEN_VERSION = 2
 
 
 def cache_dir() -> str:

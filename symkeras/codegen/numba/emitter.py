@@ -51,6 +51,8 @@ class Emitter:
         self.parent = parent
         #: name of a buffer the kernel may write its result into (see memory.plan_in_place)
         self.dest: str | None = None
+        #: the dest buffer has the output's static shape, with no size left to run time
+        self.dest_fits = False
         self.lines: list[str] = []
         self.names: dict[Tensor, str] = {}
         self.depth = 1
@@ -59,6 +61,12 @@ class Emitter:
         self.aliases: set[Tensor] = set()
         #: random nodes, in the order of their slots in the ``calls`` counter array
         self.random_nodes: list[Node] = []
+        #: Numba array layout and read-only flag of values that are not fresh C arrays
+        #: (None: not known before Numba types the step)
+        self.layouts: dict[Tensor, tuple[str, bool] | None] = {}
+        #: kernel source -> its name in the step, and the argument types it is called with
+        self.kernels: dict[str, str] = {}
+        self.kernel_signatures: dict[str, set] = {}
 
     def random_slot(self, node: Node) -> int:
         if self.parent is not None:
@@ -75,6 +83,40 @@ class Emitter:
         if t not in self.names:
             self.names[t] = f"t{len(self.names)}"
         return self.names[t]
+
+    def set_layout(self, t: Tensor, layout: str | None, readonly: bool = False) -> None:
+        self.layouts[t] = None if layout is None else (layout, readonly)
+
+    def layout_of(self, t: Tensor) -> tuple[str, bool] | None:
+        """(layout, read-only) of ``t``'s array as Numba types it; fresh results are writable C arrays."""
+        if self.parent is not None and t not in self.layouts:
+            return self.parent.layout_of(t)
+        return self.layouts.get(t, ("C", False))
+
+    def view_layout(self, out: Tensor, of: Tensor, transposed: bool = False) -> None:
+        """``out`` is ``of`` itself (or its 2-D transpose)."""
+        known = self.layout_of(of)
+        if known is None or not transposed:
+            self.layouts[out] = known
+        else:
+            flipped = {"C": "F", "F": "C"}.get(known[0])
+            self.set_layout(out, flipped, known[1])
+
+    def arg_type(self, t: Tensor):
+        """(dtype, ndim, layout, read-only) of ``t`` as a kernel argument, or None when unknown."""
+        known = self.layout_of(t)
+        return None if known is None else (t.dtype, t.ndim, *known)
+
+    def call_kernel(self, text: str, actuals: list[str], arg_types: list) -> str:
+        """Source calling the kernel ``text`` (``def KERNEL(...)``, one module per distinct text)."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        name = root.kernels.setdefault(text, f"kernel{len(root.kernels)}")
+        signatures = root.kernel_signatures.setdefault(text, set())
+        if all(a is not None for a in arg_types):
+            signatures.add(tuple(arg_types))
+        return f"{name}({', '.join(actuals)})"
 
     def fresh(self, prefix: str = "k") -> str:
         self._count += 1

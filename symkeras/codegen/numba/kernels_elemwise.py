@@ -38,6 +38,7 @@ def reduction(em, node):
 def identity(em, node):
     em.bind(node.out, em.name(node.inputs[0]))
     em.aliases.add(node.out)
+    em.view_layout(node.out, node.inputs[0])
 
 
 @kernel(ops.SumToLike)

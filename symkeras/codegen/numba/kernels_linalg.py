@@ -16,11 +16,21 @@ def _roles(op):
 
 
 def _operand(em, t, idx, order, dtype):
-    """Source of ``t`` permuted to ``order`` (letters) and cast to ``dtype``."""
+    """Source of ``t`` permuted to ``order`` (letters) and cast to ``dtype``, and its kernel-argument type."""
     name = em.name(t)
+    known = em.layout_of(t)
     if t.dtype != dtype:
         name = f"{name}.astype(np.{dtype})"
-    return em.permute(name, len(idx), [idx.index(c) for c in order], dtype)
+        known = ("C", False)
+    perm = [idx.index(c) for c in order]
+    if known is not None and perm != list(range(len(idx))):
+        known = ({"C": "F", "F": "C"}.get(known[0]), known[1]) if len(idx) == 2 else ("C", False)
+    arg_type = None if known is None or known[0] is None else (dtype, len(idx), *known)
+    return em.permute(name, len(idx), perm, dtype), arg_type
+
+
+#: matrix products run in a kernel of their own: compiled once per layout, cached and shared by every graph
+GEMM = "def KERNEL(a0, a1):\n    out = np.dot(a0, a1)\n    return out\n"
 
 
 @kernel(ops.Einsum, inline=True)
@@ -40,14 +50,14 @@ def einsum(em, node):
         return " * ".join(f"({size[c]})" for c in letters) or "1"
 
     out = em.name(node.out)
-    a_src = _operand(em, a, op.a_idx, batch + a_free + contracted, dtype)
-    b_src = _operand(em, b, op.b_idx, batch + contracted + b_free, dtype)
+    a_src, a_type = _operand(em, a, op.a_idx, batch + a_free + contracted, dtype)
+    b_src, b_type = _operand(em, b, op.b_idx, batch + contracted + b_free, dtype)
     m, k, n = prod(a_free), prod(contracted), prod(b_free)
     plain_2d = not batch and len(a_free) <= 1 and len(contracted) == 1 and len(b_free) <= 1 and a.ndim == 2 \
         and b.ndim == 2
     result = em.fresh("mm")
     if plain_2d:
-        em.line(f"{result} = np.dot({a_src}, {b_src})")
+        em.line(f"{result} = {em.call_kernel(GEMM, [a_src, b_src], [a_type, b_type])}")
     else:
         lhs, rhs = em.fresh("lhs"), em.fresh("rhs")
         if batch:
@@ -66,6 +76,8 @@ def einsum(em, node):
     shaped = f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
     perm = [natural.index(c) for c in op.out_idx]
     em.line(f"{out} = {em.permute(shaped, len(perm), perm, dtype)}")
+    if perm != list(range(len(perm))):
+        em.set_layout(node.out, "F" if len(perm) == 2 else "C")
 
 
 def _einsum_loops(em, node):

@@ -5,34 +5,33 @@ from __future__ import annotations
 from symkeras.codegen.numba.emitter import kernel
 from symkeras.graph.ops import random as rnd
 
-#: module-level helpers (inlined into the step) mirroring the NumPy reference bit for bit
-PRELUDE = f'''
-@numba.njit
-def _mix64(z):
-    z = (z ^ (z >> np.uint64(30))) * np.uint64({rnd.MIX1})
-    z = (z ^ (z >> np.uint64(27))) * np.uint64({rnd.MIX2})
-    return z ^ (z >> np.uint64(31))
+# The generator is written out inline (helper functions would cost a Numba compile each).
 
 
-@numba.njit
-def _stream(seed, call, attempt):
-    key = (np.uint64(seed) * np.uint64({rnd.GOLDEN}) + np.uint64(call) * np.uint64({rnd.MIX1})
-           + np.uint64(attempt) * np.uint64({rnd.MIX2}))
-    return _mix64(key)
+def _mix(em, var: str) -> None:
+    em.line(f"{var} = ({var} ^ ({var} >> np.uint64(30))) * np.uint64({rnd.MIX1})")
+    em.line(f"{var} = ({var} ^ ({var} >> np.uint64(27))) * np.uint64({rnd.MIX2})")
+    em.line(f"{var} = {var} ^ ({var} >> np.uint64(31))")
 
 
-@numba.njit
-def _uniform(base, i):
-    h = _mix64(base + np.uint64(i) * np.uint64({rnd.GOLDEN}))
-    return np.float64(h >> np.uint64(11)) * {rnd.UNIT!r}
+def _stream(em, var: str, seed: int, attempt: str) -> None:
+    """``var`` = the base key of draw ``call`` of the node with ``seed`` (see ops.random.stream_base)."""
+    em.line(f"{var} = (np.uint64({seed}) * np.uint64({rnd.GOLDEN}) + np.uint64(call) * np.uint64({rnd.MIX1})"
+            f" + np.uint64({attempt}) * np.uint64({rnd.MIX2}))")
+    _mix(em, var)
 
 
-@numba.njit
-def _normal(base, i):
-    u1 = _uniform(base, np.uint64(i) * np.uint64(2))
-    u2 = _uniform(base, np.uint64(i) * np.uint64(2) + np.uint64(1))
-    return np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
-'''
+def _uniform(em, var: str, base: str, index: str) -> None:
+    em.line(f"h = {base} + np.uint64({index}) * np.uint64({rnd.GOLDEN})")
+    _mix(em, "h")
+    em.line(f"{var} = np.float64(h >> np.uint64(11)) * {rnd.UNIT!r}")
+
+
+def _normal(em, var: str, base: str, index: str) -> None:
+    """Box-Muller over the uniform pair (2i, 2i + 1), as ops.random.normals."""
+    _uniform(em, "u1", base, f"np.uint64({index}) * np.uint64(2)")
+    _uniform(em, "u2", base, f"np.uint64({index}) * np.uint64(2) + np.uint64(1)")
+    em.line(f"{var} = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)")
 
 
 @kernel(rnd.Random)
@@ -44,21 +43,25 @@ def random(em, node):
     total = " * ".join(f"({s})" for s in shape) or "1"
     em.line(f"call = calls[{slot}]")
     em.line(f"calls[{slot}] += 1")
-    em.line(f"{base} = _stream({op.seed}, call, 0)")
+    _stream(em, base, op.seed, "0")
     em.line(f"{flat} = np.empty({total}, np.{op.dtype})")
     em.open(f"for q in range({total}):")
     if isinstance(op, rnd.RandomNormal):
-        em.line(f"{flat}[q] = {op.mean!r} + {op.stddev!r} * _normal({base}, q)")
+        _normal(em, "z", base, "q")
+        em.line(f"{flat}[q] = {op.mean!r} + {op.stddev!r} * z")
     elif isinstance(op, rnd.RandomUniform):
-        em.line(f"{flat}[q] = {op.minval!r} + {op.maxval - op.minval!r} * _uniform({base}, q)")
+        _uniform(em, "u", base, "q")
+        em.line(f"{flat}[q] = {op.minval!r} + {op.maxval - op.minval!r} * u")
     elif isinstance(op, rnd.RandomBinomial):
-        em.line(f"{flat}[q] = _uniform({base}, q) < {op.p!r}")
+        _uniform(em, "u", base, "q")
+        em.line(f"{flat}[q] = u < {op.p!r}")
     elif isinstance(op, rnd.TruncatedNormal):
-        em.line(f"z = _normal({base}, q)")
+        _normal(em, "z", base, "q")
         em.open(f"for attempt in range(1, {rnd.TRUNCATED_ATTEMPTS}):")
         em.line("if abs(z) <= 2.0:")
         em.line("    break")
-        em.line(f"z = _normal(_stream({op.seed}, call, attempt), q)")
+        _stream(em, "retry", op.seed, "attempt")
+        _normal(em, "z", "retry", "q")
         em.close()
         em.line("z = min(max(z, -2.0), 2.0)")
         em.line(f"{flat}[q] = {op.mean!r} + {op.stddev!r} * z")

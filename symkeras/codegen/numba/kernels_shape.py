@@ -9,12 +9,17 @@ from symkeras.graph.ops.shape import _index_tuple
 
 
 def _view(em, node, expr):
+    """``out`` may share memory with an input; its Numba layout is unknown unless the caller sets it."""
     em.line(f"{em.name(node.out)} = {expr}")
     em.aliases.add(node.out)
+    em.set_layout(node.out, None)
 
 
 def _reshape(em, node, x, sizes):
     _view(em, node, f"np.ascontiguousarray({em.name(x)}).reshape({em.tuple_of(sizes)})")
+    known = em.layout_of(x)
+    if known is not None and not known[1]:
+        em.set_layout(node.out, "C")
 
 
 @kernel(ops.Shape, inline=True)
@@ -30,6 +35,12 @@ def shape(em, node):
 def transpose(em, node):
     x = node.inputs[0]
     _view(em, node, em.permute(em.name(x), x.ndim, node.op.perm, x.dtype))
+    if x.ndim == 2 and list(node.op.perm) == [1, 0]:
+        em.view_layout(node.out, x, transposed=True)
+    elif list(node.op.perm) == list(range(x.ndim)):
+        em.view_layout(node.out, x)
+    else:
+        em.set_layout(node.out, "C")  # a copy
 
 
 @kernel(ops.Reshape, inline=True)

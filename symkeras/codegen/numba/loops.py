@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.numba.emitter import Emitter
-from symkeras.codegen.numba.scalar import cast, expression, lit
+from symkeras.codegen.numba.scalar import cast, expression, lit, maximum_source, minimum_source
 from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.fused import _Meta
@@ -39,7 +39,10 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     elem_dtype, elem_shape = metas[-1].dtype, metas[-1].shape
     n = len(elem_shape)
 
-    # run-time sizes of the loop nest, and the broadcasting checks
+    if reduce is None and _is_flat(out, inputs):
+        return _emit_flat(em, out, inputs, program, metas)
+
+    # run-time sizes of the loop nest, and the broadcasting checks (one raise: each costs compile time)
     sizes = []
     for d in range(n):
         if elem_shape[d] is not None:
@@ -47,14 +50,13 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
             continue
         drivers = [em.dim(t, d - (n - t.ndim)) for t in inputs
                    if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1]
-        expr = drivers[0]
-        for other in drivers[1:]:
-            expr = f"_bdim({expr}, {other})"
         var = em.fresh("n")
-        em.line(f"{var} = {expr}")
+        em.line(f"{var} = {drivers[0]}")
+        for other in drivers[1:]:
+            em.line(f"{var} = {var} if {other} == 1 else {other}")
         sizes.append(var)
     loop_vars = [f"i{d}" for d in range(n)]
-    loads = []
+    loads, mismatches, multipliers = [], [], []
     for t in inputs:
         if t.kind == "constant" and t.value.size == 1:
             loads.append(lit(t.value.reshape(()).item(), t.dtype))
@@ -68,19 +70,24 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
                 index.append(loop_vars[d])
             else:
                 size = em.dim(t, j)
-                em.line(f"if {size} != 1 and {size} != {sizes[d]}:")
-                em.line(f"    raise ValueError('operands could not be broadcast together in {_label(out)}')")
+                mismatches.append(f"({size} != 1 and {size} != {sizes[d]})")
                 mult = em.fresh("m")
-                em.line(f"{mult} = 0 if {size} == 1 else 1")
+                multipliers.append(f"{mult} = 0 if {size} == 1 else 1")
                 index.append(f"{loop_vars[d]} * {mult}")
         loads.append(f"{em.name(t)}[{', '.join(index) if index else '()'}]")
+    if mismatches:
+        em.line(f"if {' or '.join(mismatches)}:")
+        em.line(f"    raise ValueError('operands could not be broadcast together in {_label(out)}')")
+    for text in multipliers:
+        em.line(text)
 
     target = em.name(out)
     acc_dtype = out.dtype
     if reduce is None:
         alloc = f"np.empty({em.tuple_of(sizes)}, np.{out.dtype})"
         if em.dest is not None:
-            alloc = f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
+            fits = em.dest_fits
+            alloc = em.dest if fits else f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
         em.line(f"{target} = {alloc}")
         out_index = loop_vars
     else:
@@ -96,16 +103,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
 
     for d in range(n):
         em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
-    values = list(loads)
-    step_dtypes = [t.dtype for t in inputs]
-    for s, (op, refs) in enumerate(program):
-        meta = metas[len(inputs) + s]
-        expr = expression(op, [values[r] for r in refs], [step_dtypes[r] for r in refs], meta.dtype)
-        var = f"s{s}"
-        em.line(f"{var} = {cast(expr, meta.dtype)}")
-        values.append(var)
-        step_dtypes.append(meta.dtype)
-    result = values[-1]
+    result = _emit_steps(em, program, loads, inputs, metas)
     where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
     if reduce is None:
         em.line(f"{where} = {result}")
@@ -117,9 +115,9 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         elif kind == "Prod":
             em.line(f"{where} *= {value}")
         elif kind == "Max":
-            em.line(f"{where} = _maximum({where}, {value})")
+            em.line(f"{where} = {maximum_source(where, value)}")
         elif kind == "Min":
-            em.line(f"{where} = _minimum({where}, {value})")
+            em.line(f"{where} = {minimum_source(where, value)}")
         elif kind == "Any":
             em.line(f"if {value}:")
             em.line(f"    {where} = True")
@@ -131,6 +129,59 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     em.close(n)
     if acc_dtype != out.dtype:
         em.line(f"{target} = {target}.astype(np.{out.dtype})")
+
+
+def _emit_steps(em: Emitter, program, loads: list[str], inputs: list[Tensor], metas) -> str:
+    """One line per program step (``sK = ...``); returns the source of the last value."""
+    values = list(loads)
+    step_dtypes = [t.dtype for t in inputs]
+    for s, (op, refs) in enumerate(program):
+        meta = metas[len(inputs) + s]
+        expr = expression(op, [values[r] for r in refs], [step_dtypes[r] for r in refs], meta.dtype)
+        var = f"s{s}"
+        em.line(f"{var} = {cast(expr, meta.dtype)}")
+        values.append(var)
+        step_dtypes.append(meta.dtype)
+    return values[-1]
+
+
+def _is_scalar_literal(t: Tensor) -> bool:
+    return t.kind == "constant" and t.value.size == 1
+
+
+def _is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
+    """A static shape that every array input has too: one loop over the elements, sizes read at run time.
+
+    Such a kernel's source does not depend on the shape, so every parameter
+    of a model (whatever its shape) shares one optimizer-update kernel.
+    """
+    if out.ndim == 0 or any(d is None for d in out.shape):
+        return False
+    full = [t for t in inputs if not _is_scalar_literal(t) and t.ndim > 0]
+    return bool(full) and all(t.shape == out.shape for t in full)
+
+
+def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
+    loads = []
+    full = None
+    for t in inputs:
+        if _is_scalar_literal(t):
+            loads.append(lit(t.value.reshape(()).item(), t.dtype))
+        elif t.ndim == 0:
+            loads.append(f"{em.name(t)}[()]")
+        else:
+            flat = em.fresh("flat")
+            em.line(f"{flat} = {em.name(t)}.ravel()")
+            loads.append(f"{flat}[i]")
+            full = full or em.name(t)
+    target = em.name(out)
+    fresh = f"np.empty({full}.shape, np.{out.dtype})"
+    em.line(f"{target} = {em.dest if em.dest is not None and em.dest_fits else fresh}")
+    em.line(f"{target}_flat = {target}.reshape(-1)")
+    em.open(f"for i in range({target}_flat.size):")
+    result = _emit_steps(em, program, loads, inputs, metas)
+    em.line(f"{target}_flat[i] = {result}")
+    em.close()
 
 
 def _label(out: Tensor) -> str:

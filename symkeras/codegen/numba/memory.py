@@ -30,6 +30,11 @@ def writes_elementwise(node: Node) -> bool:
     return isinstance(op, ELEMENTWISE)
 
 
+def _may_fit(shape, out_shape) -> bool:
+    """Whether a buffer of static ``shape`` can have the output's shape at run time."""
+    return all(a is None or b is None or a == b for a, b in zip(shape, out_shape))
+
+
 def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]]) -> dict:
     """Map node -> tensor whose buffer the node's kernel may write its result into."""
     uses: dict[Tensor, list[int]] = defaultdict(list)
@@ -55,7 +60,7 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
         for inp in node.inputs:
             if (inp.owner is None or inp in kept or inp in viewed or inp in in_variable
                     or isinstance(inp.owner.op, VIEW_OPS) or inp.dtype != out.dtype or inp.ndim != out.ndim
-                    or max(uses[inp]) != i):
+                    or max(uses[inp]) != i or not _may_fit(inp.shape, out.shape)):
                 continue
             plan[node] = inp
             break

@@ -44,6 +44,20 @@ def lit(value, dtype: str) -> str:
     return f"np.{dtype}({text})"
 
 
+def clip_source(x: str, lo: str, hi: str) -> str:
+    """``x`` clipped to [lo, hi], NaN kept (written out: a helper function costs a Numba compile per module)."""
+    return f"({lo} if {x} < {lo} else ({hi} if {x} > {hi} else {x}))"
+
+
+def maximum_source(a: str, b: str) -> str:
+    """NumPy's NaN-propagating maximum of two scalars."""
+    return f"({a} if ({a} >= {b} or {a} != {a}) else {b})"
+
+
+def minimum_source(a: str, b: str) -> str:
+    return f"({a} if ({a} <= {b} or {a} != {a}) else {b})"
+
+
 def cast(expr: str, dtype: str) -> str:
     return f"np.bool_({expr})" if dtype == "bool" else f"np.{dtype}({expr})"
 
@@ -111,7 +125,7 @@ def _relu(op, a, dt, out):
     else:
         pos = f"({x} if {x} > 0 else ({x} if {x} != {x} else {zero}))"
     if op.max_value is not None:
-        pos = f"_clip({pos}, {zero}, {lit(op.max_value, out)})"
+        pos = clip_source(pos, zero, lit(op.max_value, out))
     if op.alpha:
         neg = f"({lit(op.threshold, out)} - {x})"
         pos = f"({pos} - {lit(op.alpha, out)} * ({neg} if {neg} > 0 else {zero}))"
@@ -133,7 +147,7 @@ def _selu(op, a, dt, out):
 
 @scalar(ew.Clip)
 def _clip(op, a, dt, out):
-    return f"_clip({a[0]}, {lit(op.min_value, out)}, {lit(op.max_value, out)})"
+    return clip_source(a[0], lit(op.min_value, out), lit(op.max_value, out))
 
 
 @scalar(ew.Cast)
@@ -143,17 +157,25 @@ def _cast(op, a, dt, out):
     return cast(a[0], out)
 
 
+def _operands(a, dt, out):
+    return [cast(x, out) if d != out else x for x, d in zip(a, dt)]
+
+
 def _binary(template):
-    return lambda op, a, dt, out: template.format(a=cast(a[0], out) if dt[0] != out else a[0],
-                                                  b=cast(a[1], out) if dt[1] != out else a[1])
+    def emit(op, a, dt, out):
+        x, y = _operands(a, dt, out)
+        return template.format(a=x, b=y)
+
+    return emit
 
 
 for _t, _tpl in {
     ew.Add: "({a} + {b})", ew.Sub: "({a} - {b})", ew.Mul: "({a} * {b})", ew.TrueDiv: "({a} / {b})",
     ew.FloorDiv: "({a} // {b})", ew.Mod: "({a} % {b})", ew.Pow: "({a} ** {b})",
-    ew.Maximum: "_maximum({a}, {b})", ew.Minimum: "_minimum({a}, {b})",
 }.items():
     SCALAR[_t] = _binary(_tpl)
+SCALAR[ew.Maximum] = lambda op, a, dt, out: maximum_source(*_operands(a, dt, out))
+SCALAR[ew.Minimum] = lambda op, a, dt, out: minimum_source(*_operands(a, dt, out))
 
 
 def _compare(symbol):
@@ -195,26 +217,3 @@ def _full_like(op, a, dt, out):
 @scalar(ops.BroadcastLike)
 def _broadcast_like(op, a, dt, out):
     return a[0]
-
-
-#: helpers every generated module defines (NaN-propagating like NumPy)
-PRELUDE = '''
-@numba.njit
-def _clip(x, lo, hi):
-    return lo if x < lo else (hi if x > hi else x)
-
-
-@numba.njit
-def _maximum(a, b):
-    return a if (a >= b or a != a) else b
-
-
-@numba.njit
-def _minimum(a, b):
-    return a if (a <= b or a != a) else b
-
-
-@numba.njit
-def _bdim(a, b):
-    return a if b == 1 else b
-'''

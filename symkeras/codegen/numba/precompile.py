@@ -1,0 +1,137 @@
+"""Compile a step's new kernels on every core before the step itself is compiled.
+
+Numba compiles one function at a time in a process (0.2-0.5 s a kernel).
+Each kernel lives in a module of its own with ``cache=True``, so a kernel
+compiled by another process is simply loaded from Numba's cache.  This
+process and a few helper processes (this file run as a script) share the
+new kernels: each kernel is claimed by creating a file exclusively, so none
+is compiled twice, and the step is compiled once every claim is done.  The
+argument types come from the linker (``Layout.kernel_signatures``); a type
+it could not know is simply left to the step's own compile.
+
+``SYMKERAS_COMPILE_WORKERS`` sets the number of helper processes (0: none;
+default: one less than the cores, at most 8).  This module imports only the
+standard library and Numba, so a helper starts quickly.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+#: fewer new kernels than this are compiled in this process alone (a helper takes ~0.5 s to start)
+MIN_KERNELS_FOR_HELPERS = 4
+MAX_HELPERS = 8
+
+
+def numba_signature(arg_types):
+    """Numba's argument types for (dtype, ndim, layout, read-only) tuples."""
+    import numpy as np
+    from numba import from_dtype, types
+
+    return tuple(types.Array(from_dtype(np.dtype(dtype)), ndim, layout, readonly=readonly)
+                 for dtype, ndim, layout, readonly in arg_types)
+
+
+def is_cached(path: str) -> bool:
+    """Whether Numba's cache beside the module ``path`` already holds compiled code."""
+    directory, filename = os.path.split(path)
+    stem = os.path.splitext(filename)[0]
+    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{stem}.*.nbi")))
+
+
+def _module(name: str, path: str):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _claim(claims: str, index: int) -> bool:
+    try:
+        os.close(os.open(os.path.join(claims, str(index)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
+    """Compile every job this process manages to claim; returns how many it compiled."""
+    done = 0
+    order = range(len(jobs) - 1, -1, -1) if reverse else range(len(jobs))
+    for i in order:
+        if not _claim(claims, i):
+            continue
+        job = jobs[i]
+        try:
+            kernel = _module(job["name"], job["path"]).kernel
+            for arg_types in job["signatures"]:
+                kernel.compile(numba_signature(arg_types))
+            done += 1
+        except Exception:  # noqa: BLE001  the step's own compile reports a real error with its context
+            pass
+    return done
+
+
+def helper_count(pending: int) -> int:
+    configured = os.environ.get("SYMKERAS_COMPILE_WORKERS")
+    if configured is not None:
+        return max(0, int(configured))
+    if pending < MIN_KERNELS_FOR_HELPERS:
+        return 0
+    return max(0, min((os.cpu_count() or 1) - 1, MAX_HELPERS, pending // 2))
+
+
+def compile_kernels(jobs: list[dict]) -> dict:
+    """Compile the uncached kernels of ``jobs`` ({name, path, signatures}) with helper processes.
+
+    Returns counts: kernels pending, compiled here, helpers started.
+    """
+    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"])]
+    stats = {"pending": len(pending), "here": 0, "helpers": 0}
+    if not pending:
+        return stats
+    helpers = helper_count(len(pending))
+    if helpers == 0:
+        return stats  # the step's compile compiles them, one after the other
+    with tempfile.TemporaryDirectory(prefix="symkeras-claims-") as claims:
+        job_file = os.path.join(claims, "jobs.json")
+        with open(job_file, "w") as fh:
+            json.dump(pending, fh)
+        # run this file as a script, without importing the symkeras package (a helper must start fast)
+        command = [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
+                   os.path.abspath(__file__), job_file, claims]
+        procs = [subprocess.Popen(command,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _ in range(helpers)]
+        stats["helpers"] = helpers
+        try:
+            stats["here"] = run_jobs(pending, claims)
+        finally:
+            for proc in procs:
+                try:
+                    proc.wait(timeout=600)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    return stats
+
+
+def main(argv: list[str]) -> int:
+    job_file, claims = argv[-2:]
+    with open(job_file) as fh:
+        jobs = json.load(fh)
+    run_jobs(jobs, claims, reverse=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

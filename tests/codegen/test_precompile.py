@@ -1,0 +1,73 @@
+"""New kernels compile in helper processes, with the argument types the step calls them with."""
+
+import numpy as np
+import pytest
+
+import symkeras.backend as K
+from symkeras.codegen.numba import precompile
+
+
+def _training_step(scale):
+    """Dense + dropout + softmax CE with an SGD-momentum update; ``scale`` makes its kernels new."""
+    x = K.placeholder((None, 5), name="x")
+    y = K.placeholder((None, 3), name="y")
+    w = K.variable(np.linspace(-1, 1, 15).reshape(5, 3) * scale, name="w")
+    b = K.variable(np.zeros(3), name="b")
+    v = K.zeros((5, 3))
+    h = K.dropout(K.relu(K.bias_add(K.dot(x, w), b)), 0.25, seed=3)
+    loss = K.mean(K.categorical_crossentropy(y, K.softmax(h * scale)))
+    gw, gb = K.gradients(loss, [w, b])
+    new_v = 0.9 * v - 0.1 * gw
+    updates = [(v, new_v), (w, w + new_v), (b, b - 0.1 * gb)]
+    return K.function([x, y], [loss], updates=updates, name="precompile_probe"), w
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(7, 5)).astype("float32"), np.eye(3, dtype="float32")[np.arange(7) % 3]]
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "1")
+    f, w = _training_step(1.2345)
+    loss = f(_data())
+    stats = f.program.compile_stats
+    # (kernels that other tests of this session compiled already are not pending)
+    assert stats["helpers"] == 1 and stats["pending"] >= precompile.MIN_KERNELS_FOR_HELPERS
+    assert stats["here"] < stats["pending"]  # the helper took its share
+    for job in f.program.kernel_jobs:
+        kernel = precompile._module(job["name"], job["path"]).kernel
+        # the step asked for exactly the types the linker predicted: nothing compiled twice
+        assert set(kernel.signatures) == {precompile.numba_signature(s) for s in job["signatures"]}, job["name"]
+    assert all(precompile.is_cached(job["path"]) for job in f.program.kernel_jobs)
+
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
+    K.clear_session()
+    serial, serial_w = _training_step(1.2345)
+    assert serial.program.compile_stats is None
+    np.testing.assert_array_equal(serial(_data()), loss)
+    assert serial.program.compile_stats == {"pending": 0, "here": 0, "helpers": 0}
+    np.testing.assert_array_equal(K.get_value(serial_w), K.get_value(w))
+
+
+def test_no_helpers_for_a_few_kernels(fresh_cache, monkeypatch):
+    monkeypatch.delenv("SYMKERAS_COMPILE_WORKERS", raising=False)
+    assert precompile.helper_count(precompile.MIN_KERNELS_FOR_HELPERS - 1) == 0
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "3")
+    assert precompile.helper_count(1) == 3
+
+
+def test_a_kernel_that_fails_to_compile_is_left_to_the_step(fresh_cache, tmp_path):
+    bad = tmp_path / "symkeras_kernel_broken.py"
+    bad.write_text("import numba\n@numba.njit(cache=True)\ndef kernel(a0):\n    return undefined_name\n")
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    jobs = [{"name": "symkeras_kernel_broken", "path": str(bad), "signatures": [[["float32", 1, "C", False]]]}]
+    assert precompile.run_jobs(jobs, str(claims)) == 0
+    assert precompile.run_jobs(jobs, str(claims)) == 0  # claimed already: not tried twice

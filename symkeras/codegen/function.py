@@ -132,7 +132,7 @@ class Function:
                 raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
             new_values.append(value)
         for (var, _), value in zip(self.updates, new_values):
-            var._value = np.array(value, dtype=var.dtype, copy=True)
+            var._value = np.array(value, dtype=var.dtype, copy=True, order="C")
         return results[0] if self.single_output else results
 
     # --- inspection ---------------------------------------------------------

@@ -297,7 +297,7 @@ def _checked_array(value, dtype: str, where: str) -> np.ndarray:
         raise TypeError(
             f"{where} expects numeric data of dtype {dtype}; got an array of dtype {array.dtype}."
         )
-    return np.array(array, dtype=dtype, copy=True)
+    return np.array(array, dtype=dtype, copy=True, order="C")
 
 
 # --- leaves ------------------------------------------------------------------

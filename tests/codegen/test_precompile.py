@@ -43,8 +43,10 @@ def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch
     assert stats["here"] < stats["pending"]  # the helper took its share
     for job in f.program.kernel_jobs:
         kernel = precompile._module(job["name"], job["path"]).kernel
-        # the step asked for exactly the types the linker predicted: nothing compiled twice
-        assert set(kernel.signatures) == {precompile.numba_signature(s) for s in job["signatures"]}, job["name"]
+        assert {precompile.numba_signature(s) for s in job["signatures"]} <= set(kernel.signatures), job["name"]
+    # every kernel is called through its address, with the types the linker predicted
+    called = sum(len(job["signatures"]) for job in f.program.kernel_jobs)
+    assert len(f.program.layout.functions) == called and "= kernel" not in f.source
     assert all(precompile.is_cached(job["path"]) for job in f.program.kernel_jobs)
 
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
@@ -71,3 +73,17 @@ def test_a_kernel_that_fails_to_compile_is_left_to_the_step(fresh_cache, tmp_pat
     jobs = [{"name": "symkeras_kernel_broken", "path": str(bad), "signatures": [[["float32", 1, "C", False]]]}]
     assert precompile.run_jobs(jobs, str(claims)) == 0
     assert precompile.run_jobs(jobs, str(claims)) == 0  # claimed already: not tried twice
+
+
+def test_an_argument_type_the_linker_did_not_foresee_falls_back_to_linked_kernels():
+    x = K.placeholder((2, 3), name="x")
+    f = K.function([x], [K.exp(x) * 2.0 + 1.0], name="readonly_probe")
+    assert "invoke(fns[" in f.source and "= kernel" not in f.source
+    writable = np.linspace(0, 1, 6, dtype="float32").reshape(2, 3)
+    expected = np.exp(writable) * 2 + 1
+    np.testing.assert_allclose(f([writable])[0], expected, rtol=1e-6)
+    readonly = writable.copy()
+    readonly.setflags(write=False)  # a read-only array is another Numba type
+    np.testing.assert_allclose(f([readonly])[0], expected, rtol=1e-6)
+    assert "= kernel" in f.source  # the step now calls its kernels through their dispatchers
+    np.testing.assert_allclose(f([writable])[0], expected, rtol=1e-6)

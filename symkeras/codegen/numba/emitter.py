@@ -67,6 +67,9 @@ class Emitter:
         #: kernel source -> its name in the step, and the argument types it is called with
         self.kernels: dict[str, str] = {}
         self.kernel_signatures: dict[str, set] = {}
+        #: kernels called through their address: (kernel source, argument types, result type) -> slot in fns
+        self.functions: dict[tuple, int] = {}
+        self.address_calls = True
 
     def random_slot(self, node: Node) -> int:
         if self.parent is not None:
@@ -107,16 +110,25 @@ class Emitter:
         known = self.layout_of(t)
         return None if known is None else (t.dtype, t.ndim, *known)
 
-    def call_kernel(self, text: str, actuals: list[str], arg_types: list) -> str:
-        """Source calling the kernel ``text`` (``def KERNEL(...)``, one module per distinct text)."""
+    def call_kernel(self, text: str, actuals: list[str], arg_types: list, result: tuple) -> str:
+        """Source calling the kernel ``text`` (``def KERNEL(...)``, one module per distinct text).
+
+        With every argument type known, the call goes through the kernel's
+        address (see calls.py); otherwise through its dispatcher.
+        """
         root = self
         while root.parent is not None:
             root = root.parent
         name = root.kernels.setdefault(text, f"kernel{len(root.kernels)}")
         signatures = root.kernel_signatures.setdefault(text, set())
-        if all(a is not None for a in arg_types):
-            signatures.add(tuple(arg_types))
-        return f"{name}({', '.join(actuals)})"
+        if any(a is None for a in arg_types):
+            return f"{name}({', '.join(actuals)})"
+        signatures.add(tuple(arg_types))
+        if not root.address_calls:
+            return f"{name}({', '.join(actuals)})"
+        key = (text, tuple(arg_types), tuple(result))
+        slot = root.functions.setdefault(key, len(root.functions))
+        return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"
 
     def fresh(self, prefix: str = "k") -> str:
         self._count += 1
@@ -158,7 +170,8 @@ class Emitter:
         if perm == list(range(ndim)):
             return src
         if ndim == 2:
-            return f"{src}.T"
+            # a view in the step; a C array out of a kernel (kernels return C arrays, see calls.py)
+            return f"{src}.T" if self.parent is None else f"np.ascontiguousarray({src}.T)"
         var, out = self.fresh("src"), self.fresh("perm")
         self.line(f"{var} = {src}")
         self.line(f"{out} = np.empty({self.tuple_of(f'{var}.shape[{p}]' for p in perm)}, np.{dtype})")

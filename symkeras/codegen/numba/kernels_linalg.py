@@ -57,7 +57,7 @@ def einsum(em, node):
         and b.ndim == 2
     result = em.fresh("mm")
     if plain_2d:
-        em.line(f"{result} = {em.call_kernel(GEMM, [a_src, b_src], [a_type, b_type])}")
+        em.line(f"{result} = {em.call_kernel(GEMM, [a_src, b_src], [a_type, b_type], (dtype, 2, 'C', False))}")
     else:
         lhs, rhs = em.fresh("lhs"), em.fresh("rhs")
         if batch:

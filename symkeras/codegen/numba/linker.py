@@ -1,14 +1,17 @@
 """The linker: one optimized graph -> one generated module with one ``step`` entry point.
 
-``step(inputs..., variables..., data..., calls)`` runs the whole schedule
-inside a single njit function, writes the variable updates in place (after
-every new value is computed) and returns the outputs.  ``calls`` counts the
-draws of each random node.
+``step(inputs..., variables..., data..., calls, fns)`` runs the whole
+schedule inside a single njit function, writes the variable updates in place
+(after every new value is computed) and returns the outputs.  ``calls``
+counts the draws of each random node; ``fns`` holds the addresses of the
+kernels (``kernel_addresses``), which live in modules of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from symkeras.codegen import cache
 from symkeras.codegen.errors import update_shape_error
@@ -19,6 +22,7 @@ from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
     kernels_random,
     kernels_shape,
 )
+from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import Emitter, find_kernel
 from symkeras.codegen.numba.memory import plan_in_place
 from symkeras.graph.basic import Tensor
@@ -47,14 +51,21 @@ class Layout:
     kernel_sources: list[str] = field(default_factory=list)
     #: per kernel module, the argument types the step calls it with (see precompile)
     kernel_signatures: list[list[tuple]] = field(default_factory=list)
+    #: the kernels called through addresses, in the order of ``fns``: (kernel index, argument types, result)
+    functions: list[tuple] = field(default_factory=list)
 
 
 def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
-             name: str = "function") -> tuple[str, Layout]:
-    """Source of the module computing ``outputs`` and ``updates`` over ``graph``."""
+             name: str = "function", address_calls: bool = True) -> tuple[str, Layout]:
+    """Source of the module computing ``outputs`` and ``updates`` over ``graph``.
+
+    ``address_calls=False`` calls every kernel through its dispatcher (Numba
+    then compiles the kernels' code into the step again: slower to build).
+    """
     import symkeras
 
     em = Emitter()
+    em.address_calls = address_calls
     layout = Layout()
     args = []
     for i, t in enumerate(fed):
@@ -78,7 +89,7 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
             em.set_layout(t, "C", readonly=True)  # constants are read-only arrays
     em.aliases.update(graph.leaves)
     em.aliases.update(variables)
-    args.append("calls")
+    args += ["calls", "fns"]
 
     in_place = plan_in_place(graph, outputs, updates)
     for node in graph.nodes:
@@ -123,18 +134,34 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
 
     header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
     kernel_header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
-    imports = []
+    imports = ["from symkeras.codegen.numba.calls import function_type, invoke"]
+    index = {text: i for i, text in enumerate(em.kernels)}
+    types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
+    for (text, arg_types, result), slot in em.functions.items():
+        layout.functions.append((index[text], arg_types, result))
+        types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {em.kernels[text]}")
     for text, fname in em.kernels.items():
         layout.kernel_signatures.append(sorted(em.kernel_signatures[text]))
         kernel_source = kernel_header + f"\n{KERNEL_JIT}\n" + text.replace("def KERNEL(", "def kernel(", 1)
         layout.kernel_sources.append(kernel_source)
         imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
-    source = header + "\n".join(imports) + "\n" + f"\n\n{JIT}\n"
+    source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"
     source += f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
     return source, layout
 
 
 KERNEL_PREFIX = "symkeras_kernel"
+
+
+def load_kernels(layout: Layout) -> list:
+    """Write (if new) and import the kernel modules of ``layout``; returns the modules."""
+    return [cache.load_module(source, prefix=KERNEL_PREFIX)[0] for source in layout.kernel_sources]
+
+
+def kernel_addresses(layout: Layout, modules: list) -> np.ndarray:
+    """The ``fns`` argument of the step: each address-called kernel compiled (or loaded) and located."""
+    addresses = [jit_address(modules[k].kernel, arg_types, result) for k, arg_types, result in layout.functions]
+    return np.array(addresses or [0], dtype=np.int64)
 
 
 JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True)"
@@ -165,7 +192,8 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         actuals.append("calls")
         arg_types.append(CALLS_TYPE)
     text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
-    em.line(f"{em.name(node.out)} = {em.call_kernel(text, actuals, arg_types)}")
+    result = (node.out.dtype, node.out.ndim, "C", False)
+    em.line(f"{em.name(node.out)} = {em.call_kernel(text, actuals, arg_types, result)}")
 
 
 #: the step's random-draw counters

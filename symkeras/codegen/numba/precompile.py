@@ -29,13 +29,17 @@ MIN_KERNELS_FOR_HELPERS = 4
 MAX_HELPERS = 8
 
 
-def numba_signature(arg_types):
-    """Numba's argument types for (dtype, ndim, layout, read-only) tuples."""
+def array_type(arg_type):
+    """Numba's array type for a (dtype, ndim, layout, read-only) tuple."""
     import numpy as np
     from numba import from_dtype, types
 
-    return tuple(types.Array(from_dtype(np.dtype(dtype)), ndim, layout, readonly=readonly)
-                 for dtype, ndim, layout, readonly in arg_types)
+    dtype, ndim, layout, readonly = arg_type
+    return types.Array(from_dtype(np.dtype(dtype)), ndim, layout, readonly=readonly)
+
+
+def numba_signature(arg_types):
+    return tuple(array_type(a) for a in arg_types)
 
 
 def is_cached(path: str) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from numba.core.errors import TypingError
 
 from symkeras.codegen import cache
 from symkeras.codegen.dump import dump_dir, write_dump
-from symkeras.codegen.numba.linker import KERNEL_PREFIX, generate
+from symkeras.codegen.numba.calls import MISMATCH
+from symkeras.codegen.numba.linker import generate, kernel_addresses, load_kernels
 from symkeras.codegen.numba.precompile import compile_kernels
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
@@ -22,12 +24,11 @@ def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) 
     """
     tensors = [t for t in graph.tensors if t.owner is not None and t not in set(graph.inputs)]
     source, layout = generate(graph, list(graph.inputs), tensors, [], program.name + "_trace")
-    for kernel_source in layout.kernel_sources:
-        cache.load_module(kernel_source, prefix=KERNEL_PREFIX)
+    fns = kernel_addresses(layout, load_kernels(layout))
     module, _ = cache.load_module(source, prefix="symkeras_trace")
     data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
     calls = np.zeros(max(len(layout.random_nodes), 1), dtype=np.int64)
-    results = module.step(*arrays, *(v._value for v in layout.variables), *data, calls)
+    results = module.step(*arrays, *(v._value for v in layout.variables), *data, calls, fns)
     values = dict(zip(graph.inputs, arrays))
     values.update({t: t.value for t in layout.data if t.kind == "constant"})
     values.update({t: t.default for t in layout.data if t.kind == "placeholder"})
@@ -58,27 +59,42 @@ class NumbaProgram:
         n = len(outputs)
         opt_updates = [(var, new) for (var, _), new in zip(updates, new_outputs[n:])]
         self.rewrite_seconds = time.perf_counter() - start
-        self.source, self.layout = generate(self.optimized.graph, list(inputs), new_outputs[:n], opt_updates, name)
-        self.kernel_jobs = []
-        for kernel_source, signatures in zip(self.layout.kernel_sources, self.layout.kernel_signatures):
-            module, path = cache.load_module(kernel_source, prefix=KERNEL_PREFIX)
-            self.kernel_jobs.append({"name": module.__name__, "path": path, "signatures": signatures})
+        self._generate_args = (self.optimized.graph, list(inputs), new_outputs[:n], opt_updates, name)
+        self.source, self.layout = generate(*self._generate_args)
+        self.kernel_modules = load_kernels(self.layout)
+        self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures}
+                            for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
         self.module, self.path = cache.load_module(self.source)
         self.dump_folder = write_dump(dump_to, name, cache.source_key(self.source), self.optimized,
                                       self.source) if dump_to else None
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
         self.calls = np.zeros(max(len(self.layout.random_nodes), 1), dtype=np.int64)
+        self.fns = None  # the kernels' addresses, known once they are compiled (first call)
         self.compile_seconds = None
         #: what the parallel kernel compile did on the first call (see precompile.compile_kernels)
         self.compile_stats = None
 
     def __call__(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        args = [*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls]
         if self.compile_seconds is None:
             start = time.perf_counter()
             self.compile_stats = compile_kernels(self.kernel_jobs)
-            results = self.module.step(*args)
+            self.fns = kernel_addresses(self.layout, self.kernel_modules)
+            results = self._step(arrays)
             self.compile_seconds = time.perf_counter() - start
-        else:
-            results = self.module.step(*args)
-        return list(results)
+            return list(results)
+        return list(self._step(arrays))
+
+    def _step(self, arrays):
+        try:
+            return self.module.step(*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls,
+                                    self.fns)
+        except TypingError as error:
+            if MISMATCH not in str(error):
+                raise
+        # an argument of a type the linker did not foresee (a read-only input array, say): call every
+        # kernel through its dispatcher, which compiles the variants it needs
+        self.source, self.layout = generate(*self._generate_args, address_calls=False)
+        self.kernel_modules = load_kernels(self.layout)
+        self.module, self.path = cache.load_module(self.source)
+        self.fns = kernel_addresses(self.layout, self.kernel_modules)
+        return self.module.step(*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls, self.fns)

@@ -233,3 +233,38 @@ def _leaves(t):
     from symkeras.graph.fgraph import ancestors_dag
 
     return [d["tensor"] for _, d in ancestors_dag([t]).nodes(data=True) if d["tensor"].owner is None]
+
+
+def test_shape_roots_follow_how_run_time_sizes_were_made():
+    x = placeholder((None, 3), name="x")
+    b = placeholder((3,), name="b")
+    other = placeholder((None, 3), name="other")
+    h = ops.relu(x + b)  # b broadcasts into x: h has x's run-time shape
+    mask = ops.random_binomial((None, 3), 0.5, "float32", 1, like=h)
+    assert algebra.shape_root(h) is x and algebra.shape_root(mask) is x
+    assert algebra.shape_root(h * mask) is x  # equal roots: no broadcasting between them
+    # x + other might broadcast either way (one of them may have 1 row): nothing known
+    assert algebra.shape_root(x + other) is not x
+
+
+def test_gradient_of_dropout_sums_nothing_back():
+    x = K.placeholder((None, 3), name="x")
+    w = K.variable(np.ones((3, 3)), name="w")
+    h = K.dropout(K.relu(K.dot(x, w)), 0.5, seed=1)
+    (g,) = K.gradients(K.sum(h), [w])
+    optimized = optimize(Graph([x], [g])).graph
+    kinds = [n.op.name for n in optimized.nodes]
+    assert "SumToLike" not in kinds, kinds
+    # the random mask takes its shape from the matrix product, not from the relu's result
+    (mask,) = [n for n in optimized.nodes if n.op.name == "RandomBinomial"]
+    assert mask.inputs[0].owner.op.name == "Einsum"
+    data = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    np.testing.assert_allclose(evaluate(optimized.outputs, {x: data})[0], evaluate([g], {x: data})[0], rtol=1e-6)
+
+
+def test_a_reference_that_might_broadcast_is_kept():
+    x = placeholder((None, 3), name="x")
+    other = placeholder((None, 3), name="other")
+    got, _ = run_rules(ops.SumToLike()(x * 2.0, x + other), algebra.RULES)
+    assert got.owner.op.name == "SumToLike"
+    assert got.owner.inputs[1].owner.op.name == "Add"  # x + other has no input of provably its shape

@@ -109,6 +109,8 @@ def broadcast_no_op(t):
     if is_op(t, ops.SumToLike) and g.ndim == t.ndim and all(
             d is not None and d != 1 for d in t.shape):
         return g  # no axis of the reference can be 1, so nothing was broadcast
+    if g.ndim == t.ndim and g.shape == t.shape and shape_root(g) is shape_root(t.owner.inputs[1]):
+        return g  # g provably has the reference's run-time shape already
     return None
 
 
@@ -125,6 +127,51 @@ def sum_to_like_static(t):
     return ops.reshape(summed, t.shape) if lead else summed
 
 
+def _input_of_same_shape(y: Tensor, memo: dict | None = None) -> Tensor | None:
+    """An input of the elementwise ``y`` that provably has ``y``'s run-time shape, if there is one."""
+    if not is_op(y, ops.Unary, ops.Binary, ops.Where):
+        return None
+    memo = {} if memo is None else memo
+    for x in y.owner.inputs:
+        if x.ndim != y.ndim or x.shape != y.shape:
+            continue
+        others = [o for o in y.owner.inputs if o is not x]
+        if all(_broadcasts_into(o, x) or shape_root(o, memo) is shape_root(x, memo) for o in others):
+            return x
+    return None
+
+
+def shape_root(t: Tensor, memo: dict | None = None) -> Tensor:
+    """The tensor whose run-time shape ``t`` provably has (``t`` itself when nothing is known).
+
+    Sizes known only at run time (None) are matched through how tensors were
+    made: elementwise results keep the shape of the input the others broadcast
+    into, BroadcastLike/SumToLike/FullLike take their reference's shape, and a
+    random tensor drawn with a reference's shape has it.  Two tensors with the
+    same root have the same shape whatever the batch size (so a gradient's
+    SumToLike between them sums nothing).
+    """
+    memo = {} if memo is None else memo
+    if t in memo:
+        return memo[t]
+    memo[t] = t  # a cycle cannot happen in a DAG; this just bounds the recursion
+    root = t
+    node = t.owner
+    if node is not None:
+        op = node.op
+        ref = None
+        if isinstance(op, (ops.BroadcastLike, ops.SumToLike)):
+            ref = node.inputs[1]
+        elif isinstance(op, ops.FullLike) or (getattr(op, "is_random", False) and node.inputs):
+            ref = node.inputs[0]
+        elif isinstance(op, (ops.Unary, ops.Binary, ops.Where)):
+            ref = _input_of_same_shape(t, memo)
+        if ref is not None and ref.ndim == t.ndim and ref.shape == t.shape:
+            root = shape_root(ref, memo)
+    memo[t] = root
+    return root
+
+
 def shape_through_elementwise(t):
     """Shape(f(x, ...)) -> Shape(x) when the elementwise f provably keeps x's run-time shape.
 
@@ -132,16 +179,32 @@ def shape_through_elementwise(t):
     """
     if not is_op(t, ops.Shape):
         return None
-    y = t.owner.inputs[0]
-    if not is_op(y, ops.Unary, ops.Binary, ops.Where):
+    x = _input_of_same_shape(t.owner.inputs[0])
+    return None if x is None else ops.shape_of(x)
+
+
+#: ops reading only the shape of some inputs (by position): gradients' BroadcastLike/SumToLike references
+SHAPE_ONLY_INPUTS = {ops.BroadcastLike: (1,), ops.SumToLike: (1,), ops.ReshapeLike: (1,), ops.FullLike: (0,)}
+
+
+def shape_reference_through_elementwise(t):
+    """A shape-only reference to f(x, ...) becomes a reference to x (same run-time shape).
+
+    The reference then no longer keeps f's result alive: f fuses into its
+    real consumer, or is not computed at all.
+    """
+    positions = next((p for op, p in SHAPE_ONLY_INPUTS.items() if is_op(t, op)), None)
+    if positions is None and t.owner is not None and getattr(t.owner.op, "is_random", False) and t.owner.inputs:
+        positions = (0,)  # a random tensor takes the run-time sizes of its reference
+    if positions is None:
         return None
-    for x in y.owner.inputs:
-        if x.ndim != y.ndim:
-            continue
-        others = [o for o in y.owner.inputs if o is not x]
-        if all(_broadcasts_into(o, x) for o in others):
-            return ops.shape_of(x)
-    return None
+    inputs = list(t.owner.inputs)
+    changed = False
+    for i in positions:
+        x = _input_of_same_shape(inputs[i])
+        if x is not None:
+            inputs[i], changed = x, True
+    return t.owner.op(*inputs) if changed else None
 
 
 def _broadcasts_into(o, x) -> bool:
@@ -173,4 +236,4 @@ def power_by_constant(t):
 
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
          reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static,
-         shape_through_elementwise, power_by_constant]
+         shape_through_elementwise, shape_reference_through_elementwise, power_by_constant]

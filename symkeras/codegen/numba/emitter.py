@@ -40,6 +40,13 @@ def find_kernel(op) -> Callable:
     raise NotImplementedError(f"The Numba backend has no kernel for {op} (op type {type(op).__name__}).")
 
 
+def transposed_layout(known: tuple[str, bool] | None) -> tuple[str, bool] | None:
+    """(layout, read-only) of the 2-D transpose of an array with ``known`` (None: unknown)."""
+    if known is None or known[0] not in ("C", "F"):
+        return None
+    return ("F" if known[0] == "C" else "C", known[1])
+
+
 class Emitter:
     """Collects the body of the step function, or of one kernel function.
 
@@ -99,11 +106,7 @@ class Emitter:
     def view_layout(self, out: Tensor, of: Tensor, transposed: bool = False) -> None:
         """``out`` is ``of`` itself (or its 2-D transpose)."""
         known = self.layout_of(of)
-        if known is None or not transposed:
-            self.layouts[out] = known
-        else:
-            flipped = {"C": "F", "F": "C"}.get(known[0])
-            self.set_layout(out, flipped, known[1])
+        self.layouts[out] = transposed_layout(known) if transposed else known
 
     def arg_type(self, t: Tensor):
         """(dtype, ndim, layout, read-only) of ``t`` as a kernel argument, or None when unknown."""

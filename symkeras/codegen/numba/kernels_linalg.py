@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.emitter import kernel, transposed_layout
 from symkeras.graph import ops
 
 
@@ -24,8 +24,8 @@ def _operand(em, t, idx, order, dtype):
         known = ("C", False)
     perm = [idx.index(c) for c in order]
     if known is not None and perm != list(range(len(idx))):
-        known = ({"C": "F", "F": "C"}.get(known[0]), known[1]) if len(idx) == 2 else ("C", False)
-    arg_type = None if known is None or known[0] is None else (dtype, len(idx), *known)
+        known = transposed_layout(known) if len(idx) == 2 else ("C", False)  # n-D permutes are copies
+    arg_type = None if known is None else (dtype, len(idx), *known)
     return em.permute(name, len(idx), perm, dtype), arg_type
 
 

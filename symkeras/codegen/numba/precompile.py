@@ -120,7 +120,11 @@ def compile_kernels(jobs: list[dict]) -> dict:
         try:
             stats["here"] = run_jobs(pending, claims)
         finally:
+            # a helper that claimed nothing (still starting) has nothing to finish
+            idle = stats["here"] == len(pending)
             for proc in procs:
+                if idle:
+                    proc.kill()
                 try:
                     proc.wait(timeout=600)
                 except subprocess.TimeoutExpired:

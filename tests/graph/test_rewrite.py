@@ -8,7 +8,7 @@ from symkeras.codegen.reference import evaluate
 from symkeras.graph import Graph, ops
 from symkeras.graph.basic import Tensor, constant, placeholder
 from symkeras.graph.printing import format_tree
-from symkeras.graph.rewrite import LocalPass, PassRecord, algebra, folding, optimize, stability
+from symkeras.graph.rewrite import LocalPass, PassRecord, algebra, dims, folding, optimize, stability
 from symkeras.graph.rewrite.fusion import ElementwiseFusion
 
 
@@ -235,16 +235,21 @@ def _leaves(t):
     return [d["tensor"] for _, d in ancestors_dag([t]).nodes(data=True) if d["tensor"].owner is None]
 
 
-def test_shape_roots_follow_how_run_time_sizes_were_made():
+def test_run_time_sizes_are_matched_through_how_tensors_were_made():
     x = placeholder((None, 3), name="x")
     b = placeholder((3,), name="b")
+    w = placeholder((3, 5), name="w")
     other = placeholder((None, 3), name="other")
     h = ops.relu(x + b)  # b broadcasts into x: h has x's run-time shape
     mask = ops.random_binomial((None, 3), 0.5, "float32", 1, like=h)
-    assert algebra.shape_root(h) is x and algebra.shape_root(mask) is x
-    assert algebra.shape_root(h * mask) is x  # equal roots: no broadcasting between them
+    assert dims.dim_root(h, 0) == (x, 0) and dims.dim_root(mask, 0) == (x, 0)
+    assert dims.same_runtime_shape(h * mask, x)
+    product = ops.dot(h * mask, w)  # rows of the product: rows of its first operand
+    assert dims.dim_root(product, 0) == (x, 0) and dims.same_size(product, 0, x, 0)
+    assert not dims.same_runtime_shape(product, x)
     # x + other might broadcast either way (one of them may have 1 row): nothing known
-    assert algebra.shape_root(x + other) is not x
+    assert not dims.same_runtime_shape(x + other, x)
+    assert dims.input_of_same_shape(x + other) is None
 
 
 def test_gradient_of_dropout_sums_nothing_back():

@@ -10,6 +10,7 @@ import numpy as np
 from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
 from symkeras.graph.rewrite.core import is_op
+from symkeras.graph.rewrite.dims import input_of_same_shape, same_runtime_shape
 
 
 def _const_equal(t: Tensor, value) -> bool:
@@ -109,8 +110,8 @@ def broadcast_no_op(t):
     if is_op(t, ops.SumToLike) and g.ndim == t.ndim and all(
             d is not None and d != 1 for d in t.shape):
         return g  # no axis of the reference can be 1, so nothing was broadcast
-    if g.ndim == t.ndim and g.shape == t.shape and shape_root(g) is shape_root(t.owner.inputs[1]):
-        return g  # g provably has the reference's run-time shape already
+    if g.shape == t.shape and same_runtime_shape(g, t.owner.inputs[1]):
+        return g  # g provably has the reference's run-time shape already (see dims.py)
     return None
 
 
@@ -127,51 +128,6 @@ def sum_to_like_static(t):
     return ops.reshape(summed, t.shape) if lead else summed
 
 
-def _input_of_same_shape(y: Tensor, memo: dict | None = None) -> Tensor | None:
-    """An input of the elementwise ``y`` that provably has ``y``'s run-time shape, if there is one."""
-    if not is_op(y, ops.Unary, ops.Binary, ops.Where):
-        return None
-    memo = {} if memo is None else memo
-    for x in y.owner.inputs:
-        if x.ndim != y.ndim or x.shape != y.shape:
-            continue
-        others = [o for o in y.owner.inputs if o is not x]
-        if all(_broadcasts_into(o, x) or shape_root(o, memo) is shape_root(x, memo) for o in others):
-            return x
-    return None
-
-
-def shape_root(t: Tensor, memo: dict | None = None) -> Tensor:
-    """The tensor whose run-time shape ``t`` provably has (``t`` itself when nothing is known).
-
-    Sizes known only at run time (None) are matched through how tensors were
-    made: elementwise results keep the shape of the input the others broadcast
-    into, BroadcastLike/SumToLike/FullLike take their reference's shape, and a
-    random tensor drawn with a reference's shape has it.  Two tensors with the
-    same root have the same shape whatever the batch size (so a gradient's
-    SumToLike between them sums nothing).
-    """
-    memo = {} if memo is None else memo
-    if t in memo:
-        return memo[t]
-    memo[t] = t  # a cycle cannot happen in a DAG; this just bounds the recursion
-    root = t
-    node = t.owner
-    if node is not None:
-        op = node.op
-        ref = None
-        if isinstance(op, (ops.BroadcastLike, ops.SumToLike)):
-            ref = node.inputs[1]
-        elif isinstance(op, ops.FullLike) or (getattr(op, "is_random", False) and node.inputs):
-            ref = node.inputs[0]
-        elif isinstance(op, (ops.Unary, ops.Binary, ops.Where)):
-            ref = _input_of_same_shape(t, memo)
-        if ref is not None and ref.ndim == t.ndim and ref.shape == t.shape:
-            root = shape_root(ref, memo)
-    memo[t] = root
-    return root
-
-
 def shape_through_elementwise(t):
     """Shape(f(x, ...)) -> Shape(x) when the elementwise f provably keeps x's run-time shape.
 
@@ -179,7 +135,7 @@ def shape_through_elementwise(t):
     """
     if not is_op(t, ops.Shape):
         return None
-    x = _input_of_same_shape(t.owner.inputs[0])
+    x = input_of_same_shape(t.owner.inputs[0])
     return None if x is None else ops.shape_of(x)
 
 
@@ -201,20 +157,10 @@ def shape_reference_through_elementwise(t):
     inputs = list(t.owner.inputs)
     changed = False
     for i in positions:
-        x = _input_of_same_shape(inputs[i])
+        x = input_of_same_shape(inputs[i])
         if x is not None:
             inputs[i], changed = x, True
     return t.owner.op(*inputs) if changed else None
-
-
-def _broadcasts_into(o, x) -> bool:
-    """o broadcast against x leaves x's shape as it is, whatever the run-time sizes."""
-    if o.ndim > x.ndim:
-        return False
-    for do, dx in zip(reversed(o.shape), reversed(x.shape)):
-        if do is None or (do != 1 and do != dx):
-            return False
-    return True
 
 
 def power_by_constant(t):

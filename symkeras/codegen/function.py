@@ -121,7 +121,7 @@ class Function:
     def __call__(self, inputs=()):
         arrays = self._check_inputs(inputs)
         if self.backend != "reference":
-            results = self.program([np.require(a, requirements="C") for a in arrays])
+            results = self.program([a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays])
             return results[0] if self.single_output else results
         values = self.program.run(dict(zip(self.inputs, arrays)))
         results = [np.array(values[o], copy=True) for o in self.outputs]
@@ -147,7 +147,7 @@ class Function:
 
         if self.backend == "reference":
             raise ValueError("debug() compares a compiled function with the reference; this one is the reference.")
-        arrays = [np.require(a, requirements="C") for a in self._check_inputs(inputs)]
+        arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in self._check_inputs(inputs)]
         return debug_run(self.program, arrays)
 
     @property

@@ -161,3 +161,27 @@ def test_in_place_plan_for_updates_and_dying_temporaries():
     reference([xs])
     np.testing.assert_allclose(w1, K.get_value(w), rtol=1e-6)
     np.testing.assert_allclose(m1, K.get_value(m), rtol=1e-6)
+
+
+def test_one_update_kernel_serves_parameters_of_every_shape():
+    x = K.placeholder((None, 3), name="x")
+    w = K.variable(np.linspace(-1, 1, 6).reshape(3, 2), name="w")
+    b = K.variable(np.array([0.5, -0.5]), name="b")
+    loss = K.mean(K.square(K.bias_add(K.dot(x, w), b)))
+    gw, gb = K.gradients(loss, [w, b])
+    f = K.function([x], [loss], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], name="sgd_shapes")
+    layout = f.program.layout
+    update_kernels = [i for i, src in enumerate(layout.kernel_sources) if "ravel()" in src]
+    assert len(update_kernels) == 1  # the same rule for a matrix and a vector: one kernel ...
+    (slot_types,) = [layout.kernel_signatures[i] for i in update_kernels]
+    assert len(slot_types) == 1  # ... compiled once: it sees both parameters raveled
+    xs = np.linspace(0, 1, 12, dtype="float32").reshape(4, 3)
+    ref = K.function([x], [loss], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], backend="reference")
+    start = (K.get_value(w), K.get_value(b))
+    f([xs])
+    compiled = (K.get_value(w), K.get_value(b))
+    K.set_value(w, start[0])
+    K.set_value(b, start[1])
+    ref([xs])
+    np.testing.assert_allclose(compiled[0], K.get_value(w), rtol=1e-6)
+    np.testing.assert_allclose(compiled[1], K.get_value(b), rtol=1e-6)

@@ -24,7 +24,8 @@ from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
 )
 from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import Emitter, find_kernel
-from symkeras.codegen.numba.memory import plan_in_place
+from symkeras.codegen.numba.loops import is_flat
+from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 
@@ -173,27 +174,40 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     """Emit ``node`` as a kernel function (one per distinct source) and call it from the step."""
     sub = Emitter(parent=em)
     params, actuals, arg_types = [], [], []
-    for inp in node.inputs:
-        if inp not in sub.names:
-            sub.bind(inp, f"a{len(params)}")
-            params.append(f"a{len(params)}")
-            actuals.append(em.name(inp))
-            arg_types.append(em.arg_type(inp))
+    inputs = list(dict.fromkeys(node.inputs))
+    passed = inputs + ([] if dest is None else [dest])
+    # a flat elementwise kernel gets its arrays raveled: one compile serves every shape and rank
+    flat = (writes_elementwise(node) and is_flat(node.out, inputs)
+            and all(t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed))
+
+    def pass_in(t: Tensor, param: str) -> None:
+        name, arg_type = em.name(t), em.arg_type(t)
+        if flat and t.ndim > 0:
+            name, arg_type = f"{name}.ravel()", (t.dtype, 1, "C", arg_type[3])
+        params.append(param)
+        actuals.append(name)
+        arg_types.append(arg_type)
+
+    for inp in inputs:
+        sub.bind(inp, f"a{len(params)}")
+        pass_in(inp, f"a{len(params)}")
     sub.bind(node.out, "out")
     if dest is not None:
         sub.dest = "dest"
         sub.dest_fits = dest.shape == node.out.shape and None not in dest.shape
-        params.append("dest")
-        actuals.append(em.name(dest))
-        arg_types.append(em.arg_type(dest))
+        pass_in(dest, "dest")
     emit(sub, node)
     if sub.random_nodes:
         params.append("calls")
         actuals.append("calls")
         arg_types.append(CALLS_TYPE)
     text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
-    result = (node.out.dtype, node.out.ndim, "C", False)
-    em.line(f"{em.name(node.out)} = {em.call_kernel(text, actuals, arg_types, result)}")
+    if flat:
+        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, 1, "C", False))
+        em.line(f"{em.name(node.out)} = {call}.reshape({em.tuple_of(str(d) for d in node.out.shape)})")
+    else:
+        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, node.out.ndim, "C", False))
+        em.line(f"{em.name(node.out)} = {call}")
 
 
 #: the step's random-draw counters

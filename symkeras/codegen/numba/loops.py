@@ -39,7 +39,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     elem_dtype, elem_shape = metas[-1].dtype, metas[-1].shape
     n = len(elem_shape)
 
-    if reduce is None and _is_flat(out, inputs):
+    if reduce is None and is_flat(out, inputs):
         return _emit_flat(em, out, inputs, program, metas)
 
     # run-time sizes of the loop nest, and the broadcasting checks (one raise: each costs compile time)
@@ -149,7 +149,7 @@ def _is_scalar_literal(t: Tensor) -> bool:
     return t.kind == "constant" and t.value.size == 1
 
 
-def _is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
+def is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
     """A static shape that every array input has too: one loop over the elements, sizes read at run time.
 
     Such a kernel's source does not depend on the shape, so every parameter

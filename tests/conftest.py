@@ -39,6 +39,8 @@ def _shared_kernel_cache(request):
     import os
 
     os.environ.setdefault("SYMKERAS_CACHE_DIR", str(request.config.rootpath / ".kernel-cache"))
+    # a kernel-argument type the linker mispredicts is an error in tests, not a quiet fallback
+    os.environ["SYMKERAS_STRICT_KERNEL_TYPES"] = "1"
     yield
 
 

@@ -75,7 +75,8 @@ def test_a_kernel_that_fails_to_compile_is_left_to_the_step(fresh_cache, tmp_pat
     assert precompile.run_jobs(jobs, str(claims)) == 0  # claimed already: not tried twice
 
 
-def test_an_argument_type_the_linker_did_not_foresee_falls_back_to_linked_kernels():
+def test_an_argument_type_the_linker_did_not_foresee_falls_back_to_linked_kernels(monkeypatch):
+    monkeypatch.delenv("SYMKERAS_STRICT_KERNEL_TYPES")
     x = K.placeholder((2, 3), name="x")
     f = K.function([x], [K.exp(x) * 2.0 + 1.0], name="readonly_probe")
     assert "invoke(fns[" in f.source and "= kernel" not in f.source
@@ -87,3 +88,14 @@ def test_an_argument_type_the_linker_did_not_foresee_falls_back_to_linked_kernel
     np.testing.assert_allclose(f([readonly])[0], expected, rtol=1e-6)
     assert "= kernel" in f.source  # the step now calls its kernels through their dispatchers
     np.testing.assert_allclose(f([writable])[0], expected, rtol=1e-6)
+
+
+def test_strict_mode_reports_a_mispredicted_kernel_argument_type():
+    from numba.core.errors import TypingError
+
+    x = K.placeholder((2, 3), name="x")
+    f = K.function([x], [K.exp(x) * 3.0 - 1.0], name="strict_probe")
+    readonly = np.ones((2, 3), dtype="float32")
+    readonly.setflags(write=False)
+    with pytest.raises(TypingError, match="symkeras generated a kernel call"):
+        f([readonly])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -89,7 +90,7 @@ class NumbaProgram:
             return self.module.step(*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls,
                                     self.fns)
         except TypingError as error:
-            if MISMATCH not in str(error):
+            if MISMATCH not in str(error) or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
                 raise
         # an argument of a type the linker did not foresee (a read-only input array, say): call every
         # kernel through its dispatcher, which compiles the variants it needs

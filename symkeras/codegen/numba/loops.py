@@ -58,7 +58,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     loop_vars = [f"i{d}" for d in range(n)]
     loads, mismatches, multipliers = [], [], []
     for t in inputs:
-        if t.kind == "constant" and t.value.size == 1:
+        if _is_scalar_literal(t):
             loads.append(lit(t.value.reshape(()).item(), t.dtype))
             continue
         index = []
@@ -86,8 +86,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     if reduce is None:
         alloc = f"np.empty({em.tuple_of(sizes)}, np.{out.dtype})"
         if em.dest is not None:
-            fits = em.dest_fits
-            alloc = em.dest if fits else f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
+            alloc = em.dest if em.dest_fits else f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
         em.line(f"{target} = {alloc}")
         out_index = loop_vars
     else:

@@ -94,6 +94,12 @@ def helper_count(pending: int) -> int:
     return max(0, min((os.cpu_count() or 1) - 1, MAX_HELPERS, pending // 2))
 
 
+def helper_command(job_file: str, claims: str) -> list[str]:
+    """This file run as a script, without importing the symkeras package (a helper must start fast)."""
+    return [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
+            os.path.abspath(__file__), job_file, claims]
+
+
 def compile_kernels(jobs: list[dict]) -> dict:
     """Compile the uncached kernels of ``jobs`` ({name, path, signatures}) with helper processes.
 
@@ -110,10 +116,7 @@ def compile_kernels(jobs: list[dict]) -> dict:
         job_file = os.path.join(claims, "jobs.json")
         with open(job_file, "w") as fh:
             json.dump(pending, fh)
-        # run this file as a script, without importing the symkeras package (a helper must start fast)
-        command = [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
-                   os.path.abspath(__file__), job_file, claims]
-        procs = [subprocess.Popen(command,
+        procs = [subprocess.Popen(helper_command(job_file, claims),
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                  for _ in range(helpers)]
         stats["helpers"] = helpers

@@ -47,6 +47,8 @@ def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch
     called = sum(len(job["signatures"]) for job in f.program.kernel_jobs)
     assert len(f.program.layout.functions) == called and "= kernel" not in f.source
     assert all(precompile.is_cached(job["path"]) for job in f.program.kernel_jobs)
+    # the step was one of the jobs, compiled with the types of the first call's arguments
+    assert precompile.is_cached(f.program.path) and len(f.program.module.step.signatures) == 1
 
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
     K.clear_session()
@@ -71,9 +73,9 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600)
     assert all(precompile.is_cached(job["path"]) for job in jobs)
     assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {str(i) for i in range(len(jobs))}
-    # the step then compiles no kernel itself, and computes what the reference does
+    # the first call then compiles the step alone, and computes what the reference does
     loss = f(_data())[0]
-    assert f.program.compile_stats["pending"] == 0
+    assert f.program.compile_stats["pending"] == 1 and precompile.is_cached(f.program.path)
     reference, _ = _training_step(2.5, backend="reference")
     np.testing.assert_allclose(loss, reference(_data())[0], rtol=1e-5)
 

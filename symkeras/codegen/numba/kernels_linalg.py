@@ -29,8 +29,33 @@ def _operand(em, t, idx, order, dtype):
     return em.permute(name, len(idx), perm, dtype), arg_type
 
 
-#: matrix products run in a kernel of their own: compiled once per layout, cached and shared by every graph
-GEMM = "def KERNEL(a0, a1):\n    out = np.dot(a0, a1)\n    return out\n"
+#: matrix products run in a kernel of their own, calling BLAS for C- or F-ordered operands
+#: (compiled once per layout, cached and shared by every graph)
+GEMM = """from symkeras.codegen.numba.blas import gemm_into
+
+def KERNEL(a0, a1):
+    if a0.shape[1] != a1.shape[0]:
+        raise ValueError('matrix product: the inner sizes differ')
+    out = np.empty((a0.shape[0], a1.shape[1]), a0.dtype)
+    if gemm_into(a0, a1, out) != 0:
+        raise RuntimeError('matrix product: no BLAS found (SciPy is required)')
+    return out
+"""
+#: the same for operands of a layout known only at run time (strided views are copied first)
+GEMM_ANY_LAYOUT = GEMM.replace("gemm_into(a0, a1, out)",
+                               "gemm_into(np.ascontiguousarray(a0), np.ascontiguousarray(a1), out)")
+#: a batch of matrix products, (B, M, K) x (B, K, N) C-ordered
+BATCHED_GEMM = """from symkeras.codegen.numba.blas import gemm_into
+
+def KERNEL(a0, a1):
+    if a0.shape[0] != a1.shape[0] or a0.shape[2] != a1.shape[1]:
+        raise ValueError('batched matrix product: the sizes differ')
+    out = np.empty((a0.shape[0], a0.shape[1], a1.shape[2]), a0.dtype)
+    for i in range(a0.shape[0]):
+        if gemm_into(a0[i], a1[i], out[i]) != 0:
+            raise RuntimeError('matrix product: no BLAS found (SciPy is required)')
+    return out
+"""
 
 
 @kernel(ops.Einsum, inline=True)
@@ -57,21 +82,22 @@ def einsum(em, node):
         and b.ndim == 2
     result = em.fresh("mm")
     if plain_2d:
-        em.line(f"{result} = {em.call_kernel(GEMM, [a_src, b_src], [a_type, b_type], (dtype, 2, 'C', False))}")
+        text = GEMM if a_type and b_type and a_type[2] in "CF" and b_type[2] in "CF" else GEMM_ANY_LAYOUT
+        em.line(f"{result} = {em.call_kernel(text, [a_src, b_src], [a_type, b_type], (dtype, 2, 'C', False))}")
     else:
         lhs, rhs = em.fresh("lhs"), em.fresh("rhs")
+        shapes = [(m, k), (k, n)]
         if batch:
             bsz = prod(batch)
-            em.line(f"{lhs} = np.ascontiguousarray({a_src}).reshape(({bsz}, {m}, {k}))")
-            em.line(f"{rhs} = np.ascontiguousarray({b_src}).reshape(({bsz}, {k}, {n}))")
-            em.line(f"{result} = np.empty(({bsz}, {m}, {n}), np.{dtype})")
-            em.open(f"for ib in range({bsz}):")
-            em.line(f"{result}[ib] = np.dot({lhs}[ib], {rhs}[ib])")
-            em.close()
-        else:
-            em.line(f"{lhs} = np.ascontiguousarray({a_src}).reshape(({m}, {k}))")
-            em.line(f"{rhs} = np.ascontiguousarray({b_src}).reshape(({k}, {n}))")
-            em.line(f"{result} = np.dot({lhs}, {rhs})")
+            shapes = [(bsz, m, k), (bsz, k, n)]
+        args = []
+        for name, src, known, shape in ((lhs, a_src, a_type, shapes[0]), (rhs, b_src, b_type, shapes[1])):
+            em.line(f"{name} = np.ascontiguousarray({src}).reshape({em.tuple_of(shape)})")
+            # (a C array is passed on as it is, read-only or not; a copy is writable)
+            writable = known is not None and (known[2] != "C" or not known[3])
+            args.append((dtype, len(shape), "C", False) if writable else None)
+        text = BATCHED_GEMM if batch else GEMM
+        em.line(f"{result} = {em.call_kernel(text, [lhs, rhs], args, (dtype, len(shapes[0]), 'C', False))}")
     natural = batch + a_free + b_free
     shaped = f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
     perm = [natural.index(c) for c in op.out_idx]

@@ -143,7 +143,9 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
         types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {em.kernels[text]}")
     for text, fname in em.kernels.items():
         layout.kernel_signatures.append(sorted(em.kernel_signatures[text]))
-        kernel_source = kernel_header + f"\n{KERNEL_JIT}\n" + text.replace("def KERNEL(", "def kernel(", 1)
+        # (a kernel's text may start with the imports it needs)
+        preamble, body = text.split("def KERNEL(", 1)
+        kernel_source = kernel_header + preamble + f"\n{KERNEL_JIT}\ndef kernel(" + body
         layout.kernel_sources.append(kernel_source)
         imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
     source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"

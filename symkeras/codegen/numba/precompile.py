@@ -1,13 +1,15 @@
-"""Compile a step's new kernels on every core before the step itself is compiled.
+"""Compile a function's new kernels and its step on every core at once.
 
-Numba compiles one function at a time in a process (0.2-0.5 s a kernel).
-Each kernel lives in a module of its own with ``cache=True``, so a kernel
-compiled by another process is simply loaded from Numba's cache.  This
-process and a few helper processes (this file run as a script) share the
-new kernels: each kernel is claimed by creating a file exclusively, so none
-is compiled twice, and the step is compiled once every claim is done.  The
-argument types come from the linker (``Layout.kernel_signatures``); a type
-it could not know is simply left to the step's own compile.
+Numba compiles one function at a time in a process (0.2-0.5 s a kernel,
+2-3 s for a training step).  Each kernel and each step lives in a module of
+its own with ``cache=True``, so code compiled by another process is simply
+loaded from Numba's cache.  This process and a few helper processes (this
+file run as a script) share the jobs: each is claimed by creating a file
+exclusively, so none is compiled twice.  The step calls its kernels through
+their addresses, so it compiles without them.  The kernels' argument types
+come from the linker (``Layout.kernel_signatures``), the step's from the
+values of its first call; a type that could not be foreseen is simply left
+to the first call's own compile.
 
 ``SYMKERAS_COMPILE_WORKERS`` sets the number of helper processes (0: none;
 default: one less than the cores, at most 8).  This module imports only the
@@ -52,6 +54,9 @@ def is_cached(path: str) -> bool:
 def _module(name: str, path: str):
     if name in sys.modules:
         return sys.modules[name]
+    directory = os.path.dirname(path)
+    if directory not in sys.path:  # a step imports its kernels' modules by name
+        sys.path.append(directory)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -76,9 +81,10 @@ def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
             continue
         job = jobs[i]
         try:
-            kernel = _module(job["name"], job["path"]).kernel
+            sys.path.extend(p for p in job.get("sys_path", ()) if p not in sys.path)
+            function = getattr(_module(job["name"], job["path"]), job.get("function", "kernel"))
             for arg_types in job["signatures"]:
-                kernel.compile(numba_signature(arg_types))
+                function.compile(numba_signature(arg_types))
             done += 1
         except Exception:  # noqa: BLE001  the step's own compile reports a real error with its context
             pass
@@ -101,7 +107,12 @@ def helper_command(job_file: str, claims: str) -> list[str]:
 
 
 def compile_kernels(jobs: list[dict]) -> dict:
-    """Compile the uncached kernels of ``jobs`` ({name, path, signatures}) with helper processes.
+    """Compile the uncached functions of ``jobs`` with helper processes.
+
+    A job is {name, path, signatures} of a module's ``kernel``, or of the
+    function named by an optional ``function`` key, importable once the
+    folders of ``sys_path`` are on the path.  This process takes them in
+    order (put the longest first), the helpers from the end.
 
     Returns counts: kernels pending, compiled here, helpers started.
     """

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import time
 
+import numba
 import numpy as np
 from numba.core.errors import TypingError
 
+import symkeras
 from symkeras.codegen import cache
 from symkeras.codegen.dump import dump_dir, write_dump
 from symkeras.codegen.numba.calls import MISMATCH
@@ -16,6 +18,9 @@ from symkeras.codegen.numba.precompile import compile_kernels
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.rewrite import optimize
+
+#: the folder symkeras is imported from: a helper process imports generated modules that import symkeras
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(symkeras.__file__)))
 
 
 def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) -> dict:
@@ -63,7 +68,8 @@ class NumbaProgram:
         self._generate_args = (self.optimized.graph, list(inputs), new_outputs[:n], opt_updates, name)
         self.source, self.layout = generate(*self._generate_args)
         self.kernel_modules = load_kernels(self.layout)
-        self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures}
+        self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures,
+                             "sys_path": [PACKAGE_ROOT]}
                             for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
         self.module, self.path = cache.load_module(self.source)
         self.dump_folder = write_dump(dump_to, name, cache.source_key(self.source), self.optimized,
@@ -78,17 +84,29 @@ class NumbaProgram:
     def __call__(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         if self.compile_seconds is None:
             start = time.perf_counter()
-            self.compile_stats = compile_kernels(self.kernel_jobs)
+            self.compile_stats = compile_kernels(self._step_job(arrays) + self.kernel_jobs)
             self.fns = kernel_addresses(self.layout, self.kernel_modules)
             results = self._step(arrays)
             self.compile_seconds = time.perf_counter() - start
             return list(results)
         return list(self._step(arrays))
 
+    def _arguments(self, arrays, fns):
+        return [*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls, fns]
+
+    def _step_job(self, arrays) -> list[dict]:
+        """The step's compile as a job for precompile (it needs the kernels' types, not their code)."""
+        arguments = self._arguments(arrays, np.zeros(len(self.layout.functions) or 1, np.int64))
+        if not all(isinstance(a, np.ndarray) for a in arguments):
+            return []
+        types = [numba.typeof(a) for a in arguments]
+        signature = [(str(t.dtype), t.ndim, t.layout, not t.mutable) for t in types]
+        return [{"name": self.module.__name__, "path": self.path, "function": "step", "signatures": [signature],
+                 "sys_path": [PACKAGE_ROOT]}]
+
     def _step(self, arrays):
         try:
-            return self.module.step(*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls,
-                                    self.fns)
+            return self.module.step(*self._arguments(arrays, self.fns))
         except TypingError as error:
             if MISMATCH not in str(error) or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
                 raise
@@ -98,4 +116,4 @@ class NumbaProgram:
         self.kernel_modules = load_kernels(self.layout)
         self.module, self.path = cache.load_module(self.source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)
-        return self.module.step(*arrays, *(v._value for v in self.layout.variables), *self.data, self.calls, self.fns)
+        return self.module.step(*self._arguments(arrays, self.fns))

@@ -101,7 +101,7 @@ def test_an_argument_type_the_linker_did_not_foresee_falls_back_to_linked_kernel
     monkeypatch.delenv("SYMKERAS_STRICT_KERNEL_TYPES")
     x = K.placeholder((2, 3), name="x")
     f = K.function([x], [K.exp(x) * 2.0 + 1.0], name="readonly_probe")
-    assert "invoke(fns[" in f.source and "= kernel" not in f.source
+    assert "invoke_flat(fns[" in f.source and "= kernel" not in f.source
     writable = np.linspace(0, 1, 6, dtype="float32").reshape(2, 3)
     expected = np.exp(writable) * 2 + 1
     np.testing.assert_allclose(f([writable])[0], expected, rtol=1e-6)

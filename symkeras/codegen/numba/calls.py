@@ -15,6 +15,7 @@ from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
+from numba.np.arrayobj import populate_array
 
 from symkeras.codegen.numba.precompile import array_type, numba_signature
 
@@ -26,6 +27,15 @@ def function_type(arg_types, result) -> types.FunctionType:
 
 #: the start of the typing error of a kernel called with other types than generated for (see NumbaProgram)
 MISMATCH = "symkeras generated a kernel call"
+
+
+def _call(context, builder, signature, address, values):
+    fnty = context.call_conv.get_function_type(signature.return_type, signature.args)
+    pointer = builder.inttoptr(address, fnty.as_pointer())
+    status, result = context.call_conv.call_function(builder, pointer, signature.return_type, signature.args, values)
+    with cgutils.if_unlikely(builder, status.is_error):
+        context.call_conv.return_status_propagate(builder, status)
+    return result
 
 
 @intrinsic
@@ -40,16 +50,63 @@ def invoke(typingctx, address, fn_type, args):
         raise TypingError(f"{MISMATCH} for {signature.args} but passes {tuple(args)}")
 
     def codegen(context, builder, sig, llargs):
-        fnty = context.call_conv.get_function_type(signature.return_type, signature.args)
-        pointer = builder.inttoptr(llargs[0], fnty.as_pointer())
         values = [builder.extract_value(llargs[2], i) for i in range(len(signature.args))]
-        status, result = context.call_conv.call_function(builder, pointer, signature.return_type, signature.args,
-                                                         values)
-        with cgutils.if_unlikely(builder, status.is_error):
-            context.call_conv.return_status_propagate(builder, status)
-        return result
+        return _call(context, builder, signature, llargs[0], values)
 
     return signature.return_type(address, fn_type, args), codegen
+
+
+def _flattens_to(actual, param) -> bool:
+    """Whether the C array ``actual`` is passed to a flat kernel's 1-D parameter ``param`` as its elements."""
+    return (isinstance(actual, types.Array) and isinstance(param, types.Array) and param.ndim == 1
+            and actual.ndim >= 1 and actual.layout == "C" and param.layout == "C"
+            and actual.dtype == param.dtype and actual.mutable == param.mutable)
+
+
+def _with_shape(context, builder, array_type, array, shape, result_type):
+    """The C array ``array`` (of ``array_type``) viewed with ``shape``: the same memory and reference."""
+    source = context.make_array(array_type)(context, builder, array)
+    view = context.make_array(result_type)(context, builder)
+    itemsize = context.get_abi_sizeof(context.get_data_type(result_type.dtype))
+    strides, stride = [], context.get_constant(types.intp, itemsize)
+    for size in reversed(shape[1:]):
+        strides.insert(0, stride)
+        stride = builder.mul(stride, size)
+    strides.insert(0, stride)
+    populate_array(view, data=source.data, shape=shape, strides=strides[:len(shape)], itemsize=source.itemsize,
+                   meminfo=source.meminfo, parent=source.parent)
+    return view._getvalue()
+
+
+@intrinsic
+def invoke_flat(typingctx, address, fn_type, args, like):
+    """Call a flat elementwise kernel (1-D arrays in and out) with C arrays of ``like``'s shape.
+
+    Each array is handed over as a 1-D view of its elements, and the 1-D
+    result comes back with ``like``'s shape: one compiled kernel serves every
+    shape without the step spending a reshape per argument.
+    """
+    signature = fn_type.instance_type.signature
+    params = tuple(signature.args)
+    fits = len(args) == len(params) and all(a == p or _flattens_to(a, p) for a, p in zip(args, params))
+    result = signature.return_type
+    if not fits or not isinstance(like, types.Array) or result.ndim != 1 or result.layout != "C":
+        raise TypingError(f"{MISMATCH} for {params} but passes {tuple(args)} (flat, like {like})")
+    shaped = types.Array(result.dtype, like.ndim, "C")
+
+    def codegen(context, builder, sig, llargs):
+        values = []
+        for i, (actual, param) in enumerate(zip(args, params)):
+            value = builder.extract_value(llargs[2], i)
+            if actual != param:
+                array = context.make_array(actual)(context, builder, value)
+                value = _with_shape(context, builder, actual, value, [array.nitems], param)
+            values.append(value)
+        flat = _call(context, builder, signature, llargs[0], values)
+        shape = cgutils.unpack_tuple(builder, context.make_array(like)(context, builder, llargs[3]).shape, like.ndim)
+        return _with_shape(context, builder, result, flat, shape, shaped)
+
+    return shaped(address, fn_type, args, like), codegen
 
 
 def jit_address(dispatcher, arg_types, result) -> int:

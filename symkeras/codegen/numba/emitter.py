@@ -60,6 +60,8 @@ class Emitter:
         self.dest: str | None = None
         #: the dest buffer has the output's static shape, with no size left to run time
         self.dest_fits = False
+        #: the step passes every array of this (flat elementwise) kernel as a 1-D view of its elements
+        self.flat_args = False
         self.lines: list[str] = []
         self.names: dict[Tensor, str] = {}
         self.depth = 1
@@ -113,25 +115,33 @@ class Emitter:
         known = self.layout_of(t)
         return None if known is None else (t.dtype, t.ndim, *known)
 
-    def call_kernel(self, text: str, actuals: list[str], arg_types: list, result: tuple) -> str:
+    def call_kernel(self, text: str, actuals: list[str], arg_types: list, result: tuple,
+                    flat_like: str | None = None, shape: str = "") -> str:
         """Source calling the kernel ``text`` (``def KERNEL(...)``, one module per distinct text).
 
         With every argument type known, the call goes through the kernel's
-        address (see calls.py); otherwise through its dispatcher.
+        address (see calls.py); otherwise through its dispatcher.  A flat
+        kernel (``flat_like``: an array argument of the result's ``shape``)
+        takes its arrays as 1-D and returns a 1-D result.
         """
         root = self
         while root.parent is not None:
             root = root.parent
         name = root.kernels.setdefault(text, f"kernel{len(root.kernels)}")
         signatures = root.kernel_signatures.setdefault(text, set())
-        if any(a is None for a in arg_types):
-            return f"{name}({', '.join(actuals)})"
-        signatures.add(tuple(arg_types))
-        if not root.address_calls:
-            return f"{name}({', '.join(actuals)})"
+        known = not any(a is None for a in arg_types)
+        if known:
+            signatures.add(tuple(arg_types))
+        if not known or not root.address_calls:
+            if flat_like is None:
+                return f"{name}({', '.join(actuals)})"
+            raveled = [f"{a}.ravel()" if t[1] == 1 else a for a, t in zip(actuals, arg_types)]
+            return f"{name}({', '.join(raveled)}).reshape({shape})"
         key = (text, tuple(arg_types), tuple(result))
         slot = root.functions.setdefault(key, len(root.functions))
-        return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"
+        if flat_like is None:
+            return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"
+        return f"invoke_flat(fns[{slot}], FN{slot}, {self.tuple_of(actuals)}, {flat_like})"
 
     def fresh(self, prefix: str = "k") -> str:
         self._count += 1
@@ -194,6 +204,20 @@ class Emitter:
         index = ", ".join(loop) if loop else "()"
         self.line(f"{target}[{index}] = {src}[{index}]")
         self.close(ndim)
+
+    def filled(self, target: str, sizes, value, dtype: str) -> None:
+        """``target = np.full(sizes, value, dtype)`` as np.empty and a loop (np.zeros/np.full cost compile time).
+
+        ``value`` is a source, or a function of the index source giving one.
+        """
+        sizes = list(sizes)
+        self.line(f"{target} = np.empty({self.tuple_of(sizes)}, {dtype})")
+        loop = [f"f{k}" for k in range(len(sizes))]
+        for k in range(len(sizes)):
+            self.open(f"for {loop[k]} in range({target}.shape[{k}]):")
+        index = ", ".join(loop) or "()"
+        self.line(f"{target}[{index}] = {value(index) if callable(value) else value}")
+        self.close(len(sizes))
 
     @staticmethod
     def tuple_of(items) -> str:

@@ -48,7 +48,7 @@ def sum_to_like(em, node):
     out = em.name(node.out)
     lead = g.ndim - ref.ndim
     acc = "np.float64" if node.out.dtype in ("float16", "float32") else f"np.{node.out.dtype}"
-    em.line(f"{out} = np.zeros({em.tuple_of(em.dims(ref))}, {acc})")
+    em.filled(out, em.dims(ref), "0", acc)
     loop = [f"i{d}" for d in range(g.ndim)]
     index = []
     for j in range(ref.ndim):

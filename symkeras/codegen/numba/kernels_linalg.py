@@ -99,7 +99,8 @@ def einsum(em, node):
         text = BATCHED_GEMM if batch else GEMM
         em.line(f"{result} = {em.call_kernel(text, [lhs, rhs], args, (dtype, len(shapes[0]), 'C', False))}")
     natural = batch + a_free + b_free
-    shaped = f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
+    same = plain_2d and len(natural) == 2  # the kernel's (m, n) result is the natural shape already
+    shaped = result if same else f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
     perm = [natural.index(c) for c in op.out_idx]
     em.line(f"{out} = {em.permute(shaped, len(perm), perm, dtype)}")
     if perm != list(range(len(perm))):
@@ -116,7 +117,7 @@ def _einsum_loops(em, node):
             size.setdefault(c, em.dim(t, axis))
     letters = list(dict.fromkeys(op.out_idx + op.a_idx + op.b_idx))
     out = em.name(node.out)
-    em.line(f"{out} = np.zeros({em.tuple_of(size[c] for c in op.out_idx)}, np.{node.out.dtype})")
+    em.filled(out, [size[c] for c in op.out_idx], "0", f"np.{node.out.dtype}")
     for c in letters:
         em.open(f"for l_{c} in range({size[c]}):")
 

@@ -109,7 +109,7 @@ def exclusive_prod_grad_at_zero(em, node):
     rows, moved, perm = _rows(em, x, node.op.axis)
     grows, _, _ = _rows(em, x, node.op.axis, name=full)
     res = em.fresh("gz0")
-    em.line(f"{res} = np.zeros({rows}.shape, np.{x.dtype})")
+    em.filled(res, [f"{rows}.shape[0]", f"{rows}.shape[1]"], "0", f"np.{x.dtype}")
     em.open(f"for r in range({rows}.shape[0]):")
     em.open(f"for j in range({rows}.shape[1]):")
     em.line(f"if {rows}[r, j] != 0:")
@@ -158,7 +158,7 @@ def gather_grad(em, node):
     g, idx, ref = node.inputs
     flat = _flat_indices(em, idx)
     res = em.fresh("scatter")
-    em.line(f"{res} = np.zeros(({em.dim(ref, 0)}, {' * '.join(em.dims(ref)[1:]) or '1'}), np.{g.dtype})")
+    em.filled(res, [em.dim(ref, 0), " * ".join(em.dims(ref)[1:]) or "1"], "0", f"np.{g.dtype}")
     rows = em.fresh("grows")
     em.line(f"{rows} = np.ascontiguousarray({em.name(g)}).reshape(({flat}.shape[0], -1))")
     em.open(f"for q in range({flat}.shape[0]):")
@@ -177,7 +177,7 @@ def one_hot(em, node):
     flat = _flat_indices(em, idx)
     n = node.op.num_classes
     res = em.fresh("onehot")
-    em.line(f"{res} = np.zeros(({flat}.shape[0], {n}), np.{node.out.dtype})")
+    em.filled(res, [f"{flat}.shape[0]", str(n)], "0", f"np.{node.out.dtype}")
     em.open(f"for q in range({flat}.shape[0]):")
     em.line(f"if 0 <= {flat}[q] < {n}:")
     em.line(f"    {res}[q, {flat}[q]] = 1")

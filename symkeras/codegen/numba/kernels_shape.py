@@ -144,7 +144,7 @@ def subtensor(em, node):
 def subtensor_grad(em, node):
     g, ref = node.inputs
     out = em.name(node.out)
-    em.line(f"{out} = np.zeros({em.tuple_of(em.dims(ref))}, np.{node.out.dtype})")
+    em.filled(out, em.dims(ref), "0", f"np.{node.out.dtype}")
     if g.ndim == 0:
         em.line(f"{out}[{_index_source(node.op.spec)}] = {em.name(g)}[()]")
         return
@@ -158,7 +158,7 @@ def pad(em, node):
     (x,) = node.inputs
     out = em.name(node.out)
     sizes = [f"{d} + {a + b}" for d, (a, b) in zip(em.dims(x), node.op.pads)]
-    em.line(f"{out} = np.full({em.tuple_of(sizes)}, {lit(node.op.value, x.dtype)}, np.{x.dtype})")
+    em.filled(out, sizes, lit(node.op.value, x.dtype), f"np.{x.dtype}")
     index = ", ".join(f"{a}:{a} + {d}" for d, (a, _) in zip(em.dims(x), node.op.pads))
     view = em.fresh("inner")
     em.line(f"{view} = {out}[{index}]")
@@ -190,7 +190,7 @@ def tile_grad(em, node):
     (g,) = node.inputs
     out = em.name(node.out)
     sizes = [f"({d}) // {r}" for d, r in zip(em.dims(g), node.op.reps)]
-    em.line(f"{out} = np.zeros({em.tuple_of(sizes)}, np.{g.dtype})")
+    em.filled(out, sizes, "0", f"np.{g.dtype}")
     loop = _nest(em, em.dims(g))
     index = ", ".join(f"{v} % ({s})" for v, s in zip(loop, sizes))
     em.line(f"{out}[{index or '()'}] += {em.name(g)}[{', '.join(loop) or '()'}]")
@@ -217,7 +217,7 @@ def repeat_grad(em, node):
     sizes = em.dims(g)
     target = list(sizes)
     target[axis] = f"({sizes[axis]}) // {rep}"
-    em.line(f"{out} = np.zeros({em.tuple_of(target)}, np.{g.dtype})")
+    em.filled(out, target, "0", f"np.{g.dtype}")
     loop = _nest(em, sizes)
     dst = [f"{v} // {rep}" if d == axis else v for d, v in enumerate(loop)]
     em.line(f"{out}[{', '.join(dst)}] += {em.name(g)}[{', '.join(loop)}]")

@@ -135,7 +135,7 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
 
     header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
     kernel_header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
-    imports = ["from symkeras.codegen.numba.calls import function_type, invoke"]
+    imports = ["from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat"]
     index = {text: i for i, text in enumerate(em.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
     for (text, arg_types, result), slot in em.functions.items():
@@ -185,11 +185,12 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     def pass_in(t: Tensor, param: str) -> None:
         name, arg_type = em.name(t), em.arg_type(t)
         if flat and t.ndim > 0:
-            name, arg_type = f"{name}.ravel()", (t.dtype, 1, "C", arg_type[3])
+            arg_type = (t.dtype, 1, "C", arg_type[3])  # the kernel sees the elements (see calls.invoke_flat)
         params.append(param)
         actuals.append(name)
         arg_types.append(arg_type)
 
+    sub.flat_args = flat
     for inp in inputs:
         sub.bind(inp, f"a{len(params)}")
         pass_in(inp, f"a{len(params)}")
@@ -205,8 +206,10 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         arg_types.append(CALLS_TYPE)
     text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
     if flat:
-        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, 1, "C", False))
-        em.line(f"{em.name(node.out)} = {call}.reshape({em.tuple_of(str(d) for d in node.out.shape)})")
+        like = next(em.name(t) for t in passed if t.shape == node.out.shape)
+        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
+                              shape=em.tuple_of(str(d) for d in node.out.shape))
+        em.line(f"{em.name(node.out)} = {call}")
     else:
         call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, node.out.ndim, "C", False))
         em.line(f"{em.name(node.out)} = {call}")

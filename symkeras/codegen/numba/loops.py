@@ -43,13 +43,17 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         return _emit_flat(em, out, inputs, program, metas)
 
     # run-time sizes of the loop nest, and the broadcasting checks (one raise: each costs compile time)
-    sizes = []
+    sizes, sole = [], {}
     for d in range(n):
         if elem_shape[d] is not None:
             sizes.append(str(elem_shape[d]))
             continue
-        drivers = [em.dim(t, d - (n - t.ndim)) for t in inputs
-                   if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1]
+        drivers = list(dict.fromkeys(em.dim(t, d - (n - t.ndim)) for t in inputs
+                                     if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1))
+        if len(drivers) == 1:
+            sole[d] = drivers[0]  # the loop runs over exactly this size: nothing to check
+            sizes.append(drivers[0])
+            continue
         var = em.fresh("n")
         em.line(f"{var} = {drivers[0]}")
         for other in drivers[1:]:
@@ -67,6 +71,8 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
             if t.shape[j] == 1:
                 index.append("0")
             elif t.shape[j] is not None:
+                index.append(loop_vars[d])
+            elif sole.get(d) == em.dim(t, j):
                 index.append(loop_vars[d])
             else:
                 size = em.dim(t, j)
@@ -98,7 +104,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         if kind == "Sum" and out.dtype in ("float16", "float32"):
             acc_dtype = "float64"  # accumulate float32 sums in float64
         init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
-        em.line(f"{target} = np.full({em.tuple_of(out_sizes)}, {init}, np.{acc_dtype})")
+        em.filled(target, out_sizes, init, f"np.{acc_dtype}")
 
     for d in range(n):
         em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
@@ -126,8 +132,9 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         else:
             raise NotImplementedError(f"reduction {kind}")
     em.close(n)
-    if acc_dtype != out.dtype:
-        em.line(f"{target} = {target}.astype(np.{out.dtype})")
+    if acc_dtype != out.dtype:  # (a loop: astype costs compile time)
+        em.line(f"{target}_acc = {target}")
+        em.filled(target, out_sizes, lambda index: cast(f"{target}_acc[{index}]", out.dtype), f"np.{out.dtype}")
 
 
 def _emit_steps(em: Emitter, program, loads: list[str], inputs: list[Tensor], metas) -> str:
@@ -161,6 +168,7 @@ def is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
 
 
 def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
+    """One loop over the elements; arrays the step passes as 1-D (``em.flat_args``) are read as they are."""
     loads = []
     full = None
     for t in inputs:
@@ -169,17 +177,22 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
         elif t.ndim == 0:
             loads.append(f"{em.name(t)}[()]")
         else:
-            flat = em.fresh("flat")
-            em.line(f"{flat} = {em.name(t)}.ravel()")
+            flat = em.name(t)
+            if not em.flat_args:
+                flat = em.fresh("flat")
+                em.line(f"{flat} = {em.name(t)}.ravel()")
             loads.append(f"{flat}[i]")
             full = full or em.name(t)
     target = em.name(out)
     fresh = f"np.empty({full}.shape, np.{out.dtype})"
     em.line(f"{target} = {em.dest if em.dest is not None and em.dest_fits else fresh}")
-    em.line(f"{target}_flat = {target}.reshape(-1)")
-    em.open(f"for i in range({target}_flat.size):")
+    elements = target
+    if not em.flat_args:
+        elements = f"{target}_flat"
+        em.line(f"{elements} = {target}.reshape(-1)")
+    em.open(f"for i in range({elements}.size):")
     result = _emit_steps(em, program, loads, inputs, metas)
-    em.line(f"{target}_flat[i] = {result}")
+    em.line(f"{elements}[i] = {result}")
     em.close()
 
 

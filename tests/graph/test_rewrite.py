@@ -191,6 +191,29 @@ def test_fusion_keeps_values_needed_elsewhere():
     assert graph.outputs[0].owner.inputs == (graph.outputs[1],) or graph.outputs[1] in graph.outputs[0].owner.inputs
 
 
+def test_a_reduction_owns_its_input_when_every_other_consumer_recomputes_it():
+    y = placeholder((None, 3), name="y")
+    prod = ops.minimum(X, 1.0) * y  # cheap: the second group recomputes it
+    total = ops.reduce_sum(prod, axis=1)
+    scaled = ops.exp(prod) + ops.expand_dims(total, 1)
+    graph = optimize(Graph([X, y], [scaled])).graph
+    fused = [n.op for n in graph.nodes if isinstance(n.op, ops.Fused)]
+    assert len(fused) == 2 and len(graph.nodes) == 3  # (and an ExpandDims)
+    assert fused[0].reduce == ("Sum", (1,), False) and "Mul" in str(fused[0])  # no kernel materializes prod
+    feed = {X: np.random.default_rng(1).normal(size=(4, 3)).astype("float32"),
+            y: np.random.default_rng(2).normal(size=(4, 3)).astype("float32")}
+    np.testing.assert_allclose(evaluate(graph.outputs[0], feed), evaluate(scaled, feed), rtol=1e-6)
+    # an expensive producer of it stays one array that both groups read, computed once
+    shared = ops.exp(X) * y
+    out = ops.log(shared) + ops.expand_dims(ops.reduce_sum(shared, axis=1), 1)
+    graph = optimize(Graph([X, y], [out])).graph
+    assert [str(n.op) for n in graph.nodes] == ["Fused{Exp}", "Fused{Mul->Sum{axis=(1,)}}", "ExpandDims{axis=1}",
+                                                       "Fused{Mul|Log|Add}"]
+    feed[X] = np.abs(feed[X])
+    feed[y] = np.abs(feed[y]) + 0.1
+    np.testing.assert_allclose(evaluate(graph.outputs[0], feed), evaluate(out, feed), rtol=1e-6)
+
+
 def test_pipeline_records_exclusion_and_modes():
     graph = Graph([X], [ops.exp(X * 1.0) + 0.0])
     opt = optimize(graph)

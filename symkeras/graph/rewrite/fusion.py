@@ -47,14 +47,18 @@ class ElementwiseFusion(Pass):
                 continue
             fusable_root = is_elementwise(t) or (
                 _is_fusable_reduction(t) and is_elementwise(t.owner.inputs[0])
-                and t.owner.inputs[0] not in protected and consumers[t.owner.inputs[0]] == {t})
+                and t.owner.inputs[0] not in protected and t.owner.inputs[0] not in group_of
+                and self._recomputed_elsewhere(t.owner.inputs[0], consumers[t.owner.inputs[0]] - {t},
+                                               group_of, groups))
             if not fusable_root:
                 continue
             owned = {t} if is_elementwise(t) else {t, t.owner.inputs[0]}
             members = set(owned)
             top = t if is_elementwise(t) else t.owner.inputs[0]
             # visit producers consumers-first, so ownership is decided with every consumer known
-            heap = [(-position[i], i.uid, i, True) for i in top.owner.inputs]
+            # (a reduced value that other groups recompute leaves its producers to be shared, not owned)
+            may_own = is_elementwise(t) or consumers[top] == {t}
+            heap = [(-position[i], i.uid, i, may_own) for i in top.owner.inputs]
             heapq.heapify(heap)
             while heap:
                 _, _, cand, may_own = heapq.heappop(heap)
@@ -98,6 +102,15 @@ class ElementwiseFusion(Pass):
             record.fired["fused_group"] += 1
             record.fired["fused_ops"] += len(groups[root])
         return Graph(graph.inputs, [mapped(o) for o in graph.outputs], allow_missing=True)
+
+    @staticmethod
+    def _recomputed_elsewhere(t: Tensor, others: set, group_of: dict, groups: dict) -> bool:
+        """Whether every consumer of ``t`` in ``others`` lies in a group that computes ``t`` itself.
+
+        (Groups are formed consumers first, so those are known.)  Then a
+        reduction of ``t`` may own it: no kernel needs ``t`` as an array.
+        """
+        return all(c in group_of and t in groups[group_of[c]] for c in others)
 
     @staticmethod
     def _fuse(root: Tensor, members: set, graph: Graph, mapped) -> Tensor:

@@ -1,10 +1,13 @@
-"""A graph over given inputs and outputs: order, leaves, cloning, a networkx view."""
+"""A graph over given inputs and outputs: order, leaves, cloning, a networkx view.
+
+The order is computed here (networkx takes a quarter second to import, and
+every function builds graphs); networkx is imported when a view is asked for.
+"""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
-
-import networkx as nx
 
 from symkeras.graph.basic import Node, Tensor
 
@@ -13,29 +16,62 @@ class MissingInputError(ValueError):
     """An output depends on a placeholder that is neither an input nor has a default."""
 
 
-def ancestors_dag(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> nx.DiGraph:
+def ancestors_dag(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()):
     """networkx DiGraph of tensors: an edge input -> output for every node above ``outputs``.
 
     Tensors in ``stop`` are treated as leaves.  Each graph node carries the
     tensor under the attribute ``"tensor"``.
     """
+    import networkx as nx
+
     stop = set(stop)
     dag = nx.DiGraph()
+    tensors = topological_tensors(outputs, stop)
+    for t in tensors:
+        dag.add_node(t.uid, tensor=t)
+    for t in tensors:
+        if t.owner is not None and t not in stop:
+            for inp in t.owner.inputs:
+                dag.add_edge(inp.uid, t.uid)
+    return dag
+
+
+def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> list[Tensor]:
+    """The tensors above ``outputs`` (``stop`` ones as leaves), inputs before their users.
+
+    Among the tensors ready at each point the lowest uid comes first (so the
+    order is the same in every run: the order tensors were made in).
+    """
+    stop = set(stop)
+    found: dict[int, Tensor] = {}
     todo = list(outputs)
-    seen = set()
     while todo:
         t = todo.pop()
-        if t in seen:
+        if t.uid in found:
             continue
-        seen.add(t)
-        dag.add_node(t.uid, tensor=t)
-        if t.owner is None or t in stop:
-            continue
-        for inp in t.owner.inputs:
-            dag.add_node(inp.uid, tensor=inp)
-            dag.add_edge(inp.uid, t.uid)
-            todo.append(inp)
-    return dag
+        found[t.uid] = t
+        if t.owner is not None and t not in stop:
+            todo.extend(t.owner.inputs)
+    waiting: dict[int, int] = {}
+    users: dict[int, list[int]] = {}
+    for uid, t in found.items():
+        inputs = {i.uid for i in t.owner.inputs} if t.owner is not None and t not in stop else set()
+        waiting[uid] = len(inputs)
+        for i in inputs:
+            users.setdefault(i, []).append(uid)
+    ready = [uid for uid, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        uid = heapq.heappop(ready)
+        order.append(found[uid])
+        for user in users.get(uid, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, user)
+    if len(order) != len(found):
+        raise ValueError("The graph has a cycle.")
+    return order
 
 
 class Graph:
@@ -49,11 +85,8 @@ class Graph:
     def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor], allow_missing: bool = False):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
-        self.nx = ancestors_dag(self.outputs, stop=self.inputs)
-        if not nx.is_directed_acyclic_graph(self.nx):
-            raise ValueError("The graph has a cycle.")
-        order = nx.lexicographical_topological_sort(self.nx, key=lambda uid: uid)
-        self.tensors: list[Tensor] = [self.nx.nodes[uid]["tensor"] for uid in order]
+        self.tensors: list[Tensor] = topological_tensors(self.outputs, stop=self.inputs)
+        self._nx = None
         inputs_set = set(self.inputs)
         self.nodes: list[Node] = [t.owner for t in self.tensors if t.owner is not None and t not in inputs_set]
         self.leaves = [t for t in self.tensors if t.owner is None or t in inputs_set]
@@ -74,10 +107,21 @@ class Graph:
     def constants(self) -> list[Tensor]:
         return [t for t in self.leaves if t.kind == "constant"]
 
+    @property
+    def nx(self):
+        """The graph as a networkx DiGraph over tensor uids (each node's "tensor" attribute)."""
+        if self._nx is None:
+            self._nx = ancestors_dag(self.outputs, stop=self.inputs)
+        return self._nx
+
     def ancestors(self, t: Tensor) -> set[Tensor]:
+        import networkx as nx
+
         return {self.nx.nodes[u]["tensor"] for u in nx.ancestors(self.nx, t.uid)}
 
     def descendants(self, t: Tensor) -> set[Tensor]:
+        import networkx as nx
+
         return {self.nx.nodes[u]["tensor"] for u in nx.descendants(self.nx, t.uid)}
 
     def clone(self, replace: Mapping[Tensor, Tensor] | None = None) -> tuple[Graph, dict]:
@@ -99,11 +143,9 @@ def clone_tensors(outputs: Iterable[Tensor], replace: Mapping[Tensor, Tensor], s
             raise ValueError(f"Cannot replace {old!r} by {new!r}: dtype or rank differs.")
     # A replacement's own subgraph is kept as it is (it may use the tensor it
     # replaces: clone(y, {x: 2 * x}) is y evaluated at 2x), so no cycle can form.
-    dag = ancestors_dag(outputs, stop=stop)
     mapping: dict[Tensor, Tensor] = dict(replace)
     stop = set(stop)
-    for uid in nx.lexicographical_topological_sort(dag, key=lambda u: u):
-        t = dag.nodes[uid]["tensor"]
+    for t in topological_tensors(outputs, stop=stop):
         if t in mapping:
             continue
         if t.owner is None or t in stop:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import networkx as nx
-
 from symkeras.graph import dtypes, shapes
 from symkeras.graph.basic import Tensor, constant
-from symkeras.graph.fgraph import ancestors_dag
+from symkeras.graph.fgraph import topological_tensors
 from symkeras.graph.ops.broadcast import zeros_like
 from symkeras.graph.ops.elemwise import cast
 
@@ -68,18 +66,16 @@ def gradients(
     blocked = set(consider_constant)
     if stabilize and not blocked and all(w.owner is None for w in wrt_list):
         cost = _stabilized(cost)
-    dag = ancestors_dag([cost], stop=blocked)
-    on_path = set()
-    for w in wrt_list:
-        if w.uid in dag:
-            on_path |= nx.descendants(dag, w.uid) | {w.uid}
-    on_path &= nx.ancestors(dag, cost.uid) | {cost.uid}
+    order = topological_tensors([cost], stop=blocked)  # every one an ancestor of the cost
+    # the tensors on a path from some wrt to the cost
+    on_path = set(wrt_list)
+    for t in order:
+        if t.owner is not None and t not in blocked and any(i in on_path for i in t.owner.inputs):
+            on_path.add(t)
 
     pending: dict[Tensor, list[Tensor]] = {cost: [constant(1.0, dtype=cost.dtype)]}
-    order = list(nx.lexicographical_topological_sort(dag, key=lambda u: u))
-    for uid in reversed(order):
-        t = dag.nodes[uid]["tensor"]
-        if uid not in on_path or t not in pending or t.owner is None or t in blocked:
+    for t in reversed(order):
+        if t not in on_path or t not in pending or t.owner is None or t in blocked:
             continue
         node = t.owner
         if not node.op.differentiable:
@@ -89,7 +85,7 @@ def gradients(
         if len(input_grads) != len(node.inputs):
             raise GradientError(f"{node.op} returned {len(input_grads)} gradients for {len(node.inputs)} inputs.")
         for inp, g in zip(node.inputs, input_grads):
-            if g is None or inp.uid not in on_path or not dtypes.is_differentiable(inp.dtype):
+            if g is None or inp not in on_path or not dtypes.is_differentiable(inp.dtype):
                 continue
             _check_grad(node.op, inp, g)
             if g.dtype != inp.dtype:
@@ -112,7 +108,7 @@ def gradients(
 def _stabilized(cost: Tensor) -> Tensor:
     from symkeras.graph.rewrite import stabilize
 
-    leaves = [d["tensor"] for _, d in ancestors_dag([cost]).nodes(data=True) if d["tensor"].owner is None]
+    leaves = [t for t in topological_tensors([cost]) if t.owner is None]
     return stabilize([cost], leaves)[0]
 
 

@@ -27,6 +27,25 @@ def test_topological_order_and_leaves():
     assert b in g.descendants(x)
 
 
+def test_order_is_networkx_lexicographic_order_by_uid():
+    x, y = placeholder((None, 3), name="x"), placeholder((None, 3), name="y")
+    w = variable(np.ones((3, 3)), name="w")
+    h = ops.tanh(ops.dot(x, w)) + y
+    outs = [ops.reduce_sum(h * h), ops.exp(y) - h]
+    g = Graph([x, y], outs)
+    want = nx.lexicographical_topological_sort(g.nx, key=lambda uid: uid)
+    assert [t.uid for t in g.tensors] == list(want)
+
+
+def test_importing_the_backend_leaves_networkx_unloaded():
+    import subprocess
+    import sys
+
+    code = "import sys, symkeras.backend as K; K.function([K.placeholder((2,))], []); print('networkx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"  # (a quarter second of every start; the graph view imports it on demand)
+
+
 def test_missing_placeholder_is_named():
     x, y = placeholder((2,), name="x"), placeholder((2,), name="labels")
     with pytest.raises(MissingInputError, match="'labels'"):

@@ -13,7 +13,8 @@ to the first call's own compile.
 
 ``SYMKERAS_COMPILE_WORKERS`` sets the number of helper processes (0: none;
 default: one less than the cores, at most 8).  This module imports only the
-standard library and Numba, so a helper starts quickly.
+standard library and Numba, so a helper starts quickly; symkeras is imported
+only by the jobs whose modules need it (the step, the BLAS kernels).
 """
 
 from __future__ import annotations

@@ -187,3 +187,23 @@ def test_one_update_kernel_serves_parameters_of_every_shape():
     ref([xs])
     np.testing.assert_allclose(compiled[0], K.get_value(w), rtol=1e-6)
     np.testing.assert_allclose(compiled[1], K.get_value(b), rtol=1e-6)
+
+
+def test_a_kernel_writes_into_a_buffer_nothing_reads_any_more():
+    from symkeras.codegen.numba.memory import plan_in_place
+
+    x = K.placeholder((None, 3), name="x")
+    w = K.variable(np.linspace(-1, 1, 9).reshape(3, 3), name="w")
+    hidden = K.dot(K.exp(x), w)  # exp(x) is read by the product alone
+    out = K.tanh(hidden) * x  # neither input dies here (both are outputs or inputs)
+    f = K.function([x], [hidden, out], backend="numba")
+    graph = f.optimized_graph
+    plan = plan_in_place(graph, graph.outputs, [])
+    (node,) = [n for n in graph.nodes if n.out is graph.outputs[1]]
+    assert str(plan[node].owner.op) == "Fused{Exp}"
+    assert "(no longer read)" in f.source
+    xs = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    reference = Function(f.inputs, f.outputs, backend="reference")
+    for _ in range(2):
+        for got, want in zip(f([xs]), reference([xs])):
+            np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -101,7 +101,8 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
         else:
             dest = in_place.get(node)
             if dest is not None:
-                why = "variable update" if dest.kind == "variable" else "its input dies here"
+                why = ("variable update" if dest.kind == "variable" else
+                       "its input dies here" if dest in node.inputs else "no longer read")
                 em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
             _call_kernel(em, node, emit, dest)
     written = {var for node, var in in_place.items() if var.kind == "variable"}

@@ -1,11 +1,12 @@
 """In-place planning: which elementwise kernels may write into a buffer that is no longer needed.
 
-Two cases, both decided from the schedule's liveness:
+Three cases, all decided from the schedule's liveness:
 - a variable update computed elementwise writes straight into the variable
   when nothing reads the variable afterwards (no copy at the end of the step);
-- an elementwise kernel reuses the buffer of an input that dies at that node
-  (same dtype and rank; the kernel checks the run-time shape and allocates
-  otherwise).
+- an elementwise kernel reuses the buffer of an input that dies at that node;
+- otherwise it reuses a buffer that an earlier elementwise kernel wrote and
+  that nothing reads any more (same dtype and rank in both cases; the kernel
+  checks the run-time shape and allocates otherwise).
 Buffers that views share, leaves, outputs and update values are never reused.
 """
 
@@ -46,8 +47,17 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
     target_of = {new: var for var, new in updates}
     in_variable: set[Tensor] = set()  # tensors whose buffer is a variable's
     plan: dict[Node, Tensor] = {}
+    free: list[Tensor] = []  # buffers of elementwise results nothing reads any more, oldest first
+    taken: set[Tensor] = set()
+    dies_at: dict[int, list[Tensor]] = defaultdict(list)
+    for node in graph.nodes:
+        if writes_elementwise(node) and node.out.ndim > 0 and uses[node.out]:
+            dies_at[max(uses[node.out])].append(node.out)
     for i, node in enumerate(graph.nodes):
         out = node.out
+        if i > 0:
+            free.extend(t for t in dies_at[i - 1]
+                        if t not in taken and t not in kept and t not in viewed and t not in in_variable)
         if not writes_elementwise(node) or out.ndim == 0:
             continue
         var = target_of.get(out)
@@ -64,4 +74,12 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
                 continue
             plan[node] = inp
             break
+        else:
+            for buffer in free:
+                if buffer.dtype == out.dtype and buffer.ndim == out.ndim and _may_fit(buffer.shape, out.shape):
+                    plan[node] = buffer
+                    free.remove(buffer)
+                    break
+        if node in plan:
+            taken.add(plan[node])
     return plan

@@ -207,3 +207,18 @@ def test_a_kernel_writes_into_a_buffer_nothing_reads_any_more():
     for _ in range(2):
         for got, want in zip(f([xs]), reference([xs])):
             np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_random_draws_differing_only_in_seed_share_one_kernel():
+    x = K.placeholder((None, 6), name="x")
+    outs = [K.dropout(x, 0.5, seed=11), K.dropout(x, 0.5, seed=12), K.random_normal((3, 6), seed=2**63 + 5)]
+    f = K.function([x], outs, backend="numba")
+    draws = [src for src in f.program.layout.kernel_sources if "key0[0] += 1" in src]
+    assert len(draws) == 2  # one for both dropout masks (their seed is data), one for the normal draw
+    reference = Function(f.inputs, f.outputs, backend="reference")
+    xs = np.ones((4, 6), dtype="float32")
+    for _ in range(2):  # each call draws anew, in both backends alike
+        got, want = f([xs]), reference([xs])
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-6)
+        assert not np.array_equal(got[0], got[1])

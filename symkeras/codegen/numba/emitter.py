@@ -70,6 +70,8 @@ class Emitter:
         self.aliases: set[Tensor] = set()
         #: random nodes, in the order of their slots in the ``calls`` counter array
         self.random_nodes: list[Node] = []
+        #: the ``calls`` rows a kernel receives as parameters key0, key1, ...
+        self.random_rows: list[int] = []
         #: Numba array layout and read-only flag of values that are not fresh C arrays
         #: (None: not known before Numba types the step)
         self.layouts: dict[Tensor, tuple[str, bool] | None] = {}
@@ -86,6 +88,18 @@ class Emitter:
             return self.parent.random_slot(node)
         self.random_nodes.append(node)
         return len(self.random_nodes) - 1
+
+    def random_key(self, node: Node) -> str:
+        """Source of ``node``'s [draw counter, seed] row of the step's ``calls`` array.
+
+        A kernel receives the row as a parameter (``key0``, ...), so kernels
+        differing only in seed or slot share one compile.
+        """
+        slot = self.random_slot(node)
+        if self.parent is None:
+            return f"calls[{slot}]"
+        self.random_rows.append(slot)
+        return f"key{len(self.random_rows) - 1}"
 
     # names ----------------------------------------------------------------------
     def bind(self, t: Tensor, name: str) -> None:

@@ -14,7 +14,7 @@ def _mix(em, var: str) -> None:
     em.line(f"{var} = {var} ^ ({var} >> np.uint64(31))")
 
 
-def _stream(em, var: str, seed: int, attempt: str) -> None:
+def _stream(em, var: str, seed: str, attempt: str) -> None:
     """``var`` = the base key of draw ``call`` of the node with ``seed`` (see ops.random.stream_base)."""
     em.line(f"{var} = (np.uint64({seed}) * np.uint64({rnd.GOLDEN}) + np.uint64(call) * np.uint64({rnd.MIX1})"
             f" + np.uint64({attempt}) * np.uint64({rnd.MIX2}))")
@@ -38,12 +38,12 @@ def _normal(em, var: str, base: str, index: str) -> None:
 def random(em, node):
     op = node.op
     shape = [em.dim(node.inputs[0], a) if s is None else str(s) for a, s in enumerate(op.shape)]
-    slot = em.random_slot(node)
+    key = em.random_key(node)
     flat, base = em.fresh("draw"), em.fresh("base")
     total = " * ".join(f"({s})" for s in shape) or "1"
-    em.line(f"call = calls[{slot}]")
-    em.line(f"calls[{slot}] += 1")
-    _stream(em, base, op.seed, "0")
+    em.line(f"call = {key}[0]")
+    em.line(f"{key}[0] += 1")
+    _stream(em, base, f"{key}[1]", "0")
     em.line(f"{flat} = np.empty({total}, np.{op.dtype})")
     em.open(f"for q in range({total}):")
     if isinstance(op, rnd.RandomNormal):
@@ -60,7 +60,7 @@ def random(em, node):
         em.open(f"for attempt in range(1, {rnd.TRUNCATED_ATTEMPTS}):")
         em.line("if abs(z) <= 2.0:")
         em.line("    break")
-        _stream(em, "retry", op.seed, "attempt")
+        _stream(em, "retry", f"{key}[1]", "attempt")
         _normal(em, "z", "retry", "q")
         em.close()
         em.line("z = min(max(z, -2.0), 2.0)")

@@ -201,9 +201,9 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         sub.dest_fits = dest.shape == node.out.shape and None not in dest.shape
         pass_in(dest, "dest")
     emit(sub, node)
-    if sub.random_nodes:
-        params.append("calls")
-        actuals.append("calls")
+    for j, slot in enumerate(sub.random_rows):
+        params.append(f"key{j}")
+        actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
     text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
     if flat:

@@ -23,6 +23,14 @@ from symkeras.graph.rewrite import optimize
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(symkeras.__file__)))
 
 
+def random_rows(nodes) -> np.ndarray:
+    """The ``calls`` array of a step: per random node, its draw counter (0) and seed (as 64 bits)."""
+    rows = np.zeros((max(len(nodes), 1), 2), dtype=np.int64)
+    for i, node in enumerate(nodes):
+        rows[i, 1] = np.array(node.op.seed % 2**64, dtype=np.uint64).view(np.int64)
+    return rows
+
+
 def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) -> dict:
     """Every tensor's compiled value of ``graph`` (a separate module returning all of them).
 
@@ -33,7 +41,7 @@ def trace_values(program: NumbaProgram, graph: Graph, arrays: list[np.ndarray]) 
     fns = kernel_addresses(layout, load_kernels(layout))
     module, _ = cache.load_module(source, prefix="symkeras_trace")
     data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
-    calls = np.zeros(max(len(layout.random_nodes), 1), dtype=np.int64)
+    calls = random_rows(layout.random_nodes)
     results = module.step(*arrays, *(v._value for v in layout.variables), *data, calls, fns)
     values = dict(zip(graph.inputs, arrays))
     values.update({t: t.value for t in layout.data if t.kind == "constant"})
@@ -75,7 +83,7 @@ class NumbaProgram:
         self.dump_folder = write_dump(dump_to, name, cache.source_key(self.source), self.optimized,
                                       self.source) if dump_to else None
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
-        self.calls = np.zeros(max(len(self.layout.random_nodes), 1), dtype=np.int64)
+        self.calls = random_rows(self.layout.random_nodes)
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
         self.compile_seconds = None
         #: what the parallel kernel compile did on the first call (see precompile.compile_kernels)

@@ -222,3 +222,25 @@ def test_random_draws_differing_only_in_seed_share_one_kernel():
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-6)
         assert not np.array_equal(got[0], got[1])
+
+
+def test_a_view_that_no_longer_is_read_does_not_free_the_memory_it_shares():
+    from symkeras.codegen.numba.memory import plan_in_place
+    from symkeras.graph import Graph, ops
+    from symkeras.graph.basic import placeholder
+
+    x = placeholder((None, 3), name="x")
+    e = ops.exp(x)
+    alias = ops.Identity()(e)  # the same memory as e
+    doubled = alias * 2.0  # the alias is read for the last time here, e is still read below
+    root = ops.sqrt(x)
+    total = e + root
+    graph = Graph([x], [doubled, total])
+    plan = plan_in_place(graph, graph.outputs, [])
+    (node,) = [n for n in graph.nodes if n.out is root]
+    assert plan.get(node) is None  # writing root into alias's buffer would overwrite e
+    f = Function([x], [doubled, total], backend="numba", exclude=("fusion",))
+    xs = np.linspace(0.1, 1, 6, dtype="float32").reshape(2, 3)
+    got = f([xs])
+    np.testing.assert_allclose(got[0], np.exp(xs) * 2, rtol=1e-6)
+    np.testing.assert_allclose(got[1], np.exp(xs) + np.sqrt(xs), rtol=1e-6)

@@ -73,7 +73,7 @@ def _with_shape(context, builder, array_type, array, shape, result_type):
         strides.insert(0, stride)
         stride = builder.mul(stride, size)
     strides.insert(0, stride)
-    populate_array(view, data=source.data, shape=shape, strides=strides[:len(shape)], itemsize=source.itemsize,
+    populate_array(view, data=source.data, shape=shape, strides=strides, itemsize=source.itemsize,
                    meminfo=source.meminfo, parent=source.parent)
     return view._getvalue()
 

@@ -51,7 +51,8 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
     taken: set[Tensor] = set()
     dies_at: dict[int, list[Tensor]] = defaultdict(list)
     for node in graph.nodes:
-        if writes_elementwise(node) and node.out.ndim > 0 and uses[node.out]:
+        if (writes_elementwise(node) and not isinstance(node.op, VIEW_OPS) and node.out.ndim > 0
+                and uses[node.out]):
             dies_at[max(uses[node.out])].append(node.out)
     for i, node in enumerate(graph.nodes):
         out = node.out

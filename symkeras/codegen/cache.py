@@ -3,7 +3,8 @@
 The directory defaults to ``~/.cache/symkeras`` (``SYMKERAS_CACHE_DIR``
 overrides it).  A module's name is a hash of its source, which is a function
 of the optimized graph and of the code-generator version, plus the library,
-NumPy and Numba versions; Numba's own cache (``cache=True``) lives beside it
+NumPy and Numba versions and the text of the intrinsics compiled into
+kernels; Numba's own cache (``cache=True``) lives beside it
 in ``__pycache__``, so a second process compiles nothing.  Files are written
 to a temporary name and renamed, so concurrent processes (fork or spawn)
 never read a half-written module, and an existing file is never rewritten
@@ -25,6 +26,23 @@ import symkeras
 
 #: bump when generated code changes meaning
 CODEGEN_VERSION = 2
+#: modules whose code Numba compiles into generated kernels (intrinsics): Numba's cache of a kernel does
+#: not notice when they change, so their text is part of every key
+COMPILED_IN = ("numba/blas.py", "numba/calls.py")
+
+
+def files_digest(paths) -> str:
+    """A short hash of the files' contents, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_INTRINSICS = files_digest(os.path.join(_HERE, path) for path in COMPILED_IN)
+_VERSIONS = f"{symkeras.__version__}|{CODEGEN_VERSION}|{_INTRINSICS}|{np.__version__}|{numba.__version__}"
 
 
 def cache_dir() -> str:
@@ -34,8 +52,7 @@ def cache_dir() -> str:
 
 
 def source_key(source: str) -> str:
-    versions = f"{symkeras.__version__}|{CODEGEN_VERSION}|{np.__version__}|{numba.__version__}"
-    return hashlib.sha256((versions + "\n" + source).encode()).hexdigest()[:24]
+    return hashlib.sha256((_VERSIONS + "\n" + source).encode()).hexdigest()[:24]
 
 
 def write_atomic(path: str, text: str) -> None:

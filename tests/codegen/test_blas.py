@@ -18,7 +18,8 @@ def _product(a, b):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("m,k,n", [(3, 4, 5), (1, 6, 1), (7, 1, 2), (4, 0, 3), (0, 3, 4), (2, 3, 0)])
+@pytest.mark.parametrize("m,k,n", [(3, 4, 5), (1, 6, 1), (7, 1, 2), (4, 0, 3), (0, 3, 4), (2, 3, 0),
+                                   (6, 5, 1), (1, 5, 6), (4, 0, 1), (1, 0, 4), (9, 1, 1)])
 def test_every_layout_pair_matches_numpy(dtype, m, k, n):
     rng = np.random.default_rng(m * 100 + k * 10 + n)
     a = rng.normal(size=(m, k)).astype(dtype)
@@ -30,6 +31,20 @@ def test_every_layout_pair_matches_numpy(dtype, m, k, n):
             assert status == 0 and got.dtype == dtype and got.shape == (m, n)
             # (k == 0: BLAS writes the zeros itself, the result starts uninitialized)
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_matrix_vector_products_call_gemv():
+    a = np.ones((5, 3), np.float32)
+    _product(a, np.ones((3, 1), np.float32))
+    llvm = next(iter(_product.inspect_llvm().values()))
+    assert "numba_xxgemv" in llvm and "numba_xxgemm" in llvm
+    x = K.placeholder((None, 6), name="x")
+    v = K.variable(np.arange(6, dtype="float32").reshape(6, 1), name="v")
+    f = K.function([x], [K.dot(x, v), K.dot(K.transpose(v), K.transpose(x))])
+    data = np.arange(12, dtype="float32").reshape(2, 6)
+    column, row = f([data])
+    np.testing.assert_allclose(column, data @ K.get_value(v), rtol=1e-6)
+    np.testing.assert_allclose(row, K.get_value(v).T @ data.T, rtol=1e-6)
 
 
 def test_transposed_views_are_read_in_place():

@@ -55,3 +55,25 @@ def test_concurrent_workers_share_one_cache(tmp_path, method, monkeypatch):
     assert len(steps) == 1 and not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
     again = build_and_run()
     assert again[0] == losses[0]
+
+
+def test_keys_follow_the_intrinsics_compiled_into_kernels(tmp_path):
+    import re
+
+    import symkeras.backend as K
+    from symkeras.codegen import cache
+
+    # every symkeras module that generated code imports is hashed into the keys
+    x = K.placeholder((None, 3), name="x")
+    w = K.variable(np.ones((3, 2), np.float32), name="w")
+    f = K.function([x], [K.softmax(K.dot(x, w))])
+    texts = [f.source, *f.program.layout.kernel_sources]
+    imported = {m for text in texts for m in re.findall(r"from symkeras\.codegen\.(\S+) import", text)}
+    assert imported and {m.replace(".", "/") + ".py" for m in imported} <= set(cache.COMPILED_IN)
+    # and a change of their text changes the digest
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text("x = 1\n")
+    second.write_text("y = 2\n")
+    before = cache.files_digest([first, second])
+    second.write_text("y = 3\n")
+    assert cache.files_digest([first, second]) != before

@@ -5,6 +5,8 @@ operand layouts (0.3-0.6 s each, three per training step).  ``gemm_into``
 is the call alone: it hands the operands' memory, C- or F-ordered, to the
 ``numba_xxgemm`` wrapper that Numba's own np.dot ends in (it forwards to
 SciPy's BLAS), so a kernel using it compiles in a fraction of that time.
+A product whose result is one row or one column (matrix times vector) goes
+to ``numba_xxgemv`` instead.
 """
 
 from __future__ import annotations
@@ -66,14 +68,41 @@ def gemm_into(typingctx, a, b, out):
         fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
         status = cgutils.alloca_once_value(builder, ir.Constant(ir.IntType(32), 0))
         empty = builder.or_(builder.icmp_signed("==", m, m.type(0)), builder.icmp_signed("==", n, n.type(0)))
+        kind = ir.Constant(char, ord(_BLAS_KIND[a_type.dtype]))
+        gemv_ty = ir.FunctionType(ir.IntType(32), [char, char, intp, intp, void_p, void_p, intp,
+                                                   void_p, void_p, void_p])
+        gemv = cgutils.get_or_insert_function(builder.module, gemv_ty, "numba_xxgemv")
+        out_data = builder.bitcast(arrays[2].data, void_p)
+        alpha_p, beta_p = builder.bitcast(alpha, void_p), builder.bitcast(beta, void_p)
+
+        def matrix_vector(matrix_type, matrix, rows, cols, vector, transposed):
+            """y = op(M) x with M rows x cols as stored; ``transposed``: y = M^T x."""
+            # BLAS sees a C-ordered M as its transpose (cols x rows, column-major)
+            flip = matrix_type.layout == "C"
+            trans = ir.Constant(char, ord("t" if transposed != flip else "n"))
+            blas_rows, blas_cols = (cols, rows) if flip else (rows, cols)
+            return builder.call(gemv, [kind, trans, blas_rows, blas_cols, alpha_p,
+                                       builder.bitcast(matrix, void_p), leading(blas_rows),
+                                       builder.bitcast(vector, void_p), beta_p, out_data])
+
+        zero = m.type(0)
+        # gemv writes nothing when k == 0 (gemm then writes the zeros): only k > 0 takes it
+        column = builder.and_(builder.icmp_signed("==", n, one), builder.icmp_signed(">", k, zero))
+        row = builder.and_(builder.icmp_signed("==", m, one), builder.icmp_signed(">", k, zero))
         with builder.if_then(builder.not_(empty)):
-            kind = ir.Constant(char, ord(_BLAS_KIND[a_type.dtype]))
-            result = builder.call(fn, [kind, trans_b, trans_a, n, m, k,
-                                       builder.bitcast(alpha, void_p), builder.bitcast(data_b, void_p), ld_b,
-                                       builder.bitcast(data_a, void_p), ld_a,
-                                       builder.bitcast(beta, void_p), builder.bitcast(arrays[2].data, void_p),
-                                       leading(n)])
-            builder.store(result, status)
+            with builder.if_else(column) as (vector_column, other):
+                with vector_column:  # out (m x 1) = a b: b's k elements are contiguous
+                    builder.store(matrix_vector(a_type, data_a, m, k, data_b, False), status)
+                with other:
+                    with builder.if_else(row) as (vector_row, general):
+                        with vector_row:  # out (1 x n) = (b^T a^T)^T: a's k elements are contiguous
+                            builder.store(matrix_vector(b_type, data_b, k, n, data_a, True), status)
+                        with general:
+                            result = builder.call(fn, [kind, trans_b, trans_a, n, m, k, alpha_p,
+                                                       builder.bitcast(data_b, void_p), ld_b,
+                                                       builder.bitcast(data_a, void_p), ld_a,
+                                                       beta_p, out_data, leading(n)])
+                            builder.store(result, status)
         return builder.load(status)
 
     return types.int32(a, b, out), codegen

@@ -1,0 +1,397 @@
+"""Model: a Network that compiles to training, test and prediction functions and runs the Keras 2 loops.
+
+compile() builds the symbolic loss (per-output losses, sample weights, loss
+weights, regularization), the metrics and the optimizer's updates; the
+functions themselves are compiled lazily, on first use.  The training graph
+and the inference graphs are separate: the learning phase is a constant in
+each (1 while training, 0 otherwise), so dropout and batch normalization
+cost nothing at inference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import symkeras.backend as K
+from symkeras import losses as losses_module
+from symkeras import metrics as metrics_module
+from symkeras import optimizers
+from symkeras.backend.state import learning_phase
+from symkeras.engine import training_arrays
+from symkeras.engine.base_layer import Layer
+from symkeras.engine.network import Network
+from symkeras.engine.training_utils import (
+    check_array_lengths,
+    check_loss_and_target_compatibility,
+    standardize_class_weights,
+    standardize_input_data,
+    standardize_sample_weights,
+)
+from symkeras.graph.basic import Tensor
+from symkeras.graph.fgraph import clone_tensors
+from symkeras.utils.generic_utils import renamed_argument, to_list
+
+
+def _per_output(value, output_names, what, default=None):
+    """A compile() argument given once, as a list, or as a dict keyed by output name -> one per output."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in output_names]
+        if unknown:
+            raise ValueError(f'Unknown entry in {what} dictionary: "{unknown[0]}". Only expected the following '
+                             f"keys: {output_names}")
+        return [value.get(name, default) for name in output_names]
+    if isinstance(value, (list, tuple)) and what != "metrics":
+        if len(value) != len(output_names):
+            raise ValueError(f"When passing a list as {what}, it should have one entry per model output. The "
+                             f"model has {len(output_names)} outputs, but you passed {what}={value}")
+        return list(value)
+    return [value for _ in output_names]
+
+
+def _weighted_objective(fn):
+    """fn(y_true, y_pred) -> a scalar: per-sample scores times the sample weights, averaged as Keras does."""
+
+    def weighted(y_true, y_pred, weights):
+        scores = fn(y_true, y_pred)
+        ndim = K.ndim(scores)
+        weight_ndim = K.ndim(weights)
+        if ndim > weight_ndim:
+            scores = K.mean(scores, axis=list(range(weight_ndim, ndim)))
+        scores = scores * weights
+        scores = scores / K.mean(K.cast(K.not_equal(weights, 0.0), K.floatx()))
+        return K.mean(scores)
+
+    return weighted
+
+
+def _with_phase(tensors, phase: int):
+    """``tensors`` with the learning phase replaced by the constant ``phase`` (a symbolic clone)."""
+    placeholder = learning_phase()
+    if not isinstance(placeholder, Tensor):
+        return list(tensors)
+    mapping = clone_tensors(list(tensors), {placeholder: K.constant(phase, dtype="uint8")})
+    return [mapping[t] for t in tensors]
+
+
+class Model(Network):
+    """Model(inputs, outputs): a functional model that can be compiled, trained and used to predict."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if "input" in kwargs:  # Keras 1: Model(input=..., output=...)
+            renamed_argument(kwargs, "input", "inputs", "Model")
+            inputs = kwargs.pop("inputs")
+        if "output" in kwargs:
+            renamed_argument(kwargs, "output", "outputs", "Model")
+            outputs = kwargs.pop("outputs")
+        if inputs is None or outputs is None:
+            if inputs is not None or outputs is not None:
+                raise ValueError("Model needs both `inputs` and `outputs`.")
+            Layer.__init__(self, name=name, **kwargs)  # a Sequential model adds its graph later
+        else:
+            super().__init__(inputs, outputs, name=name, **kwargs)
+        self.optimizer = None
+        self.stop_training = False
+        self._compiled = False
+        self.history = None
+
+    # --- compile --------------------------------------------------------------------
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
+                weighted_metrics=None, target_tensors=None, **kwargs):
+        """Configure training: the symbolic loss, metrics and optimizer updates (compiled on first use)."""
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile`: {sorted(kwargs)}")
+        optimizer = optimizers.get(optimizer)
+        if loss is None:
+            raise ValueError("compile() needs a loss (a name such as 'mse', or a function).")
+        names = self.output_names
+        loss_fns = [losses_module.get(item) if item is not None else None
+                    for item in _per_output(loss, names, "loss")]
+        if all(fn is None for fn in loss_fns):
+            raise ValueError("compile() needs a loss for at least one output.")
+        weights = [1.0 if w is None else float(w) for w in _per_output(loss_weights, names, "loss_weights", 1.0)]
+        modes = _per_output(sample_weight_mode, names, "sample_weight_mode")
+        for mode in modes:
+            if mode not in (None, "temporal"):
+                raise ValueError(f'Unknown sample_weight_mode {mode!r}: use None or "temporal".')
+        metric_lists = self._metric_lists(metrics, names)
+        weighted_lists = self._metric_lists(weighted_metrics, names)
+
+        targets, sample_weights, output_losses, total = [], [], [], None
+        for i, (output, name, fn) in enumerate(zip(self.outputs, names, loss_fns)):
+            shape = tuple(getattr(output, "_keras_shape", K.int_shape(output)))
+            if fn is losses_module.sparse_categorical_crossentropy:
+                target_shape = (None,) * (len(shape) - 1) + (1,)
+            else:
+                target_shape = (None,) + tuple(shape[1:])
+            target = K.placeholder(shape=target_shape, dtype=K.dtype(output), name=f"{name}_target")
+            weight = K.placeholder(shape=(None,) if modes[i] is None else (None, None), name=f"{name}_sample_weights")
+            targets.append(target)
+            sample_weights.append(weight)
+            if fn is None:
+                output_losses.append(None)
+                continue
+            output_loss = _weighted_objective(fn)(target, output, weight)
+            output_losses.append(output_loss)
+            total = weights[i] * output_loss if total is None else total + weights[i] * output_loss
+        for penalty in self.losses:
+            total = total + penalty
+
+        metric_names, metric_tensors = ["loss"], [total]
+        if len(self.outputs) > 1:
+            for name, output_loss in zip(names, output_losses):
+                if output_loss is not None:
+                    metric_names.append(f"{name}_loss")
+                    metric_tensors.append(output_loss)
+        for i, (output, name, fn) in enumerate(zip(self.outputs, names, loss_fns)):
+            for weighted, metric_list in ((False, metric_lists[i]), (True, weighted_lists[i])):
+                for metric in metric_list:
+                    metric_fn, label = self._resolve_metric(metric, output, fn)
+                    if weighted:
+                        label = "weighted_" + label
+                    if len(self.outputs) > 1:
+                        label = f"{name}_{label}"
+                    values = metric_fn(targets[i], output)
+                    if weighted:
+                        value = _weighted_objective(metric_fn)(targets[i], output, sample_weights[i])
+                    else:
+                        value = K.mean(values)
+                    metric_names.append(label)
+                    metric_tensors.append(value)
+
+        self.optimizer = optimizer
+        self.loss = loss
+        self.loss_functions = loss_fns
+        self.loss_weights = loss_weights
+        self.sample_weight_mode = sample_weight_mode
+        self.sample_weight_modes = modes
+        self.metrics = metrics
+        self.weighted_metrics = weighted_metrics
+        self.targets = targets
+        self.sample_weights = sample_weights
+        self.total_loss = total
+        self.metrics_names = metric_names
+        self.metrics_tensors = metric_tensors[1:]
+        self._feed_targets = targets
+        self._feed_output_names = list(names)
+        self._feed_output_shapes = [tuple(getattr(o, "_keras_shape", K.int_shape(o))) for o in self.outputs]
+        self._feed_loss_fns = loss_fns
+        self._metric_tensors = metric_tensors
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+        self._compiled = True
+
+    @staticmethod
+    def _metric_lists(metrics, names) -> list[list]:
+        if metrics is None:
+            return [[] for _ in names]
+        if isinstance(metrics, dict):
+            return [to_list(item) if item is not None else [] for item in _per_output(metrics, names, "metrics")]
+        if isinstance(metrics, (list, tuple)):
+            if metrics and all(isinstance(m, (list, tuple)) for m in metrics):
+                if len(metrics) != len(names):
+                    raise ValueError(f"When passing a list of lists as `metrics`, it should have one entry per "
+                                     f"model output. The model has {len(names)} outputs, but you passed "
+                                     f"{len(metrics)} lists.")
+                return [list(m) for m in metrics]
+            return [list(metrics) for _ in names]
+        return [[metrics] for _ in names]
+
+    @staticmethod
+    def _resolve_metric(metric, output, loss_fn):
+        """(function, name) of a metric; 'accuracy'/'acc' picks the kind of accuracy as Keras 2 does."""
+        if metric in ("accuracy", "acc"):
+            shape = K.int_shape(output)
+            if shape[-1] == 1 or loss_fn is losses_module.binary_crossentropy:
+                fn = metrics_module.binary_accuracy
+            elif loss_fn is losses_module.sparse_categorical_crossentropy:
+                fn = metrics_module.sparse_categorical_accuracy
+            else:
+                fn = metrics_module.categorical_accuracy
+            return fn, metric
+        if metric in ("crossentropy", "ce"):
+            shape = K.int_shape(output)
+            if shape[-1] == 1 or loss_fn is losses_module.binary_crossentropy:
+                return metrics_module.binary_crossentropy, metric
+            if loss_fn is losses_module.sparse_categorical_crossentropy:
+                return metrics_module.sparse_categorical_crossentropy, metric
+            return metrics_module.categorical_crossentropy, metric
+        fn = metrics_module.get(metric)
+        return fn, metric if isinstance(metric, str) else fn.__name__
+
+    # --- the compiled functions --------------------------------------------------------
+    def _check_compiled(self) -> None:
+        if not self._compiled:
+            raise RuntimeError("You must compile your model before using it.")
+
+    def _feeds(self) -> list:
+        return list(self._feed_inputs) + list(self.targets) + list(self.sample_weights)
+
+    def _make_train_function(self):
+        self._check_compiled()
+        if self.train_function is None:
+            params = self.trainable_weights
+            updates = list(self.optimizer.get_updates(self.total_loss, params)) + list(self.updates)
+            ends = list(self._metric_tensors) + [new for _, new in updates]
+            phased = _with_phase(ends, 1)
+            n = len(self._metric_tensors)
+            phased_updates = [(var, new) for (var, _), new in zip(updates, phased[n:])]
+            self.train_function = K.function(self._feeds(), phased[:n], updates=phased_updates,
+                                             name="train_function")
+        return self.train_function
+
+    def _make_test_function(self):
+        self._check_compiled()
+        if self.test_function is None:
+            self.test_function = K.function(self._feeds(), _with_phase(self._metric_tensors, 0),
+                                            name="test_function")
+        return self.test_function
+
+    def _make_predict_function(self):
+        if getattr(self, "predict_function", None) is None:
+            self.predict_function = K.function(list(self._feed_inputs), _with_phase(self.outputs, 0),
+                                               name="predict_function")
+        return self.predict_function
+
+    # --- data ---------------------------------------------------------------------------
+    def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None, batch_size=None,
+                               check_targets=True):
+        inputs = standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
+                                        check_batch_axis=False, exception_prefix="input")
+        if y is None:
+            if check_targets:
+                raise ValueError("This model needs targets (y) to train or evaluate; got y=None.")
+            return inputs, [], []
+        self._check_compiled()
+        target_shapes = []
+        for shape, fn in zip(self._feed_output_shapes, self._feed_loss_fns):
+            if fn is losses_module.sparse_categorical_crossentropy:
+                target_shapes.append(shape[:-1] + (1,))
+            elif fn is None:
+                target_shapes.append(None)
+            else:
+                target_shapes.append(shape)
+        targets = standardize_input_data(y, self._feed_output_names, target_shapes, check_batch_axis=False,
+                                         exception_prefix="target")
+        check_loss_and_target_compatibility(targets, self._feed_loss_fns, self._feed_output_shapes)
+        if isinstance(sample_weight, dict):
+            weights_in = [sample_weight.get(name) for name in self._feed_output_names]
+        elif isinstance(sample_weight, (list, tuple)) and len(self.outputs) > 1:
+            weights_in = list(sample_weight)
+        else:
+            weights_in = [sample_weight] * len(self.outputs) if len(self.outputs) == 1 else \
+                [sample_weight] + [None] * (len(self.outputs) - 1) if sample_weight is not None else \
+                [None] * len(self.outputs)
+        if isinstance(class_weight, dict) and class_weight and set(class_weight) <= set(self._feed_output_names):
+            class_weights = [class_weight.get(name) for name in self._feed_output_names]
+        else:
+            class_weights = [class_weight] * len(self.outputs)
+        weights = []
+        for target, sw, cw, mode in zip(targets, weights_in, class_weights, self.sample_weight_modes):
+            w = standardize_sample_weights(sw, target, mode)
+            from_classes = standardize_class_weights(cw, target)
+            weights.append(w if from_classes is None else w * from_classes if mode is None else w)
+        check_array_lengths(inputs, targets, weights)
+        self._check_fixed_batch(inputs, batch_size)
+        return inputs, targets, weights
+
+    def _fixed_batch_size(self):
+        sizes = {shape[0] for shape in self._feed_input_shapes if shape and shape[0] is not None}
+        return next(iter(sizes)) if sizes else None
+
+    def _check_fixed_batch(self, inputs, batch_size) -> None:
+        fixed = self._fixed_batch_size()
+        if fixed is None or not inputs:
+            return
+        if batch_size is not None and batch_size != fixed:
+            raise ValueError(f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape); "
+                             f"got batch_size={batch_size}.")
+        if len(inputs[0]) % fixed:
+            raise ValueError(f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape), so the "
+                             f"number of samples must be a multiple of it; got {len(inputs[0])} samples.")
+
+    def _batch_size(self, batch_size, steps=None):
+        fixed = self._fixed_batch_size()
+        if batch_size is None and steps is None:
+            return fixed or 32
+        return batch_size if batch_size is not None else fixed
+
+    # --- fit / evaluate / predict ---------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, **kwargs):
+        """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the epoch logs."""
+        if "nb_epoch" in kwargs:
+            renamed_argument(kwargs, "nb_epoch", "epochs", "fit")
+            epochs = kwargs.pop("epochs")
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        self._check_compiled()
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1); got {validation_split}.")
+        batch_size = self._batch_size(batch_size, steps_per_epoch)
+        ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight, batch_size)
+        val_ins = None
+        if validation_data is not None:
+            if len(validation_data) == 2:
+                val_x, val_y = validation_data
+                val_sample_weight = None
+            elif len(validation_data) == 3:
+                val_x, val_y, val_sample_weight = validation_data
+            else:
+                raise ValueError("When passing validation_data, it must contain 2 (x_val, y_val) or 3 (x_val, y_val, "
+                                 f"val_sample_weights) items, however it contains {len(validation_data)} items")
+            v_ins, v_targets, v_weights = self._standardize_user_data(val_x, val_y, val_sample_weight,
+                                                                      batch_size=batch_size)
+            val_ins = v_ins + v_targets + v_weights
+        elif validation_split and 0.0 < validation_split < 1.0:
+            split_at = int(len(ins[0]) * (1.0 - validation_split))
+            all_arrays = ins + targets + weights
+            val_ins = [a[split_at:] for a in all_arrays]
+            train = [a[:split_at] for a in all_arrays]
+            ins, targets, weights = train[:len(ins)], train[len(ins):len(ins) + len(targets)], \
+                train[len(ins) + len(targets):]
+        elif validation_steps:
+            raise ValueError("`validation_steps` needs validation data (validation_data or validation_split).")
+        train_function = self._make_train_function()
+        val_function = self._make_test_function() if val_ins is not None else None
+        out_labels = list(self.metrics_names)
+        return training_arrays.fit_loop(self, train_function, ins + targets + weights, out_labels=out_labels,
+                                        batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                                        val_function=val_function, val_inputs=val_ins, shuffle=shuffle,
+                                        initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                                        validation_steps=validation_steps)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
+        """The loss and metrics over the data: a scalar, or a list ordered as ``metrics_names``."""
+        self._check_compiled()
+        batch_size = self._batch_size(batch_size, steps)
+        ins, targets, weights = self._standardize_user_data(x, y, sample_weight, batch_size=batch_size)
+        function = self._make_test_function()
+        return training_arrays.test_loop(self, function, ins + targets + weights, batch_size=batch_size,
+                                         verbose=verbose, steps=steps, callbacks=callbacks)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """The model's outputs for ``x``, batch by batch (an array, or a list for several outputs)."""
+        batch_size = self._batch_size(batch_size, steps)
+        ins, _, _ = self._standardize_user_data(x, check_targets=False)
+        self._check_fixed_batch(ins, batch_size)
+        function = self._make_predict_function()
+        return training_arrays.predict_loop(self, function, ins, batch_size=batch_size, verbose=verbose, steps=steps,
+                                            callbacks=callbacks)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        """One gradient update on one batch; returns the loss (and metrics) of that batch."""
+        ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight)
+        outputs = self._make_train_function()(ins + targets + weights)
+        return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        ins, targets, weights = self._standardize_user_data(x, y, sample_weight)
+        outputs = self._make_test_function()(ins + targets + weights)
+        return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
+
+    def predict_on_batch(self, x):
+        ins, _, _ = self._standardize_user_data(x, check_targets=False)
+        outputs = self._make_predict_function()(ins)
+        return outputs[0] if len(outputs) == 1 else outputs

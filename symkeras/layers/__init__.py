@@ -1,0 +1,24 @@
+"""Keras 2 layers: ``from symkeras.layers import Dense, Dropout, Activation, Input``."""
+
+from symkeras.engine.base_layer import Layer  # noqa: F401
+from symkeras.engine.input_layer import Input, InputLayer  # noqa: F401
+from symkeras.layers.core import (  # noqa: F401
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    Lambda,
+    Permute,
+    RepeatVector,
+    Reshape,
+)
+from symkeras.utils.generic_utils import deserialize_object
+
+
+def deserialize(config, custom_objects=None):
+    """A layer from its {"class_name", "config"}."""
+    from symkeras import models
+
+    objects = {name: obj for name, obj in globals().items() if isinstance(obj, type)}
+    objects.update(Sequential=models.Sequential, Model=models.Model)
+    return deserialize_object(config, objects, custom_objects, kind="layer")

@@ -1,0 +1,325 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Lambda."""
+
+from __future__ import annotations
+
+import base64
+import marshal
+import types
+
+import numpy as np
+
+import symkeras.backend as K
+from symkeras import activations, constraints, initializers, regularizers
+from symkeras.engine.base_layer import Layer, fmt_shape
+from symkeras.utils.generic_utils import renamed_argument, serialize_object
+
+
+def _keras1_input_dim(kwargs: dict, owner: str) -> None:
+    """``input_dim=n`` is ``input_shape=(n,)`` (Keras 2 still accepts it on Dense)."""
+    if "input_shape" not in kwargs and "input_dim" in kwargs:
+        kwargs["input_shape"] = (kwargs.pop("input_dim"),)
+    kwargs.pop("input_dim", None)
+
+
+class Dense(Layer):
+    """``activation(dot(input, kernel) + bias)``; an n-D input is multiplied along its last axis."""
+
+    def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        renamed_argument(kwargs, "output_dim", "units", "Dense")
+        renamed_argument(kwargs, "init", "kernel_initializer", "Dense")
+        renamed_argument(kwargs, "W_regularizer", "kernel_regularizer", "Dense")
+        renamed_argument(kwargs, "b_regularizer", "bias_regularizer", "Dense")
+        renamed_argument(kwargs, "W_constraint", "kernel_constraint", "Dense")
+        renamed_argument(kwargs, "b_constraint", "bias_constraint", "Dense")
+        renamed_argument(kwargs, "bias", "use_bias", "Dense")
+        units = kwargs.pop("units", units)
+        kernel_initializer = kwargs.pop("kernel_initializer", kernel_initializer)
+        kernel_regularizer = kwargs.pop("kernel_regularizer", kernel_regularizer)
+        bias_regularizer = kwargs.pop("bias_regularizer", bias_regularizer)
+        kernel_constraint = kwargs.pop("kernel_constraint", kernel_constraint)
+        bias_constraint = kwargs.pop("bias_constraint", bias_constraint)
+        use_bias = kwargs.pop("use_bias", use_bias)
+        _keras1_input_dim(kwargs, "Dense")
+        super().__init__(**kwargs)
+        if units is None or int(units) <= 0:
+            raise ValueError(f"Dense layer {self.name} needs a positive number of units; got {units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"Dense layer {self.name} needs an input whose last dimension is known; "
+                             f"got shape {fmt_shape(input_shape)}.")
+        self.input_dim = input_shape[-1]
+        self.kernel = self.add_weight("kernel", (self.input_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.built = True
+
+    def call(self, inputs):
+        output = K.dot(inputs, self.kernel)
+        if self.use_bias:
+            output = K.bias_add(output, self.bias)
+        return self.activation(output)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": serialize_object(self.kernel_initializer),
+                "bias_initializer": serialize_object(self.bias_initializer),
+                "kernel_regularizer": serialize_object(self.kernel_regularizer),
+                "bias_regularizer": serialize_object(self.bias_regularizer),
+                "activity_regularizer": serialize_object(self.activity_regularizer),
+                "kernel_constraint": serialize_object(self.kernel_constraint),
+                "bias_constraint": serialize_object(self.bias_constraint)}
+
+
+class Activation(Layer):
+    """Applies an activation by name ('relu', 'softmax', ...) or any callable."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of the inputs while training (scaling the rest); identity at inference."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        renamed_argument(kwargs, "p", "rate", "Dropout")
+        rate = kwargs.pop("rate", rate)
+        super().__init__(**kwargs)
+        if not 0.0 <= float(rate) <= 1.0:
+            raise ValueError(f"Dropout layer {self.name}: rate must be in [0, 1]; got {rate}.")
+        self.rate = min(1.0, max(0.0, float(rate)))
+        self.noise_shape = noise_shape
+        self.seed = seed
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not 0.0 < self.rate < 1.0:
+            return inputs
+        noise_shape = None
+        if self.noise_shape is not None:
+            noise_shape = tuple(d if d is not None else K.int_shape(inputs)[i] for i, d in enumerate(self.noise_shape))
+
+        def dropped():
+            return K.dropout(inputs, self.rate, noise_shape, seed=self.seed)
+
+        return K.in_train_phase(dropped, inputs, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = K.normalize_data_format(data_format)
+
+    def compute_output_shape(self, input_shape):
+        if not all(input_shape[1:]):
+            raise ValueError(f'The shape of the input to "Flatten" is not fully defined (got '
+                             f'{fmt_shape(input_shape[1:])}). Make sure to pass a complete "input_shape" or '
+                             '"batch_input_shape" argument to the first layer in your model.')
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and K.ndim(inputs) > 2:
+            inputs = K.permute_dimensions(inputs, (0, *range(2, K.ndim(inputs)), 1))
+        return K.batch_flatten(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshapes to ``target_shape`` (batch axis kept); one entry may be -1."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def _fix_unknown_dimension(self, input_shape, output_shape):
+        output_shape = list(output_shape)
+        msg = (f"Reshape layer {self.name}: total size of new array must be unchanged (input shape "
+               f"{fmt_shape(input_shape)}, target shape {fmt_shape(self.target_shape)}).")
+        known, unknown = 1, None
+        for index, dim in enumerate(output_shape):
+            if dim < 0:
+                if unknown is not None:
+                    raise ValueError(f"Reshape layer {self.name}: can only specify one unknown dimension.")
+                unknown = index
+            else:
+                known *= dim
+        original = int(np.prod(input_shape))
+        if unknown is not None:
+            if known == 0 or original % known != 0:
+                raise ValueError(msg)
+            output_shape[unknown] = original // known
+        elif original != known:
+            raise ValueError(msg)
+        return tuple(output_shape)
+
+    def compute_output_shape(self, input_shape):
+        if None in input_shape[1:]:
+            return (input_shape[0], *(None if d == -1 else d for d in self.target_shape))
+        return (input_shape[0], *self._fix_unknown_dimension(input_shape[1:], self.target_shape))
+
+    def call(self, inputs):
+        shape = self.compute_output_shape(K.int_shape(inputs))
+        if None in shape[1:]:
+            return K.reshape(inputs, (-1, *self.target_shape))
+        return K.reshape(inputs, (-1, *shape[1:]))
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes; ``dims`` counts from 1 (Keras's convention)."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Invalid permutation `dims` for Permute layer {self.name}: {self.dims}. The set of "
+                             "indices in `dims` must be consecutive and start from 1.")
+
+    def call(self, inputs):
+        return K.permute_dimensions(inputs, (0, *self.dims))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """(batch, features) -> (batch, n, features)."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, inputs):
+        if K.ndim(inputs) != 2:
+            raise ValueError(f"RepeatVector layer {self.name} expects a 2D input; got shape "
+                             f"{fmt_shape(K.int_shape(inputs))}.")
+        return K.repeat(inputs, self.n)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+def func_dump(func) -> tuple:
+    """A function's code, defaults and closure values, as text and plain data (for configs)."""
+    code = base64.b64encode(marshal.dumps(func.__code__)).decode("ascii")
+    closure = tuple(cell.cell_contents for cell in func.__closure__) if func.__closure__ else None
+    return code, func.__defaults__, closure
+
+
+def func_load(code, defaults=None, closure=None, globs=None):
+    """The function ``func_dump`` described."""
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = code
+    raw = marshal.loads(base64.b64decode(code.encode("ascii")))
+    cells = tuple(types.CellType(value) for value in closure) if closure else None
+    return types.FunctionType(raw, globs or globals(), name=raw.co_name,
+                              argdefs=tuple(defaults) if defaults else None, closure=cells)
+
+
+class Lambda(Layer):
+    """Wraps an expression: ``Lambda(lambda x: x ** 2)``; ``output_shape`` is optional (a tuple or a callable)."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+        self.arguments = arguments or {}
+        self.supports_masking = mask is not None
+        self.mask = mask
+        self._output_shape = output_shape
+
+    def call(self, inputs, mask=None):
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return Layer.compute_output_shape(self, input_shape)
+        if callable(self._output_shape):
+            shape = self._output_shape(input_shape)
+            return tuple(shape) if not isinstance(shape, list) else [tuple(s) for s in shape]
+        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+        return (batch, *tuple(self._output_shape))
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def get_config(self):
+        if isinstance(self.function, types.LambdaType) and self.function.__name__ == "<lambda>":
+            function, function_type = func_dump(self.function), "lambda"
+        else:
+            function, function_type = self.function.__name__, "function"
+        if callable(self._output_shape):
+            output_shape, output_shape_type = func_dump(self._output_shape), "lambda"
+        else:
+            output_shape, output_shape_type = self._output_shape, "raw"
+        return {**super().get_config(), "function": function, "function_type": function_type,
+                "output_shape": output_shape, "output_shape_type": output_shape_type, "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from symkeras.utils.generic_utils import get_custom_objects
+
+        config = dict(config)
+        scope = {**globals(), **get_custom_objects(), **(custom_objects or {})}
+        if config.pop("function_type", "function") == "lambda":
+            function = func_load(config["function"], globs=scope)
+        else:
+            function = scope.get(config["function"])
+            if function is None:
+                raise ValueError(f"Unknown function in Lambda config: {config['function']}")
+        config["function"] = function
+        if config.pop("output_shape_type", "raw") == "lambda":
+            config["output_shape"] = func_load(config["output_shape"], globs=scope)
+        elif isinstance(config.get("output_shape"), list):
+            config["output_shape"] = tuple(config["output_shape"])
+        return cls(**config)

@@ -1,0 +1,8 @@
+"""Keras 2 utilities: to_categorical, Progbar, custom objects."""
+
+from symkeras.utils.generic_utils import (  # noqa: F401
+    custom_object_scope,
+    get_custom_objects,
+)
+from symkeras.utils.np_utils import normalize, to_categorical  # noqa: F401
+from symkeras.utils.progbar import Progbar  # noqa: F401

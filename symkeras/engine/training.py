@@ -271,9 +271,13 @@ class Model(Network):
                 target_shapes.append(None)
             else:
                 target_shapes.append(shape)
-        targets = standardize_input_data(y, self._feed_output_names, target_shapes, check_batch_axis=False,
-                                         exception_prefix="target")
+        targets = standardize_input_data(y, self._feed_output_names, exception_prefix="target")
+        targets = [t.reshape(-1, 1) if t.ndim == 1 and len(s) == 2 else t
+                   for t, s in zip(targets, self._feed_output_shapes)]
+        # (the loss's own message first: integer classes given to categorical_crossentropy, ...)
         check_loss_and_target_compatibility(targets, self._feed_loss_fns, self._feed_output_shapes)
+        targets = standardize_input_data(targets, self._feed_output_names, target_shapes, check_batch_axis=False,
+                                         exception_prefix="target")
         if isinstance(sample_weight, dict):
             weights_in = [sample_weight.get(name) for name in self._feed_output_names]
         elif isinstance(sample_weight, (list, tuple)) and len(self.outputs) > 1:

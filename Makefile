@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m symkeras.demos.gradient_ascent
+	$(PY) -m symkeras.demos.digits_mlp
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check symkeras tests

@@ -6,8 +6,6 @@ them (a symbolic clone that shares every weight variable).
 
 from __future__ import annotations
 
-import numpy as np
-
 import symkeras.backend as K
 from symkeras.engine.base_layer import Layer, fmt_shape
 from symkeras.engine.input_layer import InputLayer
@@ -165,23 +163,6 @@ class Network(Layer):
     def weights(self) -> list[Tensor]:
         """Every weight, layer by layer (each layer's trainable ones first), as Keras orders them for saving."""
         return self._unique(w for layer in self.layers for w in layer.weights)
-
-    def get_weights(self):
-        return K.batch_get_value(self.weights)
-
-    def set_weights(self, weights) -> None:
-        weights = list(weights)
-        params = self.weights
-        if len(weights) != len(params):
-            raise ValueError(f"Model {self.name} expects {len(params)} weight arrays; got {len(weights)}.")
-        pairs = []
-        for param, value in zip(params, weights):
-            value = np.asarray(value)
-            if value.shape != param.shape:
-                raise ValueError(f"Weight {param.name} of model {self.name} has shape {param.shape}; "
-                                 f"the given array has shape {value.shape}. No weight was changed.")
-            pairs.append((param, value))
-        K.batch_set_value(pairs)
 
     def _computed_ids(self) -> set:
         return {id(t) for node in self._network_nodes for t in node.output_tensors + node.input_tensors}

@@ -2,6 +2,7 @@
 
 from symkeras.engine.base_layer import Layer  # noqa: F401
 from symkeras.engine.input_layer import Input, InputLayer  # noqa: F401
+from symkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, Softmax, ThresholdedReLU  # noqa: F401
 from symkeras.layers.core import (  # noqa: F401
     Activation,
     Dense,

@@ -1,0 +1,80 @@
+"""Layers against NumPy: values, output shapes, config round trips, weights."""
+
+import numpy as np
+import pytest
+
+from symkeras import layers
+from symkeras.layers import Dense, Input
+from symkeras.models import Model, Sequential
+
+
+def _run(layer, x):
+    inputs = Input(shape=x.shape[1:])
+    model = Model(inputs, layer(inputs))
+    return model.predict(x)
+
+
+ACTIVATION_LAYERS = [
+    (layers.LeakyReLU(alpha=0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (layers.ELU(alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1))),
+    (layers.ThresholdedReLU(theta=0.3), lambda x: np.where(x > 0.3, x, 0)),
+    (layers.Softmax(axis=1), lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True)),
+    (layers.PReLU(alpha_initializer="ones", shared_axes=[1]), lambda x: np.where(x > 0, x, x)),
+    (layers.Reshape((-1, 2)), lambda x: x.reshape(len(x), -1, 2)),
+    (layers.Permute((2, 1)), lambda x: x.transpose(0, 2, 1)),
+    (layers.Flatten(), lambda x: x.reshape(len(x), -1)),
+    (layers.Lambda(lambda t: t ** 2 + 1.0), lambda x: x ** 2 + 1),
+]
+
+
+@pytest.mark.parametrize("layer, reference", ACTIVATION_LAYERS, ids=lambda v: type(v).__name__)
+def test_layer_values_shapes_and_config(rng, layer, reference):
+    x = rng.normal(size=(4, 3, 6)).astype("float32")
+    got = _run(layer, x)
+    np.testing.assert_allclose(got, reference(x), rtol=1e-5, atol=1e-6)
+    assert layer.output_shape == (None, *got.shape[1:])
+    assert tuple(layer.compute_output_shape((None, 3, 6))) == layer.output_shape
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.name == layer.name and type(clone) is type(layer)
+    if layer.weights:
+        clone.build((None, 3, 6))
+        clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(_run(clone, x), got, rtol=1e-6)  # the config rebuilds the same layer
+
+
+def test_layer_names_weights_and_shape_checked_set_weights():
+    model = Sequential([Dense(3, input_dim=2), Dense(1)])
+    first, second = model.layers
+    assert (first.name, second.name) == ("dense_1", "dense_2")
+    assert [w.name for w in first.weights] == ["dense_1/kernel:0", "dense_1/bias:0"]
+    with pytest.raises(ValueError, match=r"Layer weight shape \(2, 3\) not compatible with provided weight shape "
+                                         r"\(3, 2\)"):
+        first.set_weights([np.zeros((3, 2)), np.zeros(3)])
+    with pytest.raises(ValueError, match="was expecting 2 weights"):
+        first.set_weights([np.zeros((2, 3))])
+    assert model.get_layer(index=1) is second and model.get_layer(name="dense_1", index=1) is second
+    with pytest.raises(ValueError, match="No such layer: nope"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="only has 2 layers"):
+        model.get_layer(index=5)
+
+
+def test_shared_layer_nodes():
+    shared = Dense(2, name="shared")
+    a, b = Input(shape=(3,)), Input(shape=(4, 3))
+    out_a, out_b = shared(a), shared(b)
+    assert shared.get_output_at(0) is out_a and shared.get_output_at(1) is out_b
+    assert shared.get_input_shape_at(1) == (None, 4, 3) and shared.get_output_shape_at(1) == (None, 4, 2)
+    with pytest.raises(AttributeError, match="multiple inbound nodes"):
+        _ = shared.output
+
+
+def test_model_used_as_a_layer_shares_weights(rng):
+    inner_in = Input(shape=(3,))
+    inner = Model(inner_in, Dense(2, activation="relu")(inner_in))
+    outer_in = Input(shape=(3,))
+    outer = Model(outer_in, Dense(1)(inner(outer_in)))
+    assert len(outer.weights) == 4
+    x = rng.random((5, 3)).astype("float32")
+    w1, b1, w2, b2 = outer.get_weights()
+    np.testing.assert_allclose(outer.predict(x), np.maximum(x @ w1 + b1, 0) @ w2 + b2, rtol=1e-5)

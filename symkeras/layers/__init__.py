@@ -13,6 +13,24 @@ from symkeras.layers.core import (  # noqa: F401
     RepeatVector,
     Reshape,
 )
+from symkeras.layers.merge import (  # noqa: F401
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from symkeras.utils.generic_utils import deserialize_object
 
 

@@ -78,3 +78,52 @@ def test_model_used_as_a_layer_shares_weights(rng):
     x = rng.random((5, 3)).astype("float32")
     w1, b1, w2, b2 = outer.get_weights()
     np.testing.assert_allclose(outer.predict(x), np.maximum(x @ w1 + b1, 0) @ w2 + b2, rtol=1e-5)
+
+
+MERGES = [
+    ("add", lambda a, b: a + b),
+    ("subtract", lambda a, b: a - b),
+    ("multiply", lambda a, b: a * b),
+    ("average", lambda a, b: (a + b) / 2),
+    ("maximum", np.maximum),
+    ("minimum", np.minimum),
+]
+
+
+@pytest.mark.parametrize("name, reference", MERGES, ids=[m[0] for m in MERGES])
+def test_merge_layers_and_their_functions(rng, name, reference):
+    a, b = Input(shape=(4,)), Input(shape=(4,))
+    layer_class = getattr(layers, name.capitalize())
+    by_layer = Model([a, b], layer_class()([a, b]))
+    by_function = Model([a, b], getattr(layers, name)([a, b]))
+    xa, xb = rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(by_layer.predict([xa, xb]), reference(xa, xb), rtol=1e-6)
+    np.testing.assert_allclose(by_function.predict([xa, xb]), reference(xa, xb), rtol=1e-6)
+
+
+def test_merge_broadcasts_lower_rank_inputs_after_the_batch_axis(rng):
+    a, b = Input(shape=(3,)), Input(shape=(2, 3))
+    model = Model([a, b], layers.add([a, b]))
+    xa, xb = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 2, 3)).astype("float32")
+    np.testing.assert_allclose(model.predict([xa, xb]), xa[:, None, :] + xb, rtol=1e-6)
+    with pytest.raises(ValueError, match="could not be broadcast together"):
+        layers.add([Input(shape=(3,)), Input(shape=(4,))])
+    with pytest.raises(ValueError, match="exactly 2 inputs"):
+        layers.subtract([a, a, a])
+
+
+def test_concatenate_and_dot(rng):
+    a, b = Input(shape=(2, 3)), Input(shape=(2, 5))
+    joined = layers.concatenate([a, b])
+    assert joined._keras_shape == (None, 2, 8)
+    with pytest.raises(ValueError, match="matching shapes except for the concat axis"):
+        layers.concatenate([a, b], axis=1)
+    u, v = Input(shape=(4,)), Input(shape=(4,))
+    model = Model([a, b, u, v], [joined, layers.dot([u, v], axes=1), layers.Dot(axes=-1, normalize=True)([u, v])])
+    xa, xb = rng.normal(size=(3, 2, 3)).astype("float32"), rng.normal(size=(3, 2, 5)).astype("float32")
+    xu, xv = rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(3, 4)).astype("float32")
+    cat, dotted, cosine = model.predict([xa, xb, xu, xv])
+    np.testing.assert_allclose(cat, np.concatenate([xa, xb], -1), rtol=1e-6)
+    np.testing.assert_allclose(dotted, (xu * xv).sum(1, keepdims=True), rtol=1e-5)
+    expected = (xu * xv).sum(1) / np.linalg.norm(xu, axis=1) / np.linalg.norm(xv, axis=1)
+    np.testing.assert_allclose(cosine[:, 0], expected, rtol=1e-5)

@@ -31,6 +31,7 @@ from symkeras.layers.merge import (  # noqa: F401
     multiply,
     subtract,
 )
+from symkeras.layers.normalization import BatchNormalization  # noqa: F401
 from symkeras.utils.generic_utils import deserialize_object
 
 

@@ -127,3 +127,35 @@ def test_concatenate_and_dot(rng):
     np.testing.assert_allclose(dotted, (xu * xv).sum(1, keepdims=True), rtol=1e-5)
     expected = (xu * xv).sum(1) / np.linalg.norm(xu, axis=1) / np.linalg.norm(xv, axis=1)
     np.testing.assert_allclose(cosine[:, 0], expected, rtol=1e-5)
+
+
+def test_batch_normalization_trains_on_batch_statistics_and_infers_with_moving_ones(rng):
+    bn = layers.BatchNormalization(momentum=0.9, input_shape=(3,))
+    model = Sequential([bn])
+    model.compile(optimizer="sgd", loss="mse")
+    assert [w.name for w in bn.weights] == ["batch_normalization_1/gamma:0", "batch_normalization_1/beta:0",
+                                            "batch_normalization_1/moving_mean:0",
+                                            "batch_normalization_1/moving_variance:0"]
+    assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
+    x = (rng.normal(size=(8, 3)) * [1, 2, 3] + [5, -1, 0]).astype("float32")
+    # training: the loss is computed on the batch-normalized output
+    normed = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3)
+    loss = model.train_on_batch(x, np.zeros_like(x))
+    np.testing.assert_allclose(loss, np.mean(normed ** 2), rtol=1e-4)
+    # the moving averages moved 10% of the way to the batch statistics (unbiased variance)
+    gamma, beta, mean, var = bn.get_weights()
+    np.testing.assert_allclose(mean, 0.1 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(var, 0.9 + 0.1 * x.var(0) * 8 / (8 - 1.001), rtol=1e-5)
+    # inference uses the moving statistics
+    expected = (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_normalization_on_images_normalizes_per_channel(rng):
+    inputs = Input(shape=(4, 4, 2))
+    model = Model(inputs, layers.BatchNormalization(axis=-1, center=False, scale=False)(inputs))
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.normal(size=(3, 4, 4, 2)).astype("float32") * 3
+    model.train_on_batch(x, np.zeros_like(x))
+    moving_mean, _ = model.layers[1].get_weights()
+    np.testing.assert_allclose(moving_mean, 0.01 * x.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-7)

@@ -17,7 +17,7 @@ from symkeras import losses as losses_module
 from symkeras import metrics as metrics_module
 from symkeras import optimizers
 from symkeras.backend.state import learning_phase
-from symkeras.engine import training_arrays
+from symkeras.engine import training_arrays, training_generator
 from symkeras.engine.base_layer import Layer
 from symkeras.engine.network import Network
 from symkeras.engine.training_utils import (
@@ -399,3 +399,60 @@ class Model(Network):
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
         outputs = self._make_predict_function()(ins)
         return outputs[0] if len(outputs) == 1 else outputs
+
+    # --- generators ------------------------------------------------------------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10, workers=1,
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0, **kwargs):
+        """Train on batches ``(x, y)`` or ``(x, y, sample_weight)`` from a generator or a Sequence."""
+        _keras1_generator_arguments(kwargs, generator, "fit_generator")
+        steps_per_epoch = kwargs.pop("steps_per_epoch", steps_per_epoch)
+        epochs = kwargs.pop("epochs", epochs)
+        validation_steps = kwargs.pop("validation_steps", validation_steps)
+        workers = kwargs.pop("workers", workers)
+        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
+        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        self._check_compiled()
+        return training_generator.fit_generator(self, generator, steps_per_epoch, epochs, verbose, callbacks,
+                                                validation_data, validation_steps, class_weight, max_queue_size,
+                                                workers, use_multiprocessing, shuffle, initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                           verbose=0, **kwargs):
+        """Loss and metrics over the batches of a generator or a Sequence."""
+        _keras1_generator_arguments(kwargs, generator, "evaluate_generator")
+        steps = kwargs.pop("steps", steps)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        self._check_compiled()
+        return training_generator.evaluate_generator(self, generator, steps, max_queue_size, workers,
+                                                     use_multiprocessing, verbose)
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
+                          verbose=0, **kwargs):
+        """Outputs for the batches of a generator or a Sequence, concatenated."""
+        _keras1_generator_arguments(kwargs, generator, "predict_generator")
+        steps = kwargs.pop("steps", steps)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
+                                                    use_multiprocessing, verbose)
+
+
+def _keras1_generator_arguments(kwargs: dict, generator, owner: str) -> None:
+    """Keras 1 names of the generator methods' arguments, with a DeprecationWarning naming the new ones.
+
+    ``samples_per_epoch`` counted samples: it becomes ``steps_per_epoch`` = samples // the generator's
+    ``batch_size`` when the generator has one (as Keras 2 converted it).
+    """
+    if "samples_per_epoch" in kwargs:
+        batch_size = getattr(generator, "batch_size", None)
+        renamed_argument(kwargs, "samples_per_epoch", "steps_per_epoch", owner,
+                         convert=lambda n: n // batch_size if batch_size else n)
+    for old, new in (("nb_epoch", "epochs"), ("nb_val_samples", "validation_steps"), ("val_samples", "steps"),
+                     ("nb_worker", "workers"), ("pickle_safe", "use_multiprocessing"),
+                     ("max_q_size", "max_queue_size")):
+        renamed_argument(kwargs, old, new, owner)
+

@@ -222,6 +222,75 @@ class Network(Layer):
     def uses_learning_phase(self) -> bool:
         return True
 
+    # --- configuration -------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Keras 2's functional config: layers with their inbound nodes, input and output layers."""
+        in_network = {id(node) for node in self._network_nodes}
+        renumbered = {}
+        for layer in self.layers:
+            kept = 0
+            for index, node in enumerate(layer._inbound_nodes):
+                if id(node) in in_network:
+                    renumbered[(id(layer), index)] = kept
+                    kept += 1
+        layer_configs = []
+        for layer in self.layers:
+            inbound = []
+            for node in layer._inbound_nodes:
+                if id(node) not in in_network or not node.inbound_layers:
+                    continue
+                inbound.append([[parent.name, renumbered[(id(parent), node_index)], tensor_index, node.arguments]
+                                for parent, node_index, tensor_index in zip(node.inbound_layers, node.node_indices,
+                                                                            node.tensor_indices)])
+            layer_configs.append({"name": layer.name, "class_name": type(layer).__name__,
+                                  "config": layer.get_config(), "inbound_nodes": inbound})
+
+        def endpoints(tensors):
+            found = []
+            for tensor in tensors:
+                layer, node_index, tensor_index = tensor._keras_history
+                found.append([layer.name, renumbered[(id(layer), node_index)], tensor_index])
+            return found
+
+        return {"name": self.name, "layers": layer_configs, "input_layers": endpoints(self.inputs),
+                "output_layers": endpoints(self.outputs)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild a functional model from ``get_config()`` (Keras 2's "Model" or tf-keras's "Functional")."""
+        from symkeras.layers import deserialize
+
+        created = {}
+        pending = []
+        for layer_data in config["layers"]:
+            layer = deserialize({"class_name": layer_data["class_name"], "config": layer_data["config"]},
+                                custom_objects=custom_objects)
+            created[layer_data["name"]] = layer
+            for node_data in layer_data.get("inbound_nodes", []):
+                pending.append((layer, node_data))
+
+        def tensor_of(name, node_index, tensor_index):
+            nodes = created[name]._inbound_nodes
+            return nodes[node_index].output_tensors[tensor_index] if node_index < len(nodes) else None
+
+        while pending:
+            progressed, remaining = False, []
+            for layer, node_data in pending:
+                inputs = [tensor_of(entry[0], entry[1], entry[2]) for entry in node_data]
+                if any(x is None for x in inputs):
+                    remaining.append((layer, node_data))
+                    continue
+                kwargs = node_data[0][3] if len(node_data[0]) > 3 and node_data[0][3] else {}
+                layer(inputs[0] if len(inputs) == 1 else inputs, **kwargs)
+                progressed = True
+            if not progressed:
+                raise ValueError("Cannot rebuild the model: the inbound nodes of layers "
+                                 f"{[layer.name for layer, _ in remaining]} refer to nodes that never exist.")
+            pending = remaining
+        inputs = [tensor_of(*entry[:3]) for entry in config["input_layers"]]
+        outputs = [tensor_of(*entry[:3]) for entry in config["output_layers"]]
+        return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+
     # --- summary -----------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None) -> None:
         from symkeras.utils.layer_utils import print_summary

@@ -40,5 +40,5 @@ def deserialize(config, custom_objects=None):
     from symkeras import models
 
     objects = {name: obj for name, obj in globals().items() if isinstance(obj, type)}
-    objects.update(Sequential=models.Sequential, Model=models.Model)
+    objects.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
     return deserialize_object(config, objects, custom_objects, kind="layer")

@@ -159,3 +159,28 @@ def test_batch_normalization_on_images_normalizes_per_channel(rng):
     model.train_on_batch(x, np.zeros_like(x))
     moving_mean, _ = model.layers[1].get_weights()
     np.testing.assert_allclose(moving_mean, 0.01 * x.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-7)
+
+
+def test_functional_and_sequential_configs_rebuild_the_same_models(rng):
+    from symkeras.layers import deserialize
+
+    a, b = Input(shape=(3,), name="a"), Input(shape=(2,), name="b")
+    shared = Dense(4, activation="relu", name="shared")
+    merged = layers.concatenate([shared(a), Dense(4, name="side")(b)])
+    out = Dense(1, name="out")(layers.add([merged, merged]))
+    model = Model([a, b], [out, shared(a)], name="two_heads")
+    config = model.get_config()
+    assert config["input_layers"] == [["a", 0, 0], ["b", 0, 0]]
+    assert config["output_layers"] == [["out", 0, 0], ["shared", 1, 0]]
+    clone = Model.from_config(config)
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+    clone.set_weights(model.get_weights())
+    xa, xb = rng.random((4, 3)).astype("float32"), rng.random((4, 2)).astype("float32")
+    for got, want in zip(clone.predict([xa, xb]), model.predict([xa, xb])):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    sequential = Sequential([Dense(3, input_dim=2, activation="tanh"), layers.Dropout(0.3), Dense(1)])
+    rebuilt = deserialize({"class_name": "Sequential", "config": sequential.get_config()})
+    rebuilt.set_weights(sequential.get_weights())
+    x = rng.random((5, 2)).astype("float32")
+    np.testing.assert_allclose(rebuilt.predict(x), sequential.predict(x), rtol=1e-6)
+    assert [type(layer).__name__ for layer in rebuilt.layers] == ["Dense", "Dropout", "Dense"]

@@ -231,6 +231,51 @@ def _monitor_op(mode, monitor, owner):
     return np.greater
 
 
+class ModelCheckpoint(Callback):
+    """Saves the model (or its weights) after epochs; ``filepath`` may hold ``{epoch:02d}`` and log keys."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", period=1):
+        super().__init__()
+        self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
+        self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
+        self.epochs_since_last_save = 0
+        self.monitor_op = _monitor_op(mode, monitor, "ModelCheckpoint")
+        self.best = np.inf if self.monitor_op == np.less else -np.inf
+
+    def _save(self, filepath):
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.epochs_since_last_save += 1
+        if self.epochs_since_last_save < self.period:
+            return
+        self.epochs_since_last_save = 0
+        filepath = self.filepath.format(epoch=epoch + 1, **logs)
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1:05d}: saving model to {filepath}")
+            self._save(filepath)
+            return
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available, skipping.", RuntimeWarning,
+                          stacklevel=2)
+            return
+        if self.monitor_op(current, self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1:05d}: {self.monitor} improved from {self.best:0.5f} to {current:0.5f},"
+                      f" saving model to {filepath}")
+            self.best = current
+            self._save(filepath)
+        elif self.verbose > 0:
+            print(f"\nEpoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:0.5f}")
+
+
 class EarlyStopping(Callback):
     """Stops training when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 

@@ -291,6 +291,25 @@ class Network(Layer):
         outputs = [tensor_of(*entry[:3]) for entry in config["output_layers"]]
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
 
+    # --- files ---------------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True) -> None:
+        """Write every layer's weights to an HDF5 file in Keras 2's layout."""
+        from symkeras.saving.hdf5 import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False) -> None:
+        """Read weights written by save_weights or save (by layer order, or by layer name)."""
+        from symkeras.saving.hdf5 import load_weights
+
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True) -> None:
+        """Write the model (config, weights, training config, optimizer state) to one HDF5 file."""
+        from symkeras.saving.hdf5 import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
     # --- summary -----------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None) -> None:
         from symkeras.utils.layer_utils import print_summary

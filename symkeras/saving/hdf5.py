@@ -1,0 +1,232 @@
+"""Keras 2's HDF5 files: save_weights/load_weights and save_model/load_model in the legacy layout.
+
+Layout (as tf-keras writes it): root attributes keras_version, backend,
+model_config, training_config; ``model_weights/<layer>/<layer>/<weight>:0``
+datasets with ``layer_names``/``weight_names`` attributes; optimizer state in
+``optimizer_weights``.  Weights are matched by order (layers with weights,
+then each layer's trainable weights before the others).  Readers accept
+str, bytes and numpy byte strings everywhere (h5py 3 returns str).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+
+import symkeras.backend as K
+
+KERAS_VERSION = "2.2.4"  # the Keras API and file layout symkeras writes
+BACKEND = "tensorflow"  # kernels are stored as TensorFlow's (correlation, channels_last)
+HDF5_OBJECT_HEADER_LIMIT = 64512
+
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def _text(value) -> str:
+    if isinstance(value, (bytes, np.bytes_)):
+        return value.decode("utf8")
+    return str(value)
+
+
+def save_attributes(group, name: str, values) -> None:
+    """Store a list of byte strings, split into name0, name1, ... when it exceeds the HDF5 header limit."""
+    bad = [v for v in values if len(v) > HDF5_OBJECT_HEADER_LIMIT]
+    if bad:
+        raise RuntimeError(f"The following attributes cannot be saved to HDF5 file because they are larger than "
+                           f"{HDF5_OBJECT_HEADER_LIMIT} bytes: {bad[:3]}")
+    data = np.asarray(values)
+    chunks = 1
+    parts = np.array_split(data, chunks)
+    while any(part.nbytes > HDF5_OBJECT_HEADER_LIMIT for part in parts):
+        chunks += 1
+        parts = np.array_split(data, chunks)
+    if chunks > 1:
+        for i, part in enumerate(parts):
+            group.attrs[f"{name}{i}"] = part
+    else:
+        group.attrs[name] = values
+
+
+def load_attributes(group, name: str) -> list[str]:
+    """A list-of-strings attribute, whole or in chunks, as str."""
+    if name in group.attrs:
+        values = list(group.attrs[name])
+    else:
+        values, i = [], 0
+        while f"{name}{i}" in group.attrs:
+            values.extend(group.attrs[f"{name}{i}"])
+            i += 1
+    return [_text(v) for v in values]
+
+
+def save_weights_to_group(group, layers) -> None:
+    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in layers])
+    group.attrs["backend"] = BACKEND.encode("utf8")
+    group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
+    for layer in layers:
+        layer_group = group.create_group(layer.name)
+        weights = layer.weights
+        save_attributes(layer_group, "weight_names", [w.name.encode("utf8") for w in weights])
+        for weight, value in zip(weights, K.batch_get_value(weights)):
+            dataset = layer_group.create_dataset(weight.name, value.shape, dtype=value.dtype)
+            if value.shape:
+                dataset[:] = value
+            else:
+                dataset[()] = value
+
+
+def _weighted_layers(layers):
+    return [layer for layer in layers if layer.weights]
+
+
+def load_weights_from_group(group, layers, by_name=False, skip_mismatch=False) -> None:
+    """Assign the file's weights to ``layers`` (by order, or by layer name); nothing changes on an error."""
+    names = load_attributes(group, "layer_names")
+    saved = [(name, load_attributes(group[name], "weight_names")) for name in names]
+    saved = [(name, weight_names) for name, weight_names in saved if weight_names]
+    pairs = []
+    if by_name:
+        by_layer = {name: weight_names for name, weight_names in saved}
+        for layer in _weighted_layers(layers):
+            if layer.name not in by_layer:
+                continue
+            values = [np.asarray(group[layer.name][n]) for n in by_layer[layer.name]]
+            pairs += _matched(layer, values, layer.name, skip_mismatch)
+    else:
+        targets = _weighted_layers(layers)
+        if len(saved) != len(targets):
+            raise ValueError(f"You are trying to load a weight file containing {len(saved)} layers into a model with "
+                             f"{len(targets)} layers.")
+        for layer, (name, weight_names) in zip(targets, saved):
+            values = [np.asarray(group[name][n]) for n in weight_names]
+            pairs += _matched(layer, values, name, skip_mismatch)
+    K.batch_set_value(pairs)
+
+
+def _matched(layer, values, saved_name, skip_mismatch) -> list:
+    weights = layer.weights
+    problem = None
+    if len(values) != len(weights):
+        problem = (f'Layer named "{layer.name}" in the current model was found to correspond to layer '
+                   f'"{saved_name}" in the save file. However the new layer {layer.name} expects {len(weights)} '
+                   f"weights, but the saved weights have {len(values)} elements.")
+    else:
+        for weight, value in zip(weights, values):
+            if tuple(weight.shape) != value.shape:
+                problem = (f'Layer "{layer.name}": weight {weight.name} has shape {tuple(weight.shape)}, but the '
+                           f'saved weight of layer "{saved_name}" has shape {value.shape}.')
+                break
+    if problem is None:
+        return list(zip(weights, values))
+    if skip_mismatch:
+        warnings.warn(f"Skipping loading of weights: {problem}", UserWarning, stacklevel=3)
+        return []
+    raise ValueError(problem)
+
+
+def save_weights(model, filepath, overwrite=True) -> None:
+    h5py = _h5py()
+    with h5py.File(filepath, "w" if overwrite else "w-") as f:
+        save_weights_to_group(f, model.layers)
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False) -> None:
+    h5py = _h5py()
+    with h5py.File(filepath, "r") as f:
+        group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
+        load_weights_from_group(group, model.layers, by_name=by_name, skip_mismatch=skip_mismatch)
+
+
+def _json_default(obj):
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if callable(obj) and hasattr(obj, "__name__"):
+        return obj.__name__
+    raise TypeError(f"Not JSON serializable: {obj!r}")
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
+    """The whole model: its config, weights and (if compiled) its training config and optimizer state."""
+    h5py = _h5py()
+    with h5py.File(filepath, "w" if overwrite else "w-") as f:
+        f.attrs["keras_version"] = KERAS_VERSION
+        f.attrs["backend"] = BACKEND
+        config = {"class_name": type(model).__name__, "config": model.get_config()}
+        f.attrs["model_config"] = json.dumps(config, default=_json_default).encode("utf8")
+        save_weights_to_group(f.create_group("model_weights"), model.layers)
+        if include_optimizer and getattr(model, "optimizer", None) is not None and model._compiled:
+            training = {"optimizer_config": {"class_name": type(model.optimizer).__name__,
+                                             "config": model.optimizer.get_config()},
+                        "loss": model.loss, "metrics": model.metrics, "weighted_metrics": model.weighted_metrics,
+                        "sample_weight_mode": model.sample_weight_mode, "loss_weights": model.loss_weights}
+            f.attrs["training_config"] = json.dumps(training, default=_json_default).encode("utf8")
+            weights = model.optimizer.weights
+            if weights:
+                group = f.create_group("optimizer_weights")
+                save_attributes(group, "weight_names", [w.name.encode("utf8") for w in weights])
+                for weight, value in zip(weights, K.batch_get_value(weights)):
+                    dataset = group.create_dataset(weight.name, value.shape, dtype=value.dtype)
+                    if value.shape:
+                        dataset[:] = value
+                    else:
+                        dataset[()] = value
+
+
+def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002  (Keras's argument name)
+    """A model saved by ``save_model`` (or by Keras 2 / tf-keras in the HDF5 format), compiled if it was."""
+    from symkeras import optimizers
+    from symkeras.layers import deserialize
+
+    h5py = _h5py()
+    with h5py.File(filepath, "r") as f:
+        if "model_config" not in f.attrs:
+            raise ValueError(f"No model found in config file {filepath!r}.")
+        config = json.loads(_text(f.attrs["model_config"]))
+        model = deserialize(config, custom_objects=custom_objects)
+        load_weights_from_group(f["model_weights"], model.layers)
+        training = f.attrs.get("training_config")
+        if not compile:
+            return model
+        if training is None:
+            warnings.warn("No training configuration found in save file: the model was *not* compiled. "
+                          "Compile it manually.", UserWarning, stacklevel=2)
+            return model
+        training = json.loads(_text(training))
+        optimizer = optimizers.deserialize(training["optimizer_config"], custom_objects=custom_objects)
+        model.compile(optimizer=optimizer, loss=_custom(training["loss"], custom_objects),
+                      metrics=_custom(training.get("metrics"), custom_objects),
+                      weighted_metrics=_custom(training.get("weighted_metrics"), custom_objects),
+                      loss_weights=training.get("loss_weights"),
+                      sample_weight_mode=training.get("sample_weight_mode"))
+        if "optimizer_weights" in f:
+            group = f["optimizer_weights"]
+            values = [np.asarray(group[name]) for name in load_attributes(group, "weight_names")]
+            model._make_train_function()
+            try:
+                model.optimizer.set_weights(values)
+            except ValueError as error:
+                warnings.warn(f"Error in loading the saved optimizer state. As a result, your model is starting "
+                              f"with a freshly initialized optimizer. ({error})", UserWarning, stacklevel=2)
+    return model
+
+
+def _custom(value, custom_objects):
+    """Loss/metric names in a training config, swapped for custom objects where given."""
+    custom_objects = custom_objects or {}
+    if isinstance(value, str):
+        return custom_objects.get(value, value)
+    if isinstance(value, list):
+        return [_custom(v, custom_objects) for v in value]
+    if isinstance(value, dict):
+        return {k: _custom(v, custom_objects) for k, v in value.items()}
+    return value

@@ -99,9 +99,10 @@ class Sequential(Model):
         first = x[0] if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape") else x
         self.build((None, *np.asarray(first).shape[1:]))
 
-    def _standardize_user_data(self, x, *args, **kwargs):
+    def _build_from_data(self, x) -> None:
         self._ensure_built(x)
-        return super()._standardize_user_data(x, *args, **kwargs)
+        if getattr(self, "_deferred_compile", None) is not None:
+            self._check_compiled()
 
     def compile(self, *args, **kwargs):
         if not self._chain or len(self._chain) != len(self._stack):

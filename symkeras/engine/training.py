@@ -254,6 +254,8 @@ class Model(Network):
         return self.predict_function
 
     # --- data ---------------------------------------------------------------------------
+    def _build_from_data(self, x) -> None:
+        """Build what still waits for the data's shape (a Sequential model without an input shape)."""
     def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None, batch_size=None,
                                check_targets=True):
         inputs = standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
@@ -325,6 +327,7 @@ class Model(Network):
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, **kwargs):
         """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the epoch logs."""
+        self._build_from_data(x)
         if "nb_epoch" in kwargs:
             renamed_argument(kwargs, "nb_epoch", "epochs", "fit")
             epochs = kwargs.pop("epochs")
@@ -368,6 +371,7 @@ class Model(Network):
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
         """The loss and metrics over the data: a scalar, or a list ordered as ``metrics_names``."""
+        self._build_from_data(x)
         self._check_compiled()
         batch_size = self._batch_size(batch_size, steps)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, batch_size=batch_size)
@@ -377,6 +381,7 @@ class Model(Network):
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """The model's outputs for ``x``, batch by batch (an array, or a list for several outputs)."""
+        self._build_from_data(x)
         batch_size = self._batch_size(batch_size, steps)
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
         self._check_fixed_batch(ins, batch_size)
@@ -386,16 +391,19 @@ class Model(Network):
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One gradient update on one batch; returns the loss (and metrics) of that batch."""
+        self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight)
         outputs = self._make_train_function()(ins + targets + weights)
         return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
 
     def test_on_batch(self, x, y, sample_weight=None):
+        self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight)
         outputs = self._make_test_function()(ins + targets + weights)
         return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
 
     def predict_on_batch(self, x):
+        self._build_from_data(x)
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
         outputs = self._make_predict_function()(ins)
         return outputs[0] if len(outputs) == 1 else outputs

@@ -1,4 +1,4 @@
-"""fit's options as Keras 2 documents them: sample/class weights, shuffling, epochs, steps, fixed batches, recompiling."""
+"""fit options as Keras 2 documents them: sample/class weights, shuffling, epochs, steps, fixed batches."""
 
 import csv
 

@@ -15,9 +15,12 @@ from symkeras.utils.generic_utils import renamed_argument, serialize_object
 
 
 def _keras1_input_dim(kwargs: dict, owner: str) -> None:
-    """``input_dim=n`` is ``input_shape=(n,)`` (Keras 2 still accepts it on Dense)."""
+    """``input_dim=n`` is ``input_shape=(n,)``, with ``input_length=t`` ``input_shape=(t, n)`` (as on recurrent
+    layers; Dense applies to the last axis)."""
+    length = kwargs.pop("input_length", None)
     if "input_shape" not in kwargs and "input_dim" in kwargs:
-        kwargs["input_shape"] = (kwargs.pop("input_dim"),)
+        dim = kwargs.pop("input_dim")
+        kwargs["input_shape"] = (dim,) if length is None else (length, dim)
     kwargs.pop("input_dim", None)
 
 

@@ -46,12 +46,18 @@ def main():
         with tempfile.TemporaryDirectory() as cache:
             cold = run(workload, "symkeras", cache)
             warm = run(workload, "symkeras", cache)
+            keras_cold = run(workload, "keras", cache)
+            keras = run(workload, "keras", cache)
         torch = run(workload, "torch", "")
-        results["runs"].append({"workload": workload, "cold": cold, "warm": warm, "torch": torch})
+        results["runs"].append({"workload": workload, "cold": cold, "warm": warm, "keras_cold": keras_cold,
+                                "keras": keras, "torch": torch})
         print(f"{workload}: symkeras {warm['samples_per_s']:,.0f} samples/s, torch {torch['samples_per_s']:,.0f} "
               f"(x{warm['samples_per_s'] / torch['samples_per_s']:.2f}); cold first step {cold['first_step_s']:.1f} s,"
               f" warm first step {warm['first_step_s']:.2f} s (import + build + first step"
               f" {warm['build_s'] + warm['first_step_s']:.2f} s)", flush=True)
+        print(f"{workload} as Keras 2 code (Sequential + fit): {keras['samples_per_s']:,.0f} samples/s "
+              f"(x{keras['samples_per_s'] / torch['samples_per_s']:.2f} torch); first train_on_batch "
+              f"{keras_cold['first_step_s']:.1f} s cold, {keras['first_step_s']:.2f} s warm", flush=True)
     with open(os.path.join(HERE, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
 

@@ -1,6 +1,6 @@
 """Measure one workload on one framework in this process; prints one JSON line.
 
-python benchmarks/run_one.py B2 symkeras|torch
+python benchmarks/run_one.py B2 symkeras|keras|torch
 """
 
 from __future__ import annotations
@@ -66,6 +66,25 @@ def main(workload, framework, repeats=3):
                 tiny(probe)
             calls.append((time.perf_counter() - start) / 2000)
         result["call_overhead_us"] = 1e6 * min(calls)
+    elif framework == "keras":
+        from workloads import build_keras_model
+
+        model = build_keras_model(spec)
+        built = time.perf_counter()
+        model.train_on_batch(x[:bs], y[:bs])
+        first = time.perf_counter()
+        result["build_s"] = built - t0
+        result["first_step_s"] = first - built
+        model.fit(x, y, batch_size=bs, epochs=1, verbose=0)  # warm-up epoch
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=bs, epochs=spec["epochs"], verbose=0)
+            times.append(time.perf_counter() - start)
+        result["samples_per_s"] = len(x) * spec["epochs"] / statistics.median(times)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
     else:
         import torch
 

@@ -69,6 +69,24 @@ def build_symkeras_step(spec):
     return K.function([x, y], [loss], updates=updates, name=f"train_{spec['optimizer']}")
 
 
+def build_keras_model(spec):
+    """The workload as Keras 2 code on symkeras: Sequential, compile (fit measures it)."""
+    from symkeras.layers import Dense, Dropout
+    from symkeras.models import Sequential
+    from symkeras.optimizers import SGD, RMSprop
+
+    model = Sequential([Dense(spec["hidden"], activation="relu", input_dim=spec["inputs"]), Dropout(spec["dropout"]),
+                        Dense(spec["hidden"], activation="relu"), Dropout(spec["dropout"]),
+                        Dense(spec["classes"], activation="softmax")])
+    model.set_weights(initial_weights(spec))
+    if spec["optimizer"] == "sgd_nesterov":
+        optimizer = SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+    else:
+        optimizer = RMSprop(learning_rate=1e-3)
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    return model
+
+
 def build_torch_step(spec):
     import torch
 

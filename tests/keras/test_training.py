@@ -201,3 +201,19 @@ def test_dropout_is_training_only(rng):
     # the training graph drops: train_on_batch's loss against x is not zero
     assert model.train_on_batch(x, x) > 0.1
     assert K.get_value(model.optimizer.iterations) == 1
+
+
+def test_accuracy_follows_the_loss_and_weighted_metrics_use_sample_weights(rng):
+    x = rng.random((6, 3)).astype("float32")
+    labels = np.array([0, 2, 1, 2, 0, 1])
+    model = Sequential([Dense(3, activation="softmax", input_dim=3)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["acc"],
+                  weighted_metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "acc", "weighted_accuracy"]
+    weights = np.array([1, 0, 0, 1, 1, 1], "float32")
+    correct = (model.predict(x).argmax(1) == labels).astype("float32")
+    _, acc, weighted = model.evaluate(x, labels[:, None], sample_weight=weights, batch_size=6, verbose=0)
+    np.testing.assert_allclose(acc, correct.mean(), rtol=1e-6)
+    np.testing.assert_allclose(weighted, np.mean(correct * weights) / np.mean(weights != 0), rtol=1e-6)
+    history = model.fit(x, labels, epochs=1, verbose=0)  # 1-D integer labels are accepted too
+    assert set(history.history) == {"loss", "acc", "weighted_accuracy"}

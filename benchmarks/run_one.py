@@ -14,7 +14,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
-
 from workloads import SPECS, build_symkeras_step, build_torch_step, data  # noqa: E402
 
 

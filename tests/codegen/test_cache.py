@@ -77,3 +77,17 @@ def test_keys_follow_the_intrinsics_compiled_into_kernels(tmp_path):
     before = cache.files_digest([first, second])
     second.write_text("y = 3\n")
     assert cache.files_digest([first, second]) != before
+
+
+def test_functions_differing_only_in_seeds_share_one_step():
+    import symkeras.backend as K
+
+    x = K.placeholder((None, 64), name="x")
+    data = np.ones((3, 64), np.float32)
+    first = K.function([x], [K.dropout(x, 0.5, seed=11)])
+    second = K.function([x], [K.dropout(x, 0.5, seed=12)])
+    assert first.source == second.source and first.program.module is second.program.module
+    reference = K.function([x], [K.dropout(x, 0.5, seed=11)], backend="reference")
+    a, b = first([data]), second([data])
+    assert not np.array_equal(a, b)  # the seeds still differ: they are data of each function
+    np.testing.assert_array_equal(a, reference([data]))

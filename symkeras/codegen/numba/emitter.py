@@ -168,7 +168,7 @@ class Emitter:
     def comment(self, node: Node) -> None:
         where = f"  <{node.out.tag['layer']}>" if "layer" in node.out.tag else ""
         label = f" '{node.out.name}'" if node.out.name else ""
-        self.line(f"# {node.op}{label} -> {node.out.dtype} {shapes.fmt(node.out.shape)}{where}")
+        self.line(f"# {_described(node.op)}{label} -> {node.out.dtype} {shapes.fmt(node.out.shape)}{where}")
 
     def open(self, text: str) -> None:
         self.line(text)
@@ -239,3 +239,14 @@ class Emitter:
         if not items:
             return "()"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _described(op) -> str:
+    """The op as the step's comment shows it.  A random op's seed is data (the ``calls`` array), not code, so
+    it stays out of the source: models differing only in their seeds share one compiled step."""
+    props = op.props()
+    if "seed" not in props:
+        return str(op)
+    attrs = ", ".join(f"{k}={v!r}" for k, v in props.items() if k != "seed")
+    return f"{op.name}{{{attrs}}}"
+

@@ -105,3 +105,52 @@ def test_input_layer_added_first_and_model_inputs_outputs():
     x = Input(shape=(4,), batch_shape=None)
     functional = Model(x, model(x))
     assert functional.output_shape == (None, 2)
+
+
+def test_norm_constraints_match_numpy(rng):
+    from symkeras import backend as K
+    from symkeras import constraints
+
+    w = rng.normal(size=(4, 3)).astype("float32") * 3
+    variable = K.variable(w)
+    norms = np.linalg.norm(w, axis=0, keepdims=True)
+    cases = {
+        "unit_norm": w / (1e-7 + norms),
+        "max_norm": w * np.clip(norms, 0, 2) / (1e-7 + norms),
+        "non_neg": w * (w >= 0),
+        "min_max_norm": w * (0.5 * np.clip(norms, 1.0, 2.0) + 0.5 * norms) / (1e-7 + norms),
+    }
+    objects = {"unit_norm": constraints.UnitNorm(), "max_norm": constraints.MaxNorm(2),
+               "non_neg": constraints.NonNeg(), "min_max_norm": constraints.MinMaxNorm(1.0, 2.0, rate=0.5)}
+    for name, expected in cases.items():
+        np.testing.assert_allclose(K.eval(objects[name](variable)), expected, rtol=1e-5, err_msg=name)
+        assert type(constraints.get(name)) is type(objects[name])
+
+
+def test_lambda_with_arguments_and_a_callable_output_shape(rng):
+    from symkeras import backend as K
+    from symkeras.layers import Lambda
+
+    def scaled_sum(x, scale):
+        return K.sum(x, axis=-1, keepdims=True) * scale
+
+    layer = Lambda(scaled_sum, output_shape=lambda shape: (shape[0], 1), arguments={"scale": 3.0})
+    model = Sequential([Dense(4, input_dim=2), layer])
+    x = rng.random((5, 2)).astype("float32")
+    w, b = model.layers[0].get_weights()
+    np.testing.assert_allclose(model.predict(x), 3 * (x @ w + b).sum(1, keepdims=True), rtol=1e-5)
+    assert layer.output_shape == (None, 1)
+
+
+def test_dropout_seed_and_noise_shape():
+    from symkeras import backend as K
+    from symkeras.layers import Dropout
+
+    x = Input(shape=(4, 6))
+    drop = Dropout(0.5, noise_shape=(None, 1, 6), seed=3)
+    train = K.function([x], [drop(x, training=True)])
+    (out,) = train([np.ones((2, 4, 6), "float32")])
+    assert set(np.unique(out)) <= {0.0, 2.0}
+    np.testing.assert_array_equal(out, out[:, :1, :].repeat(4, axis=1))  # one mask per sample and feature
+    again = K.function([x], [Dropout(0.5, noise_shape=(None, 1, 6), seed=3)(x, training=True)])
+    np.testing.assert_array_equal(again([np.ones((2, 4, 6), "float32")])[0], out)

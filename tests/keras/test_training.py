@@ -217,3 +217,18 @@ def test_accuracy_follows_the_loss_and_weighted_metrics_use_sample_weights(rng):
     np.testing.assert_allclose(weighted, np.mean(correct * weights) / np.mean(weights != 0), rtol=1e-6)
     history = model.fit(x, labels, epochs=1, verbose=0)  # 1-D integer labels are accepted too
     assert set(history.history) == {"loss", "acc", "weighted_accuracy"}
+
+
+def test_losses_and_loss_weights_as_lists(rng):
+    a = Input(shape=(3,))
+    first, second = Dense(2, name="first")(a), Dense(1, name="second")(a)
+    model = Model(a, [first, second])
+    model.compile(optimizer="sgd", loss=["mse", "mae"], loss_weights=[0.25, 2.0])
+    x = rng.random((6, 3)).astype("float32")
+    y1, y2 = rng.random((6, 2)).astype("float32"), rng.random((6, 1)).astype("float32")
+    p1, p2 = model.predict(x)
+    loss, l1, l2 = model.evaluate(x, [y1, y2], batch_size=6, verbose=0)
+    np.testing.assert_allclose([l1, l2], [((p1 - y1) ** 2).mean(), np.abs(p2 - y2).mean()], rtol=1e-5)
+    np.testing.assert_allclose(loss, 0.25 * l1 + 2.0 * l2, rtol=1e-5)
+    with pytest.raises(ValueError, match="it should have one entry per model output"):
+        model.compile(optimizer="sgd", loss=["mse"])

@@ -394,13 +394,13 @@ class Model(Network):
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight)
         outputs = self._make_train_function()(ins + targets + weights)
-        return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
+        return _scalars(outputs)
 
     def test_on_batch(self, x, y, sample_weight=None):
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight)
         outputs = self._make_test_function()(ins + targets + weights)
-        return outputs[0] if len(outputs) == 1 else [float(o) if np.ndim(o) == 0 else o for o in outputs]
+        return _scalars(outputs)
 
     def predict_on_batch(self, x):
         self._build_from_data(x)
@@ -447,6 +447,12 @@ class Model(Network):
             raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
         return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
                                                     use_multiprocessing, verbose)
+
+
+def _scalars(outputs):
+    """A batch's loss and metrics as NumPy scalars (one value alone, several as a list), as Keras 2 returns them."""
+    values = [o[()] if np.ndim(o) == 0 else o for o in outputs]
+    return values[0] if len(values) == 1 else values
 
 
 def _keras1_generator_arguments(kwargs: dict, generator, owner: str) -> None:

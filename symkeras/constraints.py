@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import symkeras.backend as K
-from symkeras.utils.generic_utils import deserialize_object, serialize_object
+from symkeras.utils.generic_utils import deserialize_object, get_instance, serialize_object
 
 
 class Constraint:
@@ -90,12 +90,5 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize(identifier)()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    """A constraint from a name ('max_norm'), a config dict, an instance or a callable."""
+    return get_instance(identifier, deserialize, "constraint")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import symkeras.backend as K
-from symkeras.utils.generic_utils import deserialize_object, serialize_object
+from symkeras.utils.generic_utils import deserialize_object, get_instance, serialize_object
 
 
 def _generator(seed):
@@ -230,16 +230,4 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """An initializer from a name ('glorot_uniform'), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        found = deserialize(identifier)
-        return found() if isinstance(found, type) or found in _FACTORIES else found
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
-
-
-_FACTORIES = (lecun_uniform, lecun_normal, glorot_normal, glorot_uniform, he_normal, he_uniform)
+    return get_instance(identifier, deserialize, "initializer")

@@ -23,7 +23,13 @@ class Optimizer:
 
     _HYPER = ()
 
-    def __init__(self, **kwargs):
+    def __init__(self, hyper: dict | None = None, epsilon=None, **kwargs):
+        """``hyper``: the hyper-parameters that become variables (``lr`` among them); ``epsilon`` None is
+        K.epsilon(); ``kwargs``: clipnorm, clipvalue, and ``lr`` (the older spelling of learning_rate)."""
+        hyper = dict(hyper or {})
+        if "lr" in kwargs:
+            renamed_argument(kwargs, "lr", "learning_rate", "optimizer")
+            hyper["lr"] = kwargs.pop("learning_rate")
         allowed = {"clipnorm", "clipvalue"}
         for key in kwargs:
             if key not in allowed:
@@ -31,20 +37,12 @@ class Optimizer:
         self.__dict__.update(kwargs)
         self.updates: list = []
         self.weights: list = []
-
-    @staticmethod
-    def _learning_rate(learning_rate, kwargs: dict):
-        """``lr`` (Keras 2's older spelling) still works, with a DeprecationWarning."""
-        if "lr" in kwargs:
-            renamed_argument(kwargs, "lr", "learning_rate", "optimizer")
-            return kwargs.pop("learning_rate")
-        return learning_rate
-
-    def _make_variables(self, values: dict) -> None:
-        with_name = type(self).__name__
-        self.iterations = K.variable(np.int64(0), dtype="int64", name=f"{with_name}/iterations")
+        self.epsilon = K.epsilon() if epsilon is None else epsilon
+        self.initial_decay = hyper.get("decay", 0.0)
+        prefix = type(self).__name__
+        self.iterations = K.variable(np.int64(0), dtype="int64", name=f"{prefix}/iterations")
         for name in self._HYPER:
-            setattr(self, name, _scalar(values[name], f"{with_name}/{name}"))
+            setattr(self, name, _scalar(hyper[name], f"{prefix}/{name}"))
 
     @property
     def learning_rate(self):
@@ -120,11 +118,7 @@ class SGD(Optimizer):
     _HYPER = ("lr", "momentum", "decay")
 
     def __init__(self, learning_rate=0.01, momentum=0.0, decay=0.0, nesterov=False, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, momentum=momentum, decay=decay)
-        self._make_variables(values)
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "momentum": momentum, "decay": decay}, **kwargs)
         self.nesterov = nesterov
 
     def get_updates(self, loss, params):
@@ -148,12 +142,7 @@ class RMSprop(Optimizer):
     _HYPER = ("lr", "rho", "decay")
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=None, decay=0.0, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, rho=rho, decay=decay)
-        self._make_variables(values)
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "rho": rho, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
         grads = self.get_gradients(loss, params)
@@ -176,12 +165,7 @@ class Adagrad(Optimizer):
     _HYPER = ("lr", "decay")
 
     def __init__(self, learning_rate=0.01, epsilon=None, decay=0.0, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, decay=decay)
-        self._make_variables(values)
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
         grads = self.get_gradients(loss, params)
@@ -204,12 +188,7 @@ class Adadelta(Optimizer):
     _HYPER = ("lr", "rho", "decay")
 
     def __init__(self, learning_rate=1.0, rho=0.95, epsilon=None, decay=0.0, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, rho=rho, decay=decay)
-        self._make_variables(values)
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "rho": rho, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
         grads = self.get_gradients(loss, params)
@@ -235,12 +214,7 @@ class Adam(Optimizer):
     _HYPER = ("lr", "beta_1", "beta_2", "decay")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, beta_1=beta_1, beta_2=beta_2, decay=decay)
-        self._make_variables(values)
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "decay": decay}, epsilon, **kwargs)
         self.amsgrad = amsgrad
 
     def get_updates(self, loss, params):
@@ -273,12 +247,7 @@ class Adamax(Optimizer):
     _HYPER = ("lr", "beta_1", "beta_2", "decay")
 
     def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, beta_1=beta_1, beta_2=beta_2, decay=decay)
-        self._make_variables(values)
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
-        self.initial_decay = values["decay"]
+        super().__init__({"lr": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
         grads = self.get_gradients(loss, params)
@@ -306,12 +275,8 @@ class Nadam(Optimizer):
     _HYPER = ("lr", "beta_1", "beta_2")
 
     def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, schedule_decay=0.004, **kwargs):
-        learning_rate = self._learning_rate(learning_rate, kwargs)
-        super().__init__(**kwargs)
-        values = dict(lr=learning_rate, beta_1=beta_1, beta_2=beta_2)
-        self._make_variables(values)
+        super().__init__({"lr": learning_rate, "beta_1": beta_1, "beta_2": beta_2}, epsilon, **kwargs)
         self.m_schedule = _scalar(1.0, "Nadam/m_schedule")
-        self.epsilon = K.epsilon() if epsilon is None else epsilon
         self.schedule_decay = schedule_decay
         self.initial_decay = 0.0
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import symkeras.backend as K
-from symkeras.utils.generic_utils import deserialize_object, serialize_object
+from symkeras.utils.generic_utils import deserialize_object, get_instance, serialize_object
 
 
 class Regularizer:
@@ -60,13 +60,5 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        found = deserialize(identifier)
-        return found() if not isinstance(found, Regularizer) else found
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    """A regularizer from a name ('l2'), a config dict, an instance or a callable."""
+    return get_instance(identifier, deserialize, "regularizer")

@@ -70,15 +70,19 @@ def save_weights_to_group(group, layers) -> None:
     group.attrs["backend"] = BACKEND.encode("utf8")
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
     for layer in layers:
-        layer_group = group.create_group(layer.name)
-        weights = layer.weights
-        save_attributes(layer_group, "weight_names", [w.name.encode("utf8") for w in weights])
-        for weight, value in zip(weights, K.batch_get_value(weights)):
-            dataset = layer_group.create_dataset(weight.name, value.shape, dtype=value.dtype)
-            if value.shape:
-                dataset[:] = value
-            else:
-                dataset[()] = value
+        write_weights(group.create_group(layer.name), layer.weights)
+
+
+def write_weights(group, weights) -> None:
+    """One dataset per weight, at the weight's name (``layer/kernel:0`` makes a subgroup), and the
+    ``weight_names`` attribute listing them in order."""
+    save_attributes(group, "weight_names", [w.name.encode("utf8") for w in weights])
+    for weight, value in zip(weights, K.batch_get_value(weights)):
+        dataset = group.create_dataset(weight.name, value.shape, dtype=value.dtype)
+        if value.shape:
+            dataset[:] = value
+        else:
+            dataset[()] = value
 
 
 def _weighted_layers(layers):
@@ -170,16 +174,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
                         "loss": model.loss, "metrics": model.metrics, "weighted_metrics": model.weighted_metrics,
                         "sample_weight_mode": model.sample_weight_mode, "loss_weights": model.loss_weights}
             f.attrs["training_config"] = json.dumps(training, default=_json_default).encode("utf8")
-            weights = model.optimizer.weights
-            if weights:
-                group = f.create_group("optimizer_weights")
-                save_attributes(group, "weight_names", [w.name.encode("utf8") for w in weights])
-                for weight, value in zip(weights, K.batch_get_value(weights)):
-                    dataset = group.create_dataset(weight.name, value.shape, dtype=value.dtype)
-                    if value.shape:
-                        dataset[:] = value
-                    else:
-                        dataset[()] = value
+            if model.optimizer.weights:
+                write_weights(f.create_group("optimizer_weights"), model.optimizer.weights)
 
 
 def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002  (Keras's argument name)

@@ -63,6 +63,21 @@ def deserialize_object(identifier, module_objects: dict, custom_objects=None, ki
     raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
 
 
+def get_instance(identifier, deserialize, kind: str):
+    """An object from a name (a class or factory, called with no arguments), a config dict, or itself if
+    callable; None stays None.  Serves initializers, regularizers and constraints."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        found = deserialize(identifier)
+        return found() if isinstance(found, type) or inspect.isfunction(found) else found
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+
+
 def renamed_argument(kwargs: dict, old: str, new: str, owner: str, convert=None) -> None:
     """Move a Keras 1 keyword ``old`` to ``new`` in ``kwargs`` with a DeprecationWarning naming both."""
     if old not in kwargs:

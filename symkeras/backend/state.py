@@ -32,6 +32,7 @@ def learning_phase():
     if _learning_phase["tensor"] is None:
         _learning_phase["tensor"] = placeholder((), dtype="uint8", name="keras_learning_phase",
                                                 default=np.uint8(0))
+        _learning_phase["tensor"].tag["learning_phase"] = True  # (found in graphs after clear_session too)
     return _learning_phase["tensor"]
 
 

@@ -16,7 +16,6 @@ import symkeras.backend as K
 from symkeras import losses as losses_module
 from symkeras import metrics as metrics_module
 from symkeras import optimizers
-from symkeras.backend.state import learning_phase
 from symkeras.engine import training_arrays, training_generator
 from symkeras.engine.base_layer import Layer
 from symkeras.engine.network import Network
@@ -27,8 +26,7 @@ from symkeras.engine.training_utils import (
     standardize_input_data,
     standardize_sample_weights,
 )
-from symkeras.graph.basic import Tensor
-from symkeras.graph.fgraph import clone_tensors
+from symkeras.graph.fgraph import clone_tensors, topological_tensors
 from symkeras.utils.generic_utils import renamed_argument, to_list
 
 
@@ -65,11 +63,13 @@ def _weighted_objective(fn):
 
 
 def _with_phase(tensors, phase: int):
-    """``tensors`` with the learning phase replaced by the constant ``phase`` (a symbolic clone)."""
-    placeholder = learning_phase()
-    if not isinstance(placeholder, Tensor):
-        return list(tensors)
-    mapping = clone_tensors(list(tensors), {placeholder: K.constant(phase, dtype="uint8")})
+    """``tensors`` with every learning-phase placeholder they use replaced by the constant ``phase``."""
+    tensors = list(tensors)
+    phases = [t for t in topological_tensors(tensors) if t.owner is None and t.tag.get("learning_phase")]
+    if not phases:
+        return tensors
+    constant = K.constant(phase, dtype="uint8")
+    mapping = clone_tensors(tensors, {placeholder: constant for placeholder in phases})
     return [mapping[t] for t in tensors]
 
 

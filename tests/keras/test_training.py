@@ -232,3 +232,12 @@ def test_losses_and_loss_weights_as_lists(rng):
     np.testing.assert_allclose(loss, 0.25 * l1 + 2.0 * l2, rtol=1e-5)
     with pytest.raises(ValueError, match="it should have one entry per model output"):
         model.compile(optimizer="sgd", loss=["mse"])
+
+
+def test_the_training_graph_drops_even_after_clear_session():
+    model = Sequential([Dropout(0.5, input_shape=(50,))])
+    K.clear_session()  # a new session's learning phase is another placeholder
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 50), "float32")
+    assert model.train_on_batch(x, x) > 0.1
+    np.testing.assert_array_equal(model.predict(x), x)

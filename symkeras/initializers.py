@@ -213,6 +213,7 @@ constant = Constant
 normal = random_normal = RandomNormal
 uniform = random_uniform = RandomUniform
 truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
 orthogonal, identity = Orthogonal, Identity
 
 _BY_NAME = {name: obj for name, obj in globals().items()

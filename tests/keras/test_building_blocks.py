@@ -20,6 +20,7 @@ from symkeras.models import Model, Sequential
     ("he_normal", lambda w: abs(w.std() - np.sqrt(2 / 200)) < 0.01),
     ("lecun_uniform", lambda w: np.abs(w).max() <= np.sqrt(3 / 200)),
     ("lecun_normal", lambda w: abs(w.std() - np.sqrt(1 / 200)) < 0.006),
+    ("variance_scaling", lambda w: abs(w.std() - np.sqrt(1 / 200)) < 0.006 and np.abs(w).max() <= 2 * 0.0804),
     ("orthogonal", lambda w: np.allclose(w.T @ w, np.eye(300), atol=1e-4) if w.shape[0] >= w.shape[1]
         else np.allclose(w @ w.T, np.eye(200), atol=1e-4)),
 ])

@@ -90,10 +90,13 @@ def test_keras1_generator_arguments_still_work():
 
     model = _model()
     with pytest.warns(DeprecationWarning) as caught:
-        history = model.fit_generator(WithBatchSize(), samples_per_epoch=48, nb_epoch=2, verbose=0)
+        history = model.fit_generator(WithBatchSize(), samples_per_epoch=48, nb_epoch=2, verbose=0,
+                                      validation_data=WithBatchSize(), nb_val_samples=2)
     messages = {str(w.message) for w in caught}
     assert "fit_generator: the argument `samples_per_epoch` is deprecated; use `steps_per_epoch` instead." in messages
     assert "fit_generator: the argument `nb_epoch` is deprecated; use `epochs` instead." in messages
+    assert "fit_generator: the argument `nb_val_samples` is deprecated; use `validation_steps` instead." in messages
+    assert "val_loss" in history.history
     assert history.epoch == [0, 1]
     assert int(model.optimizer.iterations.get_value()) == 2 * 3  # 48 samples = 3 batches of 16 per epoch
 

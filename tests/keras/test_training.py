@@ -241,3 +241,40 @@ def test_the_training_graph_drops_even_after_clear_session():
     x = np.ones((4, 50), "float32")
     assert model.train_on_batch(x, x) > 0.1
     np.testing.assert_array_equal(model.predict(x), x)
+
+
+def test_predict_proba_warns_outside_zero_one(rng):
+    x = rng.random((5, 3)).astype("float32")
+    probabilities = Sequential([Dense(2, activation="softmax", input_dim=3)])
+    np.testing.assert_allclose(probabilities.predict_proba(x).sum(1), 1.0, rtol=1e-6)
+    scores = Sequential([Dense(2, input_dim=3, kernel_initializer="ones", bias_initializer="ones")])
+    with pytest.warns(UserWarning, match="invalid probability values"):
+        scores.predict_proba(x)
+
+
+def test_early_stopping_restores_the_best_weights_and_checkpoint_period(rng, tmp_path):
+    from symkeras.callbacks import ModelCheckpoint
+
+    model = _model()
+    x, y = _data(rng)
+    snapshots = []
+    losses = iter([1.0, 0.5, 0.9, 0.8, 0.7])
+
+    class Scripted(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = next(losses)
+            snapshots.append(self.model.get_weights())
+
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[
+        Scripted(), EarlyStopping(patience=2, restore_best_weights=True),
+        ModelCheckpoint(str(tmp_path / "every2.{epoch}.h5"), save_weights_only=True, period=2),
+        ModelCheckpoint(str(tmp_path / "best.h5"), monitor="val_loss", mode="max", save_best_only=True,
+                        save_weights_only=True)])
+    # stopped after epoch 4 (two epochs without improving on 0.5), weights back to epoch 2's
+    assert len(snapshots) == 4
+    for a, b in zip(model.get_weights(), snapshots[1]):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.h5", "every2.2.h5", "every2.4.h5"]
+    model.load_weights(str(tmp_path / "best.h5"))  # mode="max": the first epoch's 1.0 was the best
+    for a, b in zip(model.get_weights(), snapshots[0]):
+        np.testing.assert_array_equal(a, b)

@@ -182,28 +182,45 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-def lecun_uniform(seed=None):
-    return VarianceScaling(1.0, "fan_in", "uniform", seed)
+class _FixedScaling(VarianceScaling):
+    """A VarianceScaling with fixed scale, mode and distribution (tf-keras names these classes)."""
+
+    SETTINGS = (1.0, "fan_in", "normal")
+
+    def __init__(self, seed=None):
+        super().__init__(*self.SETTINGS, seed=seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
 
 
-def lecun_normal(seed=None):
-    return VarianceScaling(1.0, "fan_in", "normal", seed)
+class LecunUniform(_FixedScaling):
+    SETTINGS = (1.0, "fan_in", "uniform")
 
 
-def glorot_normal(seed=None):
-    return VarianceScaling(1.0, "fan_avg", "normal", seed)
+class LecunNormal(_FixedScaling):
+    SETTINGS = (1.0, "fan_in", "normal")
 
 
-def glorot_uniform(seed=None):
-    return VarianceScaling(1.0, "fan_avg", "uniform", seed)
+class GlorotUniform(_FixedScaling):
+    SETTINGS = (1.0, "fan_avg", "uniform")
 
 
-def he_normal(seed=None):
-    return VarianceScaling(2.0, "fan_in", "normal", seed)
+class GlorotNormal(_FixedScaling):
+    SETTINGS = (1.0, "fan_avg", "normal")
 
 
-def he_uniform(seed=None):
-    return VarianceScaling(2.0, "fan_in", "uniform", seed)
+class HeUniform(_FixedScaling):
+    SETTINGS = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_FixedScaling):
+    SETTINGS = (2.0, "fan_in", "normal")
+
+
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_uniform, he_normal = HeUniform, HeNormal
 
 
 # Keras 2's lower-case aliases
@@ -217,8 +234,7 @@ variance_scaling = VarianceScaling
 orthogonal, identity = Orthogonal, Identity
 
 _BY_NAME = {name: obj for name, obj in globals().items()
-            if isinstance(obj, type) and issubclass(obj, Initializer) or name in (
-                "lecun_uniform", "lecun_normal", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform")}
+            if isinstance(obj, type) and issubclass(obj, Initializer) and not name.startswith("_")}
 
 
 def serialize(initializer):

@@ -8,6 +8,8 @@ slots are variables, so callbacks can change ``lr`` between batches and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import symkeras.backend as K
@@ -318,10 +320,54 @@ def serialize(optimizer):
     return serialize_object(optimizer)
 
 
+#: settings of tf-keras optimizers that change nothing at these values
+_NEUTRAL = {"name": None, "weight_decay": None, "use_ema": False, "ema_momentum": None,
+            "ema_overwrite_frequency": None, "jit_compile": None, "is_legacy_optimizer": None, "momentum": 0.0,
+            "centered": False, "global_clipnorm": None, "clipnorm": None, "clipvalue": None}
+
+
+def _keras2_arguments(cls, config: dict) -> dict:
+    """An optimizer config written by Keras 2.2, tf-keras's legacy or its newer optimizers, as ``cls``'s arguments.
+
+    tf-keras's ``global_clipnorm`` is Keras 2.2's (and symkeras's) clipnorm; settings symkeras has no rule for
+    are dropped with a warning when they would change the updates.
+    """
+    import inspect
+
+    accepted = set(inspect.signature(cls.__init__).parameters) | {"clipnorm", "clipvalue"}
+    config = dict(config)
+    if "lr" in config:
+        config["learning_rate"] = config.pop("lr")
+    if config.get("global_clipnorm") is not None:
+        if config.get("clipnorm") is not None:
+            warnings.warn("The optimizer config sets both clipnorm (per variable) and global_clipnorm; symkeras "
+                          "clips by the global norm only.", UserWarning, stacklevel=3)
+        config["clipnorm"] = config["global_clipnorm"]
+    arguments, ignored = {}, {}
+    for key, value in config.items():
+        if key in accepted and key != "self" and not (key in ("clipnorm", "clipvalue") and value is None):
+            arguments[key] = value
+        elif key not in accepted and key in _NEUTRAL and _NEUTRAL[key] is not None and value != _NEUTRAL[key]:
+            ignored[key] = value
+        elif key not in accepted and key not in _NEUTRAL:
+            ignored[key] = value
+    if ignored:
+        warnings.warn(f"{cls.__name__}: settings without a symkeras equivalent are ignored: {ignored}", UserWarning,
+                      stacklevel=3)
+    return arguments
+
+
 def deserialize(config, custom_objects=None):
+    """An optimizer from {"class_name", "config"} (Keras 2.2 and tf-keras spellings, "Custom>" prefixes too)."""
     if isinstance(config, dict):
-        config = {"class_name": _BY_NAME.get(config["class_name"].lower(), None).__name__
-                  if config["class_name"].lower() in _BY_NAME else config["class_name"], "config": config["config"]}
+        name = config["class_name"].split(">")[-1]
+        custom = (custom_objects or {}).get(name)
+        cls = custom or _BY_NAME.get(name) or _BY_NAME.get(name.lower())
+        if cls is None:
+            raise ValueError(f"Unknown optimizer: {config['class_name']}")
+        if custom is not None:
+            return cls.from_config(config["config"])
+        return cls(**_keras2_arguments(cls, config["config"]))
     return deserialize_object(config, _BY_NAME, custom_objects, kind="optimizer")
 
 

@@ -10,7 +10,10 @@ class InputLayer(Layer):
     """Holds the placeholder a model is fed through (shape without, or with, the batch axis)."""
 
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None, input_tensor=None,
-                 sparse=False, name=None):
+                 sparse=False, name=None, ragged=False, optional=False):
+        # (ragged and optional come from tf-keras configs; symkeras inputs are dense and always fed)
+        if ragged:
+            raise ValueError(f"Input {name or ''}: symkeras has no ragged tensors; use a dense input.")
         if not name:
             name = f"input_{K.get_uid('input')}"
         super().__init__(dtype=dtype, name=name)

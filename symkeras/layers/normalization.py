@@ -17,6 +17,10 @@ class BatchNormalization(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        if isinstance(axis, (list, tuple)):  # tf-keras writes the axis as a list
+            if len(axis) != 1:
+                raise ValueError(f"BatchNormalization {self.name}: one axis is supported; got {list(axis)}.")
+            axis = axis[0]
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)

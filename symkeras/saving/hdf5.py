@@ -217,8 +217,11 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002  (Ker
 
 
 def _custom(value, custom_objects):
-    """Loss/metric names in a training config, swapped for custom objects where given."""
+    """Loss/metric names in a training config, swapped for custom objects where given (tf-keras writes
+    metrics as {"class_name": "MeanMetricWrapper", "config": {"name": ...}} objects: their names are used)."""
     custom_objects = custom_objects or {}
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        value = value["config"].get("name") or value["config"].get("fn")
     if isinstance(value, str):
         return custom_objects.get(value, value)
     if isinstance(value, list):

@@ -1,5 +1,7 @@
 """HDF5 files in Keras 2's layout: weights, whole models, optimizer state, ModelCheckpoint."""
 
+import os
+
 import h5py
 import numpy as np
 import pytest
@@ -111,3 +113,33 @@ def test_model_checkpoint_saves_the_best_epochs(rng, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.01.h5", "weights.03.h5"]
     model.fit(x, y, epochs=2, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "full.h5"), monitor="loss")])
     assert load_model(str(tmp_path / "full.h5")).metrics_names == ["loss", "acc"]
+
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
+
+
+def test_sequential_file_written_by_keras2_loads_and_keeps_training(tmp_path):
+    expected = np.load(os.path.join(FIXTURES, "tfkeras_h5_expected.npz"))
+    model = load_model(os.path.join(FIXTURES, "tfkeras_sequential.h5"))
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dropout", "BatchNormalization", "Dense"]
+    x = expected["sequential/input0"]
+    np.testing.assert_allclose(model.predict(x), expected["sequential/output0"], rtol=1e-5, atol=1e-6)
+    assert model.metrics_names == ["loss", "accuracy"]
+    assert int(model.optimizer.iterations.get_value()) == 4  # the legacy Adam's state came along
+    model.fit(x, np.eye(2, dtype="float32")[np.arange(16) % 2], epochs=1, verbose=0)
+    path = str(tmp_path / "again.h5")
+    model.save(path)
+    np.testing.assert_allclose(load_model(path).predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_functional_file_written_by_keras2_loads():
+    expected = np.load(os.path.join(FIXTURES, "tfkeras_h5_expected.npz"))
+    # the file's newer tf-keras RMSprop was never run: its state holds only the step count
+    with pytest.warns(UserWarning, match="starting with a freshly initialized optimizer"):
+        model = load_model(os.path.join(FIXTURES, "tfkeras_functional.h5"))
+    inputs = [expected["functional/input0"], expected["functional/input1"]]
+    for got, want in zip(model.predict(inputs), (expected["functional/output0"], expected["functional/output1"])):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert model.input_names == ["a", "b"] and model.metrics_names == ["loss", "out_loss", "shared_loss"]
+    assert type(model.optimizer).__name__ == "RMSprop"
+    np.testing.assert_allclose(model.optimizer.get_config()["rho"], 0.9, rtol=1e-6)

@@ -280,26 +280,32 @@ class Model(Network):
         check_loss_and_target_compatibility(targets, self._feed_loss_fns, self._feed_output_shapes)
         targets = standardize_input_data(targets, self._feed_output_names, target_shapes, check_batch_axis=False,
                                          exception_prefix="target")
-        if isinstance(sample_weight, dict):
-            weights_in = [sample_weight.get(name) for name in self._feed_output_names]
-        elif isinstance(sample_weight, (list, tuple)) and len(self.outputs) > 1:
-            weights_in = list(sample_weight)
-        else:
-            weights_in = [sample_weight] * len(self.outputs) if len(self.outputs) == 1 else \
-                [sample_weight] + [None] * (len(self.outputs) - 1) if sample_weight is not None else \
-                [None] * len(self.outputs)
-        if isinstance(class_weight, dict) and class_weight and set(class_weight) <= set(self._feed_output_names):
-            class_weights = [class_weight.get(name) for name in self._feed_output_names]
-        else:
-            class_weights = [class_weight] * len(self.outputs)
         weights = []
-        for target, sw, cw, mode in zip(targets, weights_in, class_weights, self.sample_weight_modes):
-            w = standardize_sample_weights(sw, target, mode)
-            from_classes = standardize_class_weights(cw, target)
-            weights.append(w if from_classes is None else w * from_classes if mode is None else w)
+        for target, sw, cw, mode in zip(targets, self._per_output(sample_weight, "sample_weight"),
+                                        self._per_output(class_weight, "class_weight"), self.sample_weight_modes):
+            # (as in Keras 2, sample weights win over class weights when both are given)
+            if sw is None and cw is not None:
+                weights.append(standardize_class_weights(cw, target))
+            else:
+                weights.append(standardize_sample_weights(sw, target, mode))
         check_array_lengths(inputs, targets, weights)
         self._check_fixed_batch(inputs, batch_size)
         return inputs, targets, weights
+
+    def _per_output(self, value, what: str) -> list:
+        """sample_weight/class_weight per output: given once (one output), as a list, or by output name."""
+        names = self._feed_output_names
+        if value is None:
+            return [None] * len(names)
+        if isinstance(value, dict) and value and set(value) <= set(names):
+            return [value.get(name) for name in names]
+        if len(names) == 1:
+            single_list = isinstance(value, (list, tuple)) and len(value) == 1 and hasattr(value[0], "__len__")
+            return [value[0]] if single_list and what == "sample_weight" else [value]
+        if isinstance(value, (list, tuple)) and len(value) == len(names):
+            return list(value)
+        raise TypeError(f"The model has multiple outputs, so `{what}` should be either a list (one entry per "
+                        f"output) or a dict keyed by output name.")
 
     def _fixed_batch_size(self):
         sizes = {shape[0] for shape in self._feed_input_shapes if shape and shape[0] is not None}

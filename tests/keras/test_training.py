@@ -278,3 +278,20 @@ def test_early_stopping_restores_the_best_weights_and_checkpoint_period(rng, tmp
     model.load_weights(str(tmp_path / "best.h5"))  # mode="max": the first epoch's 1.0 was the best
     for a, b in zip(model.get_weights(), snapshots[0]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_per_output_weights_of_multi_output_models(rng):
+    a = Input(shape=(3,))
+    model = Model(a, [Dense(1, name="first")(a), Dense(1, name="second")(a)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.random((4, 3)).astype("float32")
+    ys = [rng.random((4, 1)).astype("float32"), rng.random((4, 1)).astype("float32")]
+    p1, p2 = model.predict(x)
+    w = np.array([1, 0, 2, 1], "float32")
+    by_name = model.evaluate(x, ys, sample_weight={"second": w}, batch_size=4, verbose=0)
+    by_list = model.evaluate(x, ys, sample_weight=[None, w], batch_size=4, verbose=0)
+    np.testing.assert_allclose(by_name, by_list)
+    expected_second = np.mean(((p2 - ys[1]) ** 2)[:, 0] * w) / np.mean(w != 0)
+    np.testing.assert_allclose(by_name[2], expected_second, rtol=1e-5)
+    with pytest.raises(TypeError, match="multiple outputs, so `sample_weight` should be either a list"):
+        model.evaluate(x, ys, sample_weight=w, verbose=0)

@@ -111,7 +111,8 @@ def test_height_weight_age_classifier_reaches_tutorial_accuracy():
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x[:800], label[:800], epochs=20, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x[800:], label[800:], verbose=0)
-    assert accuracy > 0.75
+    best_possible = np.mean((score > 0) == label)  # the noise caps any classifier near 0.88 on these data
+    assert 0.8 < accuracy <= best_possible + 0.03
 
 
 def test_validation_split_holds_out_the_last_samples_before_shuffling(rng):

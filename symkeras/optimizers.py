@@ -8,6 +8,7 @@ slots are variables, so callbacks can change ``lr`` between batches and
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -59,6 +60,12 @@ class Optimizer:
     def get_updates(self, loss, params):
         raise NotImplementedError(f"{type(self).__name__} must define get_updates(loss, params).")
 
+    def _begin_updates(self, loss, params):
+        """The gradients and this step's learning rate; the updates start with the step counter's."""
+        grads = self.get_gradients(loss, params)
+        self.updates = [K.update_add(self.iterations, np.int64(1))]
+        return grads, self._decayed_lr()
+
     def get_gradients(self, loss, params):
         grads = K.gradients(loss, params)
         missing = [p.name for p, g in zip(params, grads) if g is None]
@@ -101,6 +108,8 @@ class Optimizer:
     def get_config(self) -> dict:
         config = {("learning_rate" if name == "lr" else name): float(K.get_value(getattr(self, name)))
                   for name in self._HYPER}
+        if "epsilon" in inspect.signature(type(self).__init__).parameters:
+            config["epsilon"] = self.epsilon
         for key in ("clipnorm", "clipvalue"):
             if hasattr(self, key):
                 config[key] = getattr(self, key)
@@ -124,9 +133,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
+        grads, lr = self._begin_updates(loss, params)
         moments = self._slots(params, "moment")
         self.weights = [self.iterations] + moments
         for p, g, m in zip(params, grads, moments):
@@ -147,20 +154,15 @@ class RMSprop(Optimizer):
         super().__init__({"lr": learning_rate, "rho": rho, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads, lr = self._begin_updates(loss, params)
         accumulators = self._slots(params, "accumulator")
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
         for p, g, a in zip(params, grads, accumulators):
             new_a = self.rho * a + (1.0 - self.rho) * K.square(g)
             self.updates.append(K.update(a, new_a))
             new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
             self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 class Adagrad(Optimizer):
@@ -170,20 +172,15 @@ class Adagrad(Optimizer):
         super().__init__({"lr": learning_rate, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads, lr = self._begin_updates(loss, params)
         accumulators = self._slots(params, "accumulator")
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
         for p, g, a in zip(params, grads, accumulators):
             new_a = a + K.square(g)
             self.updates.append(K.update(a, new_a))
             new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
             self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 class Adadelta(Optimizer):
@@ -193,12 +190,10 @@ class Adadelta(Optimizer):
         super().__init__({"lr": learning_rate, "rho": rho, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads, lr = self._begin_updates(loss, params)
         accumulators = self._slots(params, "accumulator")
         deltas = self._slots(params, "delta_accumulator")
         self.weights = [self.iterations] + accumulators + deltas
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
         for p, g, a, d_a in zip(params, grads, accumulators, deltas):
             new_a = self.rho * a + (1.0 - self.rho) * K.square(g)
             self.updates.append(K.update(a, new_a))
@@ -207,9 +202,6 @@ class Adadelta(Optimizer):
             self.updates.append(K.update(p, self._constrained(p, new_p)))
             self.updates.append(K.update(d_a, self.rho * d_a + (1.0 - self.rho) * K.square(step)))
         return self.updates
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 class Adam(Optimizer):
@@ -220,9 +212,7 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
+        grads, lr = self._begin_updates(loss, params)
         t = K.cast(self.iterations, K.floatx()) + 1.0
         lr_t = lr * (K.sqrt(1.0 - K.pow(self.beta_2, t)) / (1.0 - K.pow(self.beta_1, t)))
         ms = self._slots(params, "m")
@@ -242,7 +232,7 @@ class Adam(Optimizer):
         return self.updates
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class Adamax(Optimizer):
@@ -252,9 +242,7 @@ class Adamax(Optimizer):
         super().__init__({"lr": learning_rate, "beta_1": beta_1, "beta_2": beta_2, "decay": decay}, epsilon, **kwargs)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
-        lr = self._decayed_lr()
+        grads, lr = self._begin_updates(loss, params)
         t = K.cast(self.iterations, K.floatx()) + 1.0
         lr_t = lr / (1.0 - K.pow(self.beta_1, t))
         ms = self._slots(params, "m")
@@ -267,9 +255,6 @@ class Adamax(Optimizer):
             self.updates += [K.update(m, m_t), K.update(u, u_t), K.update(p, self._constrained(p, new_p))]
         return self.updates
 
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
-
 
 class Nadam(Optimizer):
     """Adam with Nesterov momentum (Dozat); ``schedule_decay`` warms the momentum up."""
@@ -280,11 +265,9 @@ class Nadam(Optimizer):
         super().__init__({"lr": learning_rate, "beta_1": beta_1, "beta_2": beta_2}, epsilon, **kwargs)
         self.m_schedule = _scalar(1.0, "Nadam/m_schedule")
         self.schedule_decay = schedule_decay
-        self.initial_decay = 0.0
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, np.int64(1))]
+        grads, _ = self._begin_updates(loss, params)  # (no decay: Nadam schedules its momentum instead)
         t = K.cast(self.iterations, K.floatx()) + 1.0
         cache_t = self.beta_1 * (1.0 - 0.5 * K.pow(0.96, t * self.schedule_decay))
         cache_t_1 = self.beta_1 * (1.0 - 0.5 * K.pow(0.96, (t + 1.0) * self.schedule_decay))
@@ -306,7 +289,7 @@ class Nadam(Optimizer):
         return self.updates
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon, "schedule_decay": self.schedule_decay}
+        return {**super().get_config(), "schedule_decay": self.schedule_decay}
 
 
 sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam
@@ -332,8 +315,6 @@ def _keras2_arguments(cls, config: dict) -> dict:
     tf-keras's ``global_clipnorm`` is Keras 2.2's (and symkeras's) clipnorm; settings symkeras has no rule for
     are dropped with a warning when they would change the updates.
     """
-    import inspect
-
     accepted = set(inspect.signature(cls.__init__).parameters) | {"clipnorm", "clipvalue"}
     config = dict(config)
     if "lr" in config:

@@ -1,6 +1,7 @@
 """The Numba backend: generated source, loud missing kernels, debug mode, dumps, in-place updates."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -161,6 +162,30 @@ def test_in_place_plan_for_updates_and_dying_temporaries():
     reference([xs])
     np.testing.assert_allclose(w1, K.get_value(w), rtol=1e-6)
     np.testing.assert_allclose(m1, K.get_value(m), rtol=1e-6)
+
+
+def test_a_kernel_writing_into_its_input_uses_one_name_for_the_buffer():
+    """An in-place update reads and writes through the same parameter: with two names for one buffer,
+    LLVM's run-time alias check fails and the loop runs unvectorized (7x slower for RMSprop)."""
+    g = K.placeholder((4, 5), name="g")
+    w = K.variable(np.linspace(0.5, 2, 20).reshape(4, 5), name="w")
+    a = K.variable(np.full((4, 5), 0.25), name="a")
+    new_a = 0.9 * a + 0.1 * K.square(g)
+    updates = [(a, new_a), (w, w - 0.01 * g / (K.sqrt(new_a) + 1e-7))]
+    f = K.function([g], [K.sum(g)], updates=updates, backend="numba")
+    in_place = [src for src in f.program.layout.kernel_sources if "for i in range(out.size):" in src]
+    assert len(in_place) == 2
+    for src in in_place:
+        assert "dest" not in src and re.search(r"\n    out = a\d+\n", src), src
+    data = np.linspace(-1, 1, 20, dtype="float32").reshape(4, 5)
+    reference = Function(f.inputs, f.outputs, updates=f.updates, backend="reference")
+    start = K.batch_get_value([w, a])
+    f([data])
+    compiled = K.batch_get_value([w, a])
+    K.batch_set_value(zip([w, a], start))
+    reference([data])
+    for got, want in zip(compiled, K.batch_get_value([w, a])):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_one_update_kernel_serves_parameters_of_every_shape():

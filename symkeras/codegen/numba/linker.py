@@ -178,7 +178,10 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     sub = Emitter(parent=em)
     params, actuals, arg_types = [], [], []
     inputs = list(dict.fromkeys(node.inputs))
-    passed = inputs + ([] if dest is None else [dest])
+    # writing into an input's own buffer: the kernel writes through that input's parameter, so LLVM sees one
+    # pointer (two names for one buffer make its alias check fail at run time and the loop run unvectorized)
+    dest_is_input = dest is not None and dest in inputs
+    passed = inputs + ([] if dest is None or dest_is_input else [dest])
     # a flat elementwise kernel gets its arrays raveled: one compile serves every shape and rank
     flat = (writes_elementwise(node) and is_flat(node.out, inputs)
             and all(t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed))
@@ -197,9 +200,10 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         pass_in(inp, f"a{len(params)}")
     sub.bind(node.out, "out")
     if dest is not None:
-        sub.dest = "dest"
+        sub.dest = f"a{inputs.index(dest)}" if dest_is_input else "dest"
         sub.dest_fits = dest.shape == node.out.shape and None not in dest.shape
-        pass_in(dest, "dest")
+        if not dest_is_input:
+            pass_in(dest, "dest")
     emit(sub, node)
     for j, slot in enumerate(sub.random_rows):
         params.append(f"key{j}")

@@ -269,3 +269,25 @@ def test_a_view_that_no_longer_is_read_does_not_free_the_memory_it_shares():
     got = f([xs])
     np.testing.assert_allclose(got[0], np.exp(xs) * 2, rtol=1e-6)
     np.testing.assert_allclose(got[1], np.exp(xs) + np.sqrt(xs), rtol=1e-6)
+
+
+def test_reductions_over_inner_axes_accumulate_locally_and_float_sums_reassociate():
+    g = K.placeholder((300, 70), name="g")
+    f = K.function([g], [K.sum(K.square(g)), K.mean(g, axis=1), K.max(g, axis=-1), K.sum(g, axis=0)],
+                   backend="numba")
+    sources = f.program.layout.kernel_sources
+    reassociating = [s for s in sources if "fastmath={'reassoc'}" in s]
+    # the full and the per-row sums (the mean's) accumulate in a register and may be reassociated;
+    # the max accumulates locally without reassociation; the column sum writes each output in turn
+    assert len(reassociating) == 2 and all("acc += " in s for s in reassociating)
+    assert any("acc = (acc if" in s and "reassoc" not in s for s in sources)
+    data = np.random.default_rng(0).normal(size=(300, 70)).astype("float32")
+    total, means, maxima, columns = f([data])
+    np.testing.assert_allclose(total, (data.astype("float64") ** 2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(means, data.mean(1), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(maxima, data.max(-1))
+    np.testing.assert_allclose(columns, data.sum(0), rtol=1e-5, atol=1e-6)
+    nan_row = data.copy()
+    nan_row[3, 5] = np.nan
+    total, means, maxima, _ = f([nan_row])  # NaN still propagates: only reassociation is allowed
+    assert np.isnan(total) and np.isnan(means[3]) and np.isnan(maxima[3]) and not np.isnan(means[4])

@@ -58,6 +58,8 @@ class Emitter:
         self.parent = parent
         #: name of a buffer the kernel may write its result into (see memory.plan_in_place)
         self.dest: str | None = None
+        #: the kernel accumulates a float sum or product in a local variable that LLVM may reassociate
+        self.reassociate = False
         #: the dest buffer has the output's static shape, with no size left to run time
         self.dest_fits = False
         #: the step passes every array of this (flat elementwise) kernel as a 1-D view of its elements

@@ -106,23 +106,31 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
         em.filled(target, out_sizes, init, f"np.{acc_dtype}")
 
+    # a reduction over the innermost axes accumulates in a local variable (a register, not the output's
+    # memory); float sums and products may then be reassociated and vectorized (see linker.REASSOCIATE)
+    kept = n - len(reduce[1]) if reduce is not None else n
+    local = reduce is not None and reduce[0] in ("Sum", "Prod", "Max", "Min") and \
+        set(reduce[1]) == set(range(kept, n))
+    where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
     for d in range(n):
+        if local and d == kept:
+            em.line(f"acc = {init}")
         em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
     result = _emit_steps(em, program, loads, inputs, metas)
-    where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
     if reduce is None:
         em.line(f"{where} = {result}")
     else:
         kind = reduce[0]
         value = cast(result, acc_dtype) if elem_dtype != acc_dtype else result
+        into = "acc" if local else where
         if kind == "Sum":
-            em.line(f"{where} += {value}")
+            em.line(f"{into} += {value}")
         elif kind == "Prod":
-            em.line(f"{where} *= {value}")
+            em.line(f"{into} *= {value}")
         elif kind == "Max":
-            em.line(f"{where} = {maximum_source(where, value)}")
+            em.line(f"{into} = {maximum_source(into, value)}")
         elif kind == "Min":
-            em.line(f"{where} = {minimum_source(where, value)}")
+            em.line(f"{into} = {minimum_source(into, value)}")
         elif kind == "Any":
             em.line(f"if {value}:")
             em.line(f"    {where} = True")
@@ -131,7 +139,14 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
             em.line(f"    {where} = False")
         else:
             raise NotImplementedError(f"reduction {kind}")
-    em.close(n)
+        if local and kind in ("Sum", "Prod") and dtypes.is_float(acc_dtype):
+            em.reassociate = True
+    if local:
+        em.close(n - kept)
+        em.line(f"{where} = acc")
+        em.close(kept)
+    else:
+        em.close(n)
     if acc_dtype != out.dtype:  # (a loop: astype costs compile time)
         em.line(f"{target}_acc = {target}")
         em.filled(target, out_sizes, lambda index: cast(f"{target}_acc[{index}]", out.dtype), f"np.{out.dtype}")

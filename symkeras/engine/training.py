@@ -419,15 +419,13 @@ class Model(Network):
                       validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10, workers=1,
                       use_multiprocessing=False, shuffle=True, initial_epoch=0, **kwargs):
         """Train on batches ``(x, y)`` or ``(x, y, sample_weight)`` from a generator or a Sequence."""
-        _keras1_generator_arguments(kwargs, generator, "fit_generator")
-        steps_per_epoch = kwargs.pop("steps_per_epoch", steps_per_epoch)
-        epochs = kwargs.pop("epochs", epochs)
-        validation_steps = kwargs.pop("validation_steps", validation_steps)
-        workers = kwargs.pop("workers", workers)
-        use_multiprocessing = kwargs.pop("use_multiprocessing", use_multiprocessing)
-        max_queue_size = kwargs.pop("max_queue_size", max_queue_size)
-        if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        renamed = _keras1_generator_arguments(kwargs, generator, "fit_generator")
+        steps_per_epoch = renamed.get("steps_per_epoch", steps_per_epoch)
+        epochs = renamed.get("epochs", epochs)
+        validation_steps = renamed.get("validation_steps", validation_steps)
+        workers = renamed.get("workers", workers)
+        use_multiprocessing = renamed.get("use_multiprocessing", use_multiprocessing)
+        max_queue_size = renamed.get("max_queue_size", max_queue_size)
         self._check_compiled()
         return training_generator.fit_generator(self, generator, steps_per_epoch, epochs, verbose, callbacks,
                                                 validation_data, validation_steps, class_weight, max_queue_size,
@@ -436,10 +434,7 @@ class Model(Network):
     def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
                            verbose=0, **kwargs):
         """Loss and metrics over the batches of a generator or a Sequence."""
-        _keras1_generator_arguments(kwargs, generator, "evaluate_generator")
-        steps = kwargs.pop("steps", steps)
-        if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        steps = _keras1_generator_arguments(kwargs, generator, "evaluate_generator").get("steps", steps)
         self._check_compiled()
         return training_generator.evaluate_generator(self, generator, steps, max_queue_size, workers,
                                                      use_multiprocessing, verbose)
@@ -447,10 +442,7 @@ class Model(Network):
     def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1, use_multiprocessing=False,
                           verbose=0, **kwargs):
         """Outputs for the batches of a generator or a Sequence, concatenated."""
-        _keras1_generator_arguments(kwargs, generator, "predict_generator")
-        steps = kwargs.pop("steps", steps)
-        if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
+        steps = _keras1_generator_arguments(kwargs, generator, "predict_generator").get("steps", steps)
         return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
                                                     use_multiprocessing, verbose)
 
@@ -461,18 +453,24 @@ def _scalars(outputs):
     return values[0] if len(values) == 1 else values
 
 
-def _keras1_generator_arguments(kwargs: dict, generator, owner: str) -> None:
-    """Keras 1 names of the generator methods' arguments, with a DeprecationWarning naming the new ones.
+def _keras1_generator_arguments(kwargs: dict, generator, owner: str) -> dict:
+    """The Keras 2 arguments that ``kwargs`` gives under Keras 1 names (each with a DeprecationWarning naming the
+    new one); any other keyword is a TypeError.
 
     ``samples_per_epoch`` counted samples: it becomes ``steps_per_epoch`` = samples // the generator's
     ``batch_size`` when the generator has one (as Keras 2 converted it).
     """
+    kwargs = dict(kwargs)
     if "samples_per_epoch" in kwargs:
         batch_size = getattr(generator, "batch_size", None)
         renamed_argument(kwargs, "samples_per_epoch", "steps_per_epoch", owner,
                          convert=lambda n: n // batch_size if batch_size else n)
-    for old, new in (("nb_epoch", "epochs"), ("nb_val_samples", "validation_steps"), ("val_samples", "steps"),
-                     ("nb_worker", "workers"), ("pickle_safe", "use_multiprocessing"),
-                     ("max_q_size", "max_queue_size")):
+    renames = (("nb_epoch", "epochs"), ("nb_val_samples", "validation_steps"), ("val_samples", "steps"),
+               ("nb_worker", "workers"), ("pickle_safe", "use_multiprocessing"), ("max_q_size", "max_queue_size"))
+    for old, new in renames:
         renamed_argument(kwargs, old, new, owner)
-
+    modern = {"steps_per_epoch"} | {new for _, new in renames}
+    unknown = sorted(set(kwargs) - modern)
+    if unknown:
+        raise TypeError(f"{owner}: unrecognized keyword arguments: {unknown}")
+    return kwargs

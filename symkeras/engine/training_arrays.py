@@ -80,35 +80,33 @@ def fit_loop(model, function, inputs, out_labels, batch_size=32, epochs=100, ver
     return model.history
 
 
+def _batches(inputs, batch_size, steps):
+    """(target, iterator of (index, arrays, size, progress)): ``steps`` calls on the whole arrays (each counted
+    as one), or the arrays in batches of ``batch_size`` (counted in samples)."""
+    if steps is not None:
+        return steps, ((step, inputs, 1, step + 1) for step in range(steps))
+    batches = make_batches(_samples(inputs), batch_size)
+    return _samples(inputs), ((i, [a[start:end] for a in inputs], end - start, end)
+                              for i, (start, end) in enumerate(batches))
+
+
 def test_loop(model, function, inputs, batch_size=32, verbose=0, steps=None, callbacks=None):
     """Loss and metrics averaged over the samples (weighted by batch size): a float or a list."""
     callback_list = cbks.CallbackList(callbacks)
     callback_list.set_model(model)
     callback_list.on_test_begin({})
+    target, batches = _batches(inputs, batch_size, steps)
+    progbar = Progbar(target=target) if verbose == 1 else None
     totals = None
-    if steps is not None:
-        progbar = Progbar(target=steps) if verbose == 1 else None
-        for step in range(steps):
-            callback_list.on_test_batch_begin(step, {"batch": step, "size": 1})
-            outs = [float(o) for o in function(inputs)]
-            totals = outs if totals is None else [t + o for t, o in zip(totals, outs)]
-            callback_list.on_test_batch_end(step, {"batch": step, "size": 1})
-            if progbar is not None:
-                progbar.update(step + 1)
-        results = [t / steps for t in totals] if totals else []
-    else:
-        num_samples = _samples(inputs)
-        progbar = Progbar(target=num_samples) if verbose == 1 else None
-        for batch_index, (start, end) in enumerate(make_batches(num_samples, batch_size)):
-            batch_logs = {"batch": batch_index, "size": end - start}
-            callback_list.on_test_batch_begin(batch_index, batch_logs)
-            outs = [float(o) for o in function([a[start:end] for a in inputs])]
-            weighted = [o * (end - start) for o in outs]
-            totals = weighted if totals is None else [t + w for t, w in zip(totals, weighted)]
-            callback_list.on_test_batch_end(batch_index, batch_logs)
-            if progbar is not None:
-                progbar.update(end)
-        results = [t / num_samples for t in totals] if totals else []
+    for index, arrays, size, progress in batches:
+        batch_logs = {"batch": index, "size": size}
+        callback_list.on_test_batch_begin(index, batch_logs)
+        weighted = [float(o) * size for o in function(arrays)]
+        totals = weighted if totals is None else [t + w for t, w in zip(totals, weighted)]
+        callback_list.on_test_batch_end(index, batch_logs)
+        if progbar is not None:
+            progbar.update(progress)
+    results = [t / target for t in totals] if totals else []
     callback_list.on_test_end({})
     return results[0] if len(results) == 1 else results
 
@@ -118,27 +116,16 @@ def predict_loop(model, function, inputs, batch_size=32, verbose=0, steps=None, 
     callback_list = cbks.CallbackList(callbacks)
     callback_list.set_model(model)
     callback_list.on_predict_begin({})
+    target, batches = _batches(inputs, batch_size, steps)
+    progbar = Progbar(target=target) if verbose == 1 else None
     chunks = None
-    if steps is not None:
-        progbar = Progbar(target=steps) if verbose == 1 else None
-        for step in range(steps):
-            callback_list.on_predict_batch_begin(step, {"batch": step, "size": 1})
-            outs = function(inputs)
-            chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
-            callback_list.on_predict_batch_end(step, {"batch": step, "size": 1, "outputs": outs})
-            if progbar is not None:
-                progbar.update(step + 1)
-    else:
-        num_samples = _samples(inputs)
-        progbar = Progbar(target=num_samples) if verbose == 1 else None
-        for batch_index, (start, end) in enumerate(make_batches(num_samples, batch_size)):
-            callback_list.on_predict_batch_begin(batch_index, {"batch": batch_index, "size": end - start})
-            outs = function([a[start:end] for a in inputs])
-            chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
-            callback_list.on_predict_batch_end(batch_index, {"batch": batch_index, "size": end - start,
-                                                             "outputs": outs})
-            if progbar is not None:
-                progbar.update(end)
+    for index, arrays, size, progress in batches:
+        callback_list.on_predict_batch_begin(index, {"batch": index, "size": size})
+        outs = function(arrays)
+        chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
+        callback_list.on_predict_batch_end(index, {"batch": index, "size": size, "outputs": outs})
+        if progbar is not None:
+            progbar.update(progress)
     callback_list.on_predict_end({})
     if chunks is None:
         return [] if len(model.outputs) > 1 else np.empty((0,))

@@ -116,6 +116,8 @@ def test_malformed_generator_output_and_missing_steps_are_clear_errors():
     with pytest.raises(ValueError, match="`steps_per_epoch=None` is only valid for a generator based on the "
                                          "`symkeras.utils.Sequence` class"):
         model.fit_generator(_batches(x, y, 16), verbose=0)
+    with pytest.raises(TypeError, match="fit_generator: unrecognized keyword arguments: \\['bogus'\\]"):
+        model.fit_generator(_batches(x, y, 16), steps_per_epoch=1, bogus=1)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symkeras.codegen.function import Function
-from symkeras.graph import grad, ops
+from symkeras.graph import grad, ops, rewrite
 from symkeras.graph.basic import Tensor
 
 _FUNCTION_OPTIONS = ("backend", "mode", "exclude")
@@ -23,14 +23,29 @@ def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
     return Function(list(inputs), outputs, updates=updates, name=name, **kwargs)
 
 
-def gradients(loss, variables):
-    """Gradients of ``loss`` w.r.t. each variable; a non-scalar loss is summed first (as TF does)."""
+def gradients(loss, variables) -> list:
+    """The gradients of ``loss`` with respect to ``variables``, as a list (also for a single tensor).
+
+    Keras 2 on TensorFlow returns a list whatever ``variables`` is, so
+    ``K.gradients(loss, input_img)[0]`` is the gradient of ``input_img``.  A
+    non-scalar loss is summed first (as TensorFlow does).  Two steps: the loss
+    is rewritten with the numerical-stability rules
+    (``symkeras.graph.rewrite.stabilized_cost``), then differentiated
+    symbolically (``symkeras.graph.grad.gradients``).
+
+    Args:
+        loss: a float tensor.
+        variables: a tensor or a list of tensors (variables, placeholders or
+            tensors of the graph).
+
+    Returns:
+        A list with one gradient tensor per variable, each of its shape.
+    """
     (loss,) = ops.operands(loss)
     if loss.ndim:
         loss = ops.reduce_sum(loss)
-    single = isinstance(variables, Tensor)
-    result = grad.gradients(loss, [variables] if single else list(variables))
-    return result[0] if single else result
+    wrt = [variables] if isinstance(variables, Tensor) else list(variables)
+    return grad.gradients(rewrite.stabilized_cost(loss, wrt), wrt)
 
 
 def update(x, new_x):

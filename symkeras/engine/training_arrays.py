@@ -122,7 +122,10 @@ def predict_loop(model, function, inputs, batch_size=32, verbose=0, steps=None, 
     for index, arrays, size, progress in batches:
         callback_list.on_predict_batch_begin(index, {"batch": index, "size": size})
         outs = function(arrays)
-        chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
+        if chunks is None:
+            chunks = [[] for _ in outs]
+        for chunk, out in zip(chunks, outs):
+            chunk.append(out)
         callback_list.on_predict_batch_end(index, {"batch": index, "size": size, "outputs": outs})
         if progbar is not None:
             progbar.update(progress)

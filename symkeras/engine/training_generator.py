@@ -154,7 +154,10 @@ def predict_generator(model, generator, steps=None, max_queue_size=10, workers=1
             x, _, _ = _unpack(next(batches), need_targets=False)
             outs = model.predict_on_batch(x)
             outs = outs if isinstance(outs, list) else [outs]
-            chunks = [[o] for o in outs] if chunks is None else [c + [o] for c, o in zip(chunks, outs)]
+            if chunks is None:
+                chunks = [[] for _ in outs]
+            for chunk, out in zip(chunks, outs):
+                chunk.append(out)
             if progbar is not None:
                 progbar.update(step + 1)
     finally:

@@ -31,7 +31,6 @@ def gradients(
     wrt: Tensor | Sequence[Tensor],
     consider_constant: Iterable[Tensor] = (),
     disconnected: str = "zero",
-    stabilize: bool = True,
 ):
     """Gradient of a scalar ``cost`` with respect to each tensor in ``wrt``.
 
@@ -44,9 +43,11 @@ def gradients(
         consider_constant: tensors treated as constants.
         disconnected: ``"zero"`` returns zeros for a ``wrt`` the cost does not
             depend on; ``"raise"`` raises DisconnectedGradientError.
-        stabilize: first rewrite the cost with the numerical-stability rules
-            (e.g. log(softmax) -> log_softmax), so the gradient graph is the
-            stable one.  Skipped when a ``wrt`` is an intermediate tensor.
+
+    The cost is differentiated as it is built.  ``K.gradients`` first applies
+    the numerical-stability rewrites (``symkeras.graph.rewrite.stabilized_cost``)
+    so that, for example, the gradient of a softmax cross-entropy is the
+    stable ``softmax - target``.
 
     Returns:
         One tensor (shape and dtype of its ``wrt``) or a list of them.
@@ -64,8 +65,6 @@ def gradients(
         raise ValueError(f"disconnected must be 'zero' or 'raise'; got {disconnected!r}.")
 
     blocked = set(consider_constant)
-    if stabilize and not blocked and all(w.owner is None for w in wrt_list):
-        cost = _stabilized(cost)
     order = topological_tensors([cost], stop=blocked)  # every one an ancestor of the cost
     # the tensors on a path from some wrt to the cost
     on_path = set(wrt_list)
@@ -103,13 +102,6 @@ def gradients(
         else:
             results.append(zeros_like(w, dtypes.float_of(w.dtype)))
     return results[0] if single else results
-
-
-def _stabilized(cost: Tensor) -> Tensor:
-    from symkeras.graph.rewrite import stabilize
-
-    leaves = [t for t in topological_tensors([cost]) if t.owner is None]
-    return stabilize([cost], leaves)[0]
 
 
 def _check_grad(op, inp: Tensor, g: Tensor) -> None:

@@ -146,3 +146,14 @@ def test_function_rejects_unknown_arguments_and_constants():
         K.function([x], [x], session="s")
     with pytest.raises(TypeError, match="constant and cannot be fed"):
         K.function([K.constant(1.0)], [x])
+
+
+def test_gradients_is_a_list_also_for_one_tensor():
+    # the seeds' idiom: K.gradients(loss, input_img)[0] is the gradient of input_img, not its row 0
+    w = K.variable(np.arange(15.0).reshape(5, 3), name="w")
+    loss = K.sum(K.square(w))
+    grads = K.gradients(loss, w)
+    assert isinstance(grads, list) and len(grads) == 1
+    assert K.int_shape(grads[0]) == (5, 3)
+    np.testing.assert_allclose(K.function([], [grads[0]])([])[0], 2 * np.arange(15.0).reshape(5, 3))
+    assert len(K.gradients(loss, [w])) == 1

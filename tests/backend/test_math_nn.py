@@ -182,7 +182,7 @@ def test_gradients_keras_style():
     # a non-scalar target is summed, as tf.gradients does
     (gx,) = K.gradients(y, [x])
     np.testing.assert_allclose(K.function([x], [gx])([np.ones((4, 3))])[0], np.full((4, 3), 2.0))
-    gs = K.gradients(K.sum(K.stop_gradient(y) * y), w)
+    (gs,) = K.gradients(K.sum(K.stop_gradient(y) * y), w)
     assert gs.shape == (3, 2)
     assert len(K.stop_gradient([x, y])) == 2
 

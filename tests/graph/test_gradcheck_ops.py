@@ -5,7 +5,7 @@ import pytest
 
 from symkeras.graph import OP_TYPES, Graph, gradients, ops
 from symkeras.graph.basic import constant
-from symkeras.graph.gradcheck import GradientMismatch, verify_grad
+from symkeras.testing.gradcheck import GradientMismatch, verify_grad
 
 RNG = np.random.default_rng(1234)
 

@@ -14,9 +14,9 @@ import symkeras.backend as K
 from symkeras import layers
 from symkeras.engine.base_layer import Layer
 from symkeras.graph.fgraph import clone_tensors
-from symkeras.graph.gradcheck import verify_grad
 from symkeras.layers import Input
 from symkeras.models import Model, Sequential
+from symkeras.testing.gradcheck import verify_grad
 
 # (layer class, constructor arguments, input shapes without the batch axis, call arguments for the gradient check)
 CASES = [

@@ -100,7 +100,7 @@ class Fused(Op):
         g = placeholder(gz.shape, dtype=gz.dtype)
         expanded = self.expand(stand_ins)
         wrt = [s for s in stand_ins if s.dtype.startswith("float")]
-        grads = gradients(reduce_sum(expanded * g), wrt, stabilize=False) if wrt else []
+        grads = gradients(reduce_sum(expanded * g), wrt) if wrt else []
         mapping = clone_tensors(grads, {**dict(zip(stand_ins, inputs)), g: gz})
         by_input = dict(zip(wrt, (mapping[t] for t in grads)))
         return [by_input.get(s) for s in stand_ins]

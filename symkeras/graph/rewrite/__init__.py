@@ -54,6 +54,23 @@ def optimize(graph: Graph, mode: str = "fast_run", exclude: Iterable[str] = (),
 
 
 def stabilize(outputs: list, inputs: list) -> list:
-    """Apply only the stability rewrites (used by gradients() before differentiating)."""
+    """Apply only the stability rewrites to the graph computing ``outputs``."""
     graph = Graph(inputs, outputs, allow_missing=True)
     return rebuild(graph, stability.RULES).outputs
+
+
+def stabilized_cost(cost, wrt) -> object:
+    """``cost`` rewritten with the numerical-stability rules, before it is differentiated.
+
+    The gradient of the rewritten cost is the stable one (the cross-entropy
+    of a softmax becomes a log_softmax, whose gradient is ``softmax - target``
+    instead of a division by a rounded probability).  The rewrite rebuilds
+    nodes, so the cost is returned unchanged when a tensor in ``wrt`` is
+    computed inside the graph (it would not be part of the rebuilt one).
+    """
+    from symkeras.graph.fgraph import topological_tensors
+
+    if any(w.owner is not None for w in wrt):
+        return cost
+    leaves = [t for t in topological_tensors([cost]) if t.owner is None]
+    return stabilize([cost], leaves)[0]

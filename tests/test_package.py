@@ -1,0 +1,24 @@
+"""``import symkeras as keras`` works where ``import keras`` did."""
+
+import subprocess
+import sys
+
+KERAS2_PACKAGES = ("activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses",
+                   "metrics", "models", "optimizers", "regularizers", "utils")
+
+
+def test_bare_import_exposes_keras2_packages():
+    # a fresh interpreter: nothing imported the submodules before
+    code = (
+        "import symkeras as keras\n"
+        f"missing = [p for p in {KERAS2_PACKAGES!r} if not hasattr(keras, p)]\n"
+        "assert not missing, missing\n"
+        "x = keras.layers.Input(shape=(3,))\n"
+        "model = keras.models.Model(x, keras.layers.Dense(2)(x))\n"
+        "f = keras.backend.function([x], [model.output])\n"
+        "assert keras.Sequential is keras.models.Sequential and keras.Model is keras.models.Model\n"
+        "print(f([[[1.0, 2.0, 3.0]]])[0].shape)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(1, 2)"

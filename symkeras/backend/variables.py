@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symkeras import runtime
 from symkeras.backend.state import get_uid
 from symkeras.codegen.reference import evaluate
 from symkeras.graph import basic, dtypes, ops
@@ -22,8 +23,8 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None) -> T
 
 
 def variable(value, dtype=None, name=None, constraint=None) -> Tensor:
-    """A variable holding ``value`` (cast to ``dtype``, floatx by default)."""
-    v = basic.variable(value, dtype=dtype, name=_auto_name(name, "variable"))
+    """A variable holding ``value`` (cast to ``dtype``, floatx by default); the value lives in the storage."""
+    v = runtime.variable(value, dtype=dtype, name=_auto_name(name, "variable"))
     v.constraint = constraint
     return v
 
@@ -82,14 +83,17 @@ def count_params(x) -> int:
 
 
 def get_value(x) -> np.ndarray:
-    """A copy of a variable's value."""
+    """A copy of a variable's value (read from the storage it lives in); a constant's value."""
     if not isinstance(x, Tensor):
         return np.asarray(x)
-    return x.get_value()
+    if x.kind == "constant":
+        return np.array(x.value, copy=True)
+    return runtime.get_value(x)
 
 
 def set_value(x: Tensor, value) -> None:
-    x.set_value(value)
+    """Assign a variable; the shape must match and the dtype is converted."""
+    runtime.set_value(x, value)
 
 
 def batch_get_value(tensors) -> list[np.ndarray]:
@@ -98,18 +102,7 @@ def batch_get_value(tensors) -> list[np.ndarray]:
 
 def batch_set_value(tuples) -> None:
     """Assign several variables; all values are checked before any is assigned."""
-    tuples = list(tuples)
-    staged = []
-    for var, value in tuples:
-        if not is_variable(var):
-            raise TypeError(f"batch_set_value needs variables; got {var!r}.")
-        array = np.asarray(value)
-        if array.shape != var.shape:
-            raise ValueError(f"Cannot assign a value of shape {array.shape} to variable '{var.name}' "
-                             f"of shape {var.shape}; no variable was changed.")
-        staged.append((var, array))
-    for var, array in staged:
-        var.set_value(array)
+    runtime.set_values(list(tuples))
 
 
 def eval(x) -> np.ndarray:  # noqa: A001  (Keras's name)

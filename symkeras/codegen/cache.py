@@ -25,7 +25,7 @@ import numpy as np
 import symkeras
 
 #: bump when generated code changes meaning
-CODEGEN_VERSION = 2
+CODEGEN_VERSION = 3
 #: modules whose code Numba compiles into generated kernels (intrinsics): Numba's cache of a kernel does
 #: not notice when they change, so their text is part of every key
 COMPILED_IN = ("numba/blas.py", "numba/calls.py")
@@ -51,8 +51,19 @@ def cache_dir() -> str:
     return path
 
 
+def code_of(source: str) -> str:
+    """The source without its whole-line comments (the names of layers and functions live there)."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+
+
 def source_key(source: str) -> str:
-    return hashlib.sha256((_VERSIONS + "\n" + source).encode()).hexdigest()[:24]
+    """The key of a generated module: a hash of its code, comments left out, and of the versions.
+
+    Two graphs that differ only in names (layers, functions, tensors) share
+    one module and its compiled code; the file holds the comments of the
+    first one written, ``Function.source`` its own.
+    """
+    return hashlib.sha256((_VERSIONS + "\n" + code_of(source)).encode()).hexdigest()[:24]
 
 
 def write_atomic(path: str, text: str) -> None:

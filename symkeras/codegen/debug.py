@@ -37,29 +37,39 @@ def _finite(a) -> bool:
     return a.dtype.kind != "f" or bool(np.all(np.isfinite(a)))
 
 
-def debug_run(program, arrays, rtol=1e-4, atol=1e-5) -> DebugReport:
-    """Compare every node of ``program``'s graph (rewritten, not fused) with the reference ``perform``.
+def debug_run(program, graph, arrays, rtol=1e-4, atol=1e-5) -> DebugReport:
+    """Compare every node of ``graph`` (a function's graph rewritten but not fused), as ``program``'s
+    backend computes it, with the reference ``perform``.
 
-    Each node's compiled output is checked against its op's reference
-    ``perform`` applied to the compiled values of its inputs, so the report
-    points at the node that went wrong, not at everything after it.
+    Each node's output is checked against its op's reference ``perform``
+    applied to the backend's values of its inputs, so the report points at
+    the node that went wrong (and the layer that made it), not at
+    everything after it.
     """
-    from symkeras.codegen.numba.program import trace_values
-    from symkeras.graph.rewrite import optimize
-
-    # every rewrite but fusion, so that each node is one op
-    graph = optimize(program.unoptimized, exclude=("fusion",)).graph
-    values = trace_values(program, graph, arrays)
+    values = program.trace(graph, arrays)
     labeler = _Labeler()
     dump = format_tree(graph.outputs, labeler, stop=graph.inputs)
     for node in graph.nodes:
-        got = values[node.out]
         args = [values[i] for i in node.inputs]
         with np.errstate(all="ignore"):
-            want = np.asarray(node.op.perform(args, 0 if node.op.is_random else None), dtype=node.out.dtype)
-        arg_shapes = ", ".join(shapes.fmt(np.shape(a)) for a in args)
-        label = labeler(node.out)
-        where = f"{describe(node.out, label)} (inputs of shapes {arg_shapes})"
+            expected = node.op.perform(args, 0 if node.op.is_random else None)
+        expected = [expected] if len(node.outputs) == 1 else list(expected)
+        report = _compare(node, values, args, expected, labeler, dump, rtol, atol)
+        if report is not None:
+            return report
+    return DebugReport(True, "every node agrees with the reference and is finite", None, None, dump)
+
+
+def _compare(node, values, args, expected, labeler, dump, rtol, atol) -> DebugReport | None:
+    """The report for the first output of ``node`` that is wrong (None: all are right)."""
+    arg_shapes = ", ".join(shapes.fmt(np.shape(a)) for a in args)
+    for out, want in zip(node.outputs, expected):
+        if out not in values:
+            continue  # an output nothing in the graph uses
+        got = values[out]
+        want = np.asarray(want, dtype=out.dtype)
+        label = labeler(out)
+        where = f"{describe(out, label)} (inputs of shapes {arg_shapes})"
         if np.shape(got) != want.shape:
             return DebugReport(False, f"shape {np.shape(got)} differs from the reference {want.shape} at {where}",
                                node, label, dump)
@@ -77,4 +87,4 @@ def debug_run(program, arrays, rtol=1e-4, atol=1e-5) -> DebugReport:
                                node, label, dump)
         if not _finite(got):
             return DebugReport(False, f"NaN/Inf (also in the reference) at {where}", node, label, dump)
-    return DebugReport(True, "every node agrees with the reference and is finite", None, None, dump)
+    return None

@@ -12,8 +12,9 @@ def dump_dir() -> str | None:
     return os.environ.get("SYMKERAS_DUMP_DIR") or None
 
 
-def write_dump(directory: str, name: str, key: str, optimized, source: str) -> str:
-    """Write ``NN-<pass>.txt/.dot`` per snapshot, ``rewrites.txt`` and ``source.py``; returns the folder."""
+def write_dump(directory: str, name: str, key: str, optimized, source: str | None) -> str:
+    """Write ``NN-<pass>.txt/.dot`` per snapshot, ``rewrites.txt`` and ``source.py`` (when the backend
+    generated one); returns the folder."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     folder = os.path.join(directory, f"{slug}-{key}")
     os.makedirs(folder, exist_ok=True)
@@ -25,6 +26,7 @@ def write_dump(directory: str, name: str, key: str, optimized, source: str) -> s
             fh.write(to_dot(graph.outputs, title=f"{name} after {pass_name}") + "\n")
     with open(os.path.join(folder, "rewrites.txt"), "w") as fh:
         fh.write((optimized.report() or "no rewrite ran") + "\n")
-    with open(os.path.join(folder, "source.py"), "w") as fh:
-        fh.write(source)
+    if source is not None:
+        with open(os.path.join(folder, "source.py"), "w") as fh:
+            fh.write(source)
     return folder

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
 
 from symkeras import config
-from symkeras.codegen.errors import update_shape_error
-from symkeras.codegen.reference import ReferenceProgram
+from symkeras.codegen import cache
+from symkeras.codegen.backend import get_backend
+from symkeras.codegen.dump import dump_dir, write_dump
 from symkeras.graph import dtypes, shapes
 from symkeras.graph.basic import Tensor, as_tensor
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.ops.elemwise import cast
+from symkeras.graph.rewrite import optimize
 
 
 def _label(t: Tensor, position: int) -> str:
@@ -46,17 +49,24 @@ def normalize_updates(updates) -> list[tuple[Tensor, Tensor]]:
 class Function:
     """``f(inputs) -> outputs``; updates are applied to variables after each call.
 
+    The graph is rewritten once (whatever the backend), then the backend
+    compiles the optimized graph into its program.
+
     Args:
         inputs: placeholders (or other tensors) fed at each call, in order.
         outputs: a tensor or a list of tensors.
         updates: (variable, new_value) pairs, all computed from the values
             before the call, then assigned.
         name: shown in error messages and dumps.
-        backend: ``"numba"`` (compiled) or ``"reference"`` (the NumPy oracle);
-            default ``symkeras.config.backend()``.
+        backend: a registered backend's name (``"numba"``: compiled,
+            ``"reference"``: the NumPy oracle); default ``symkeras.config.backend()``.
         mode: ``"fast_run"`` rewrites the graph before code generation,
             ``"none"`` runs no rewrite.
         exclude: names of rewrite passes to skip.
+
+    Raises:
+        ValueError: an unknown backend, pass or mode; a bad update.
+        MissingInputError: an output needs a placeholder that is not an input.
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs, updates=None, name: str | None = None,
@@ -71,15 +81,26 @@ class Function:
         self.outputs = [outputs] if self.single_output else [as_tensor(o) for o in outputs]
         self.updates = normalize_updates(updates)
         self.name = name or "function"
+        self.backend = get_backend(backend or config.backend())
+        self.mode, self.exclude = mode, tuple(exclude)
         self.graph = Graph(self.inputs, self.outputs + [new for _, new in self.updates])
-        self.backend = config._check_backend(backend or config.backend())
-        if self.backend == "reference":
-            self.program = ReferenceProgram(self.graph)
-        else:
-            from symkeras.codegen.numba.program import NumbaProgram
+        start = time.perf_counter()
+        dump_to = dump_dir()
+        self.optimized = optimize(self.graph, mode=mode, exclude=exclude, keep_snapshots=bool(dump_to))
+        n = len(self.outputs)
+        new_outputs = self.optimized.graph.outputs
+        opt_updates = [(var, new) for (var, _), new in zip(self.updates, new_outputs[n:])]
+        #: seconds spent in the rewrite pipeline
+        self.rewrite_seconds = time.perf_counter() - start
+        self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
+                                            self.name)
+        self.dump_folder = None
+        if dump_to:
+            from symkeras.graph.printing import format_tree
 
-            self.program = NumbaProgram(self.inputs, self.outputs, self.updates, self.name, mode=mode,
-                                        exclude=exclude)
+            text = self.program.source or format_tree(self.optimized.graph.outputs, stop=self.inputs)
+            self.dump_folder = write_dump(dump_to, self.name, cache.source_key(text), self.optimized,
+                                          self.program.source)
 
     def _check_inputs(self, values) -> list[np.ndarray]:
         if isinstance(values, dict):
@@ -119,53 +140,50 @@ class Function:
         return array.astype(t.dtype, copy=False)
 
     def __call__(self, inputs=()):
-        arrays = self._check_inputs(inputs)
-        if self.backend != "reference":
-            results = self.program([a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays])
-            return results[0] if self.single_output else results
-        values = self.program.run(dict(zip(self.inputs, arrays)))
-        results = [np.array(values[o], copy=True) for o in self.outputs]
-        new_values = []
-        for var, new in self.updates:
-            value = values[new]
-            if value.shape != var.shape:
-                raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
-            new_values.append(value)
-        for (var, _), value in zip(self.updates, new_values):
-            var._value = np.array(value, dtype=var.dtype, copy=True, order="C")
+        results = self.program.run(self._check_inputs(inputs))
         return results[0] if self.single_output else results
 
     # --- inspection ---------------------------------------------------------
     def debug(self, inputs=()):
-        """Run the compiled graph node by node beside the reference (no update is applied).
+        """Run the function's graph node by node on its backend beside the reference (no update is applied).
 
-        Returns a DebugReport naming the first node whose result differs from
-        the reference or holds NaN/Inf, with its op, its inputs' shapes and its
-        label in ``report.dump`` (the optimized graph's text dump).
+        Returns a DebugReport naming the first node (and the Keras layer
+        that made it) whose result differs from the reference or holds
+        NaN/Inf, with its op, its inputs' shapes and its label in
+        ``report.dump`` (the optimized graph's text dump).
+
+        Raises:
+            ValueError: the function runs on the reference backend itself.
         """
         from symkeras.codegen.debug import debug_run
 
-        if self.backend == "reference":
+        if self.backend.is_reference:
             raise ValueError("debug() compares a compiled function with the reference; this one is the reference.")
-        arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in self._check_inputs(inputs)]
-        return debug_run(self.program, arrays)
+        # every rewrite but fusion, so that each node is one op
+        graph = optimize(self.graph, mode=self.mode, exclude=set(self.exclude) | {"fusion"}).graph
+        return debug_run(self.program, graph, self._check_inputs(inputs))
 
     @property
     def source(self) -> str:
-        """The generated module's source (Numba backend)."""
-        if self.backend == "reference":
-            raise AttributeError("A reference-backend function has no generated source.")
+        """The generated program's source (backends that generate code)."""
+        if self.program.source is None:
+            raise AttributeError(f"A function on the {self.backend.name} backend has no generated source.")
         return self.program.source
 
     @property
-    def optimized_graph(self):
-        """The graph after rewrites (None on the reference backend, which runs the graph as built)."""
-        return None if self.backend == "reference" else self.program.optimized.graph
+    def optimized_graph(self) -> Graph:
+        """The graph after rewrites, as the backend compiled it."""
+        return self.optimized.graph
 
     @property
     def rewrites(self) -> str:
         """What each rewrite pass did, one line per pass."""
-        return "" if self.backend == "reference" else self.program.optimized.report()
+        return self.optimized.report()
+
+    @property
+    def stats(self) -> dict:
+        """Build statistics: rewrite seconds, and what the backend measured (compile seconds, kernels)."""
+        return {"rewrite_seconds": self.rewrite_seconds, **self.program.stats}
 
     def debugprint(self, file=None, optimized: bool | None = None) -> str:
         """Print (and return) the text dump of the outputs and updates (after rewrites unless optimized=False)."""
@@ -174,19 +192,24 @@ class Function:
         return debugprint(self, file=file, optimized=optimized)
 
     def _dumped_graph(self, optimized):
-        graph = self.optimized_graph if optimized is not False and self.optimized_graph is not None else self.graph
-        return graph.outputs
+        return (self.graph if optimized is False else self.optimized_graph).outputs
 
     def to_dot(self, optimized: bool | None = None) -> str:
         from symkeras.graph.printing import to_dot
 
         return to_dot(self._dumped_graph(optimized), title=self.name)
 
-    def to_json(self, optimized: bool | None = None) -> str:
+    def to_json(self, optimized: bool | None = None, include_values: bool = True) -> str:
+        """The JSON dump (see symkeras.graph.printing.to_json), variables' values read from their storage."""
+        from symkeras import runtime
         from symkeras.graph.printing import to_json
 
-        return to_json(self._dumped_graph(optimized))
+        outputs = self._dumped_graph(optimized)
+        values = None
+        if include_values:
+            values = {v: runtime.get_value(v) for v in Graph(self.inputs, outputs, allow_missing=True).variables}
+        return to_json(outputs, values=values)
 
     def __repr__(self) -> str:
         return (f"<Function {self.name}: {len(self.inputs)} inputs, {len(self.outputs)} outputs, "
-                f"{len(self.updates)} updates, {len(self.graph.nodes)} nodes>")
+                f"{len(self.updates)} updates, {len(self.graph.nodes)} nodes, {self.backend.name} backend>")

@@ -1,18 +1,24 @@
-"""The reference evaluator: runs a graph node by node with each op's NumPy ``perform``.
+"""The reference backend: runs a graph node by node with each op's NumPy ``perform`` (the oracle).
 
-It is the oracle every other backend is compared with.
+Every other backend is compared with it.  Its kernels are the ops' own
+``perform`` methods, so an op needs nothing else to run here.  It runs the
+optimized graph a Function hands it (Fused nodes replay their program), or
+a graph as built (``evaluate``, ``mode="none"``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from symkeras.graph import shapes
+from symkeras.codegen.backend import Backend, Program, Residency, register_backend
+from symkeras.codegen.errors import update_shape_error
+from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
+from symkeras.runtime.storage import HOST
 
 
-class ReferenceProgram:
+class Evaluator:
     """Evaluates a Graph; counts the calls of each random node (its draw number)."""
 
     def __init__(self, graph: Graph):
@@ -24,7 +30,9 @@ class ReferenceProgram:
         for leaf in self.graph.leaves:
             if leaf in feed:
                 values[leaf] = feed[leaf]
-            elif leaf.kind in ("variable", "constant"):
+            elif leaf.kind == "variable":
+                values[leaf] = HOST.array(leaf)
+            elif leaf.kind == "constant":
                 values[leaf] = leaf.value
             elif leaf.default is not None:
                 values[leaf] = leaf.default
@@ -34,11 +42,11 @@ class ReferenceProgram:
         """Values of every tensor of the graph, given the placeholders' values."""
         values = self.leaf_values(feed)
         for node in self.graph.nodes:
-            values[node.out] = self.run_node(node, [values[i] for i in node.inputs])
+            values.update(zip(node.outputs, self.run_node(node, [values[i] for i in node.inputs])))
         return values
 
-    def run_node(self, node, args: list[np.ndarray]) -> np.ndarray:
-        out = node.out
+    def run_node(self, node, args: list[np.ndarray]) -> list[np.ndarray]:
+        """The node's outputs (a list, one array per output)."""
         try:
             if node.op.is_random:
                 result = node.op.perform(args, self.calls[node.uid])
@@ -47,23 +55,71 @@ class ReferenceProgram:
                 result = node.op.perform(args)
         except Exception as exc:
             arg_shapes = ", ".join(shapes.fmt(np.shape(a)) for a in args)
-            exc.add_note(f"while evaluating {node.op} on inputs of shapes {arg_shapes}")
+            exc.add_note(f"while evaluating {provenance.where(node)} on inputs of shapes {arg_shapes}")
             raise
-        result = np.asarray(result, dtype=out.dtype)
-        if not shapes.compatible(out.shape, result.shape):
-            raise RuntimeError(
-                f"{node.op} produced shape {shapes.fmt(result.shape)} where the graph expects "
-                f"{shapes.fmt(out.shape)}."
-            )
-        return result
+        results = [result] if len(node.outputs) == 1 else list(result)
+        checked = []
+        for out, value in zip(node.outputs, results):
+            value = np.asarray(value, dtype=out.dtype)
+            if not shapes.compatible(out.shape, value.shape):
+                raise RuntimeError(f"{provenance.where(node)} produced shape {shapes.fmt(value.shape)} where the "
+                                   f"graph expects {shapes.fmt(out.shape)}.")
+            checked.append(value)
+        return checked
+
+
+class ReferenceProgram(Program):
+    """A Function's graph run by the Evaluator; updates written to the host storage after each call."""
+
+    def __init__(self, backend, graph, inputs, outputs, updates, name):
+        super().__init__()
+        self.backend = backend
+        self.inputs, self.outputs, self.updates, self.name = list(inputs), list(outputs), list(updates), name
+        self.evaluator = Evaluator(graph)
+        self.residency = Residency(backend.storage, graph.variables + [var for var, _ in self.updates])
+        self.stats = {"nodes": len(graph.nodes)}
+
+    def run(self, arrays):
+        self.residency.ensure()
+        values = self.evaluator.run(dict(zip(self.inputs, arrays)))
+        results = [np.array(values[o], copy=True) for o in self.outputs]
+        new_values = []
+        for var, new in self.updates:
+            value = values[new]
+            if value.shape != var.shape:
+                raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
+            new_values.append(value)
+        for (var, _), value in zip(self.updates, new_values):
+            HOST.write(var, value)
+        return results
+
+    def trace(self, graph, arrays):
+        self.residency.ensure()
+        return Evaluator(graph).run(dict(zip(self.inputs, arrays)))
+
+
+class ReferenceBackend(Backend):
+    """The NumPy oracle: every op's ``perform``, node by node, on the host storage."""
+
+    name = "reference"
+    storage = HOST
+    is_reference = True
+
+    def compile(self, graph, inputs, outputs, updates, name):
+        return ReferenceProgram(self, graph, inputs, outputs, updates, name)
+
+
+register_backend(ReferenceBackend())
 
 
 def evaluate(outputs, feed: dict | None = None):
-    """Evaluate tensors once (fresh random state); returns arrays in the structure given."""
+    """Evaluate tensors once (graph as built, fresh random state); returns arrays in the structure given."""
     single = isinstance(outputs, Tensor)
     outs = [outputs] if single else list(outputs)
     feed = feed or {}
-    program = ReferenceProgram(Graph(list(feed), outs))
-    values = program.run({k: np.asarray(v, dtype=k.dtype) for k, v in feed.items()})
+    graph = Graph(list(feed), outs)
+    Residency(HOST, graph.variables).ensure()
+    evaluator = Evaluator(graph)
+    values = evaluator.run({k: np.asarray(v, dtype=k.dtype) for k, v in feed.items()})
     results = [np.array(values[o], copy=True) for o in outs]
     return results[0] if single else results

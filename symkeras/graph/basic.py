@@ -2,8 +2,10 @@
 
 A Tensor is a symbolic value with a dtype and a static shape (None for sizes
 known only when data flows).  Leaves are placeholders (fed at call time),
-variables (hold a NumPy array: weights, optimizer state) and constants.  Every
-other tensor is the output of a Node, which applies an Op to input tensors.
+variables (weights, optimizer state: identity, dtype and shape; their values
+live in the runtime's storages, outside the IR) and constants (whose value is
+part of the graph).  Every other tensor is an output of a Node, which applies
+an Op to input tensors.
 Nodes are immutable; an op's identity is its class and its attributes
 (``__props__``), so equal ops compare and hash equal.
 """
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from symkeras.graph import dtypes, shapes
+from symkeras.graph import dtypes, provenance, shapes
 
 _uids = itertools.count()
 OP_TYPES: dict[str, type] = {}
@@ -26,12 +28,14 @@ class Tensor:
 
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
-    def __init__(self, dtype, shape, name=None, owner=None, kind="output", value=None, default=None):
+    def __init__(self, dtype, shape, name=None, owner=None, kind="output", value=None, default=None, index=0):
         self.uid = next(_uids)
         self.dtype = dtypes.normalize(dtype)
         self.shape = shapes.normalize(shape)
         self.name = name
         self.owner = owner
+        #: the position of this tensor among its owner's outputs
+        self.index = index
         self.kind = kind
         self._value = value
         self.default = default
@@ -61,28 +65,16 @@ class Tensor:
     def __iter__(self):
         raise TypeError("A symbolic tensor is not iterable; index it with t[i].")
 
-    # --- values of leaves -----------------------------------------------
+    # --- the value of a constant ------------------------------------------
     @property
     def value(self) -> np.ndarray:
-        if self.kind not in ("variable", "constant"):
-            raise TypeError(f"{self!r} is a {self.kind}; only variables and constants hold a value.")
+        """A constant's value (part of the graph).  A variable's value lives in its storage: K.get_value."""
+        if self.kind == "variable":
+            raise TypeError(f"{self!r} is a variable: its value lives in the runtime's storage "
+                            "(read it with K.get_value).")
+        if self.kind != "constant":
+            raise TypeError(f"{self!r} is a {self.kind}; only constants hold a value.")
         return self._value
-
-    def get_value(self) -> np.ndarray:
-        """A copy of a variable's (or constant's) current value."""
-        return np.array(self.value, copy=True)
-
-    def set_value(self, value) -> None:
-        """Assign a variable; the shape must match and the dtype is converted."""
-        if self.kind != "variable":
-            raise TypeError(f"set_value needs a variable; {self!r} is a {self.kind}.")
-        array = _checked_array(value, self.dtype, f"variable '{self.name}'")
-        if array.shape != self.shape:
-            raise ValueError(
-                f"Cannot assign a value of shape {shapes.fmt(array.shape)} to variable "
-                f"'{self.name}' of shape {shapes.fmt(self.shape)}."
-            )
-        self._value = array
 
     # --- operators: all build graph nodes --------------------------------
     def __add__(self, other):
@@ -196,20 +188,34 @@ def _ops():
 
 
 class Node:
-    """One application of an op to input tensors; owns its output tensor."""
+    """One application of an op to input tensors; owns its output tensors (one per ``(dtype, shape)``)."""
 
-    def __init__(self, op: Op, inputs, out_dtype, out_shape):
+    def __init__(self, op: Op, inputs, output_types):
         self.uid = next(_uids)
         self.op = op
         self.inputs = tuple(inputs)
-        self.outputs = (Tensor(out_dtype, out_shape, owner=self),)
+        self.outputs = tuple(Tensor(dtype, shape, owner=self, index=i) for i, (dtype, shape) in enumerate(output_types))
+        #: facts about where the node comes from (``"layer"``: the Keras layer that made it, see provenance.py)
+        self.tag: dict[str, Any] = {}
 
     @property
     def out(self) -> Tensor:
+        """The output of a single-output node."""
+        if len(self.outputs) != 1:
+            raise ValueError(f"{self.op} has {len(self.outputs)} outputs; use node.outputs.")
         return self.outputs[0]
 
+    def rebuilt(self, inputs) -> Node:
+        """The same op applied to ``inputs`` (a new node), outputs keeping their names and tags."""
+        node = self.op.make_node(*inputs)
+        node.tag.update(self.tag)
+        for old, new in zip(self.outputs, node.outputs):
+            new.name = old.name
+            new.tag.update(old.tag)
+        return node
+
     def __repr__(self) -> str:
-        return f"<Node {self.op} ({len(self.inputs)} inputs)>"
+        return f"<Node {self.op} ({len(self.inputs)} inputs, {len(self.outputs)} outputs)>"
 
 
 class Op:
@@ -217,15 +223,42 @@ class Op:
 
     Subclasses set ``__props__`` (names of the attributes that define the op),
     ``nin`` (number of inputs, None for variadic) and implement ``infer``,
-    ``perform`` and, when differentiable, ``grad``.
+    ``perform`` and, when differentiable, ``grad``.  An op with several
+    outputs sets ``nout``; its ``infer`` returns one (dtype, shape) per
+    output, its ``perform`` one array per output, and it overrides ``vjp``.
     """
 
     __props__: tuple = ()
     nin: int | None = None
+    #: number of outputs
+    nout = 1
     #: False for ops with no gradient at all (integer, boolean or random results)
     differentiable = True
-    #: ops drawing random numbers receive their call number in perform
+
+    # --- traits: what the op is.  Rewrites, fusion and the backends' memory plans read these, never
+    # --- tables of class names.  A subclass (or an instance property) overrides them.
+    #: a scalar function applied at every element of its inputs broadcast together (NumPy rules):
+    #: fusion joins such ops into one loop, and the Numba backend lowers them through the scalar IR
+    elementwise = False
+    #: cheap enough (a few instructions per element) to recompute inside a fused loop rather than
+    #: keep its result as an array of its own
+    cheap = False
+    #: the output may share the buffer of input ``view_of`` (a view or alias; never written into)
+    view_of: int | None = None
+    #: the output's sizes left None take the run-time sizes of this input (when the node has it),
+    #: whose values are not read: only its shape
+    shape_from: int | None = None
+    #: a reduction: its kind ("sum", "prod", "max", "min", "any", "all"), over ``self.axis``
+    reduction: str | None = None
+    #: the kernel computes each output element from the input elements at the same index, so it may
+    #: write its result into the buffer of an input that dies at this node (same dtype and shape)
+    in_place = False
+    #: draws random numbers: ``perform`` receives its draw number (nodes equal in op and inputs,
+    #: seed included, draw the same numbers, so merging them changes nothing)
     is_random = False
+    #: has an effect besides its outputs (a collective such as an allreduce): never removed, merged,
+    #: folded or reordered with respect to other such nodes
+    has_side_effects = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -266,31 +299,74 @@ class Op:
     __repr__ = __str__
 
     # building --------------------------------------------------------------
-    def __call__(self, *inputs) -> Tensor:
-        return self.make_node(*inputs).out
+    def __call__(self, *inputs):
+        """The output tensor (a tuple of them for an op with several outputs)."""
+        node = self.make_node(*inputs)
+        return node.outputs[0] if self.nout == 1 else node.outputs
 
     def make_node(self, *inputs) -> Node:
         inputs = [as_tensor(x) for x in inputs]
         if self.nin is not None and len(inputs) != self.nin:
             raise TypeError(f"{self} takes {self.nin} inputs, got {len(inputs)}.")
-        dtype, shape = self.infer(inputs)
-        return Node(self, inputs, dtype, shape)
+        inferred = self.infer(inputs)
+        output_types = [inferred] if self.nout == 1 else list(inferred)
+        if len(output_types) != self.nout:
+            raise TypeError(f"{self} declares {self.nout} outputs but inferred {len(output_types)}.")
+        node = Node(self, inputs, output_types)
+        origin = provenance.current()
+        if origin is not None:
+            node.tag["layer"] = origin
+        return node
 
     # semantics -------------------------------------------------------------
-    def infer(self, inputs: list[Tensor]) -> tuple[str, tuple]:
-        """Output (dtype, static shape) for these inputs; raise ValueError on misuse."""
+    def infer(self, inputs: list[Tensor]):
+        """Output (dtype, static shape) for these inputs (a list of them when ``nout > 1``).
+
+        Raises ValueError on misuse.
+        """
         raise NotImplementedError(f"{self.name} must define infer")
 
-    def perform(self, inputs: list[np.ndarray], rng: int | None = None) -> np.ndarray:
-        """The reference semantics in NumPy (random ops get their call number as ``rng``)."""
+    def perform(self, inputs: list[np.ndarray], rng: int | None = None):
+        """The reference semantics in NumPy: one array (a tuple of them when ``nout > 1``).
+
+        Random ops get their call number as ``rng``.
+        """
         raise NotImplementedError(f"{self.name} must define perform")
 
+    def vjp(self, inputs: list[Tensor], outputs: list[Tensor], output_grads: list) -> list[Tensor | None]:
+        """Vector-Jacobian product as graph, for any number of outputs.
+
+        ``output_grads`` holds one gradient per output (None for an output the
+        cost does not depend on); returns one gradient (or None) per input.
+        Single-output ops implement the shorthand ``grad`` instead.
+        """
+        if self.nout != 1:
+            raise NotImplementedError(f"{self.name} has {self.nout} outputs and must define vjp")
+        return self.grad(inputs, outputs[0], output_grads[0])
+
     def grad(self, inputs: list[Tensor], out: Tensor, gz: Tensor) -> list[Tensor | None]:
-        """Vector-Jacobian product as graph: one gradient (or None) per input."""
+        """Vector-Jacobian product of a single-output op: one gradient (or None) per input."""
         raise NotImplementedError(f"{self.name} has no gradient")
 
+    def inner_graphs(self, inputs: list[Tensor]) -> list:
+        """Graphs the op carries (the elementwise program of a Fused op, a loop's step), for the
+        node applying it to ``inputs``; printing shows them and rewrites can run inside them."""
+        return []
 
-def _checked_array(value, dtype: str, where: str) -> np.ndarray:
+    def with_inner_graphs(self, graphs: list) -> Op:
+        """The same op carrying ``graphs`` (rewritten versions of ``inner_graphs``) instead."""
+        raise NotImplementedError(f"{self.name} carries no inner graph")
+
+    def size_source(self, inputs: list[Tensor], out: Tensor, axis: int) -> tuple[int, int] | None:
+        """(input position, input axis) whose run-time size ``out`` has along ``axis``, when the op knows one.
+
+        Elementwise ops and ``shape_from`` ops are handled from their traits;
+        others (a matrix product's letters) override this.  None: unknown.
+        """
+        return None
+
+
+def checked_array(value, dtype: str, where: str) -> np.ndarray:
     """Convert user data to an array of ``dtype``; TypeError when it is not numeric."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
@@ -313,7 +389,7 @@ def placeholder(shape=None, ndim=None, dtype=None, name=None, default=None) -> T
         shape = (None,) * int(ndim)
     t = Tensor(dtype, shape, name=name, kind="placeholder")
     if default is not None:
-        t.default = _checked_array(default, t.dtype, f"default of placeholder '{name}'")
+        t.default = checked_array(default, t.dtype, f"default of placeholder '{name}'")
         if not shapes.compatible(t.shape, t.default.shape):
             raise ValueError(
                 f"Default of placeholder '{name}' has shape {shapes.fmt(t.default.shape)}, "
@@ -322,10 +398,16 @@ def placeholder(shape=None, ndim=None, dtype=None, name=None, default=None) -> T
     return t
 
 
-def variable(value, dtype=None, name=None) -> Tensor:
-    """A tensor holding a mutable NumPy array (weights, optimizer state); dtype defaults to floatx."""
-    array = _checked_array(value, dtypes.normalize(dtype), f"variable '{name}'")
-    return Tensor(array.dtype, array.shape, name=name, kind="variable", value=array)
+def variable(shape, dtype=None, name=None) -> Tensor:
+    """A variable tensor: identity, dtype (floatx by default) and a static shape.
+
+    Its value is not part of the graph: ``symkeras.runtime.variable(value)``
+    (or ``K.variable``) makes a variable and puts its value in the storage.
+    """
+    shape = shapes.normalize(shape)
+    if None in shape:
+        raise ValueError(f"A variable's shape must be static; got {shapes.fmt(shape)} for '{name}'.")
+    return Tensor(dtype, shape, name=name, kind="variable")
 
 
 def constant(value, dtype=None, name=None) -> Tensor:
@@ -336,7 +418,7 @@ def constant(value, dtype=None, name=None) -> Tensor:
             dtype = dtypes.normalize(None)
         else:
             dtype = dtypes.normalize(array.dtype)
-    array = _checked_array(value, dtypes.normalize(dtype), f"constant '{name}'")
+    array = checked_array(value, dtypes.normalize(dtype), f"constant '{name}'")
     array.setflags(write=False)
     return Tensor(array.dtype, array.shape, name=name, kind="constant", value=array)
 

@@ -40,7 +40,9 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
     """The tensors above ``outputs`` (``stop`` ones as leaves), inputs before their users.
 
     Among the tensors ready at each point the lowest uid comes first (so the
-    order is the same in every run: the order tensors were made in).
+    order is the same in every run: the order tensors were made in).  Nodes
+    with side effects (``has_side_effects``) also run in the order they were
+    made: each one waits for the one made before it.
     """
     stop = set(stop)
     found: dict[int, Tensor] = {}
@@ -54,8 +56,13 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
             todo.extend(t.owner.inputs)
     waiting: dict[int, int] = {}
     users: dict[int, list[int]] = {}
+    effects = sorted(uid for uid, t in found.items()
+                     if t.owner is not None and t not in stop and t.owner.op.has_side_effects)
+    after = dict(zip(effects[1:], effects[:-1]))  # effect -> the effect made just before it
     for uid, t in found.items():
         inputs = {i.uid for i in t.owner.inputs} if t.owner is not None and t not in stop else set()
+        if uid in after:
+            inputs.add(after[uid])
         waiting[uid] = len(inputs)
         for i in inputs:
             users.setdefault(i, []).append(uid)
@@ -77,18 +84,26 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
 class Graph:
     """The subgraph that computes ``outputs`` from ``inputs`` (plus variables and constants).
 
+    Nodes with side effects found above the outputs are kept in ``effects``
+    (one output tensor each): a graph derived from this one (a rewrite, a
+    clone) passes them on, so such a node stays even when no output needs
+    its value any more.
+
     Raises:
         MissingInputError: an output needs a placeholder that is not among
             the inputs and has no default value.
     """
 
-    def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor], allow_missing: bool = False):
+    def __init__(self, inputs: Iterable[Tensor], outputs: Iterable[Tensor], allow_missing: bool = False,
+                 effects: Iterable[Tensor] = ()):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
-        self.tensors: list[Tensor] = topological_tensors(self.outputs, stop=self.inputs)
-        self._nx = None
         inputs_set = set(self.inputs)
-        self.nodes: list[Node] = [t.owner for t in self.tensors if t.owner is not None and t not in inputs_set]
+        self.tensors: list[Tensor] = topological_tensors(self.outputs + list(effects), stop=self.inputs)
+        self._nx = None
+        self.nodes: list[Node] = list(dict.fromkeys(
+            t.owner for t in self.tensors if t.owner is not None and t not in inputs_set))
+        self.effects = [node.outputs[0] for node in self.nodes if node.op.has_side_effects]
         self.leaves = [t for t in self.tensors if t.owner is None or t in inputs_set]
         missing = [t for t in self.leaves
                    if t.kind == "placeholder" and t not in inputs_set and t.default is None]
@@ -130,9 +145,15 @@ class Graph:
         Returns the new Graph and the map old tensor -> new tensor.  Leaves
         (placeholders, variables, constants) are shared, not copied.
         """
-        mapping = clone_tensors(self.outputs, replace or {}, stop=self.inputs)
+        mapping = clone_tensors(self.outputs + self.effects, replace or {}, stop=self.inputs)
         new_inputs = [mapping.get(t, t) for t in self.inputs]
-        return Graph(new_inputs, [mapping[t] for t in self.outputs], allow_missing=True), mapping
+        return self.derived([mapping[t] for t in self.outputs], mapping, new_inputs), mapping
+
+    def derived(self, outputs: list[Tensor], mapping: Mapping[Tensor, Tensor], inputs=None) -> Graph:
+        """A graph over the same inputs (or ``inputs``) computing ``outputs``; this graph's side-effect
+        nodes carried over through ``mapping`` (old tensor -> new tensor)."""
+        effects = [mapping.get(e, e) for e in self.effects]
+        return Graph(self.inputs if inputs is None else inputs, outputs, allow_missing=True, effects=effects)
 
 
 def clone_tensors(outputs: Iterable[Tensor], replace: Mapping[Tensor, Tensor], stop=()) -> dict:
@@ -145,18 +166,17 @@ def clone_tensors(outputs: Iterable[Tensor], replace: Mapping[Tensor, Tensor], s
     # replaces: clone(y, {x: 2 * x}) is y evaluated at 2x), so no cycle can form.
     mapping: dict[Tensor, Tensor] = dict(replace)
     stop = set(stop)
+    rebuilt: dict[Node, Node] = {}  # one new node for all outputs of an old one
     for t in topological_tensors(outputs, stop=stop):
         if t in mapping:
             continue
         if t.owner is None or t in stop:
             mapping[t] = t
             continue
-        inputs = [mapping[i] for i in t.owner.inputs]
-        if all(a is b for a, b in zip(inputs, t.owner.inputs)):
-            mapping[t] = t
-            continue
-        new = t.owner.op(*inputs)
-        new.name = t.name
-        new.tag.update(t.tag)
-        mapping[t] = new
+        node = rebuilt.get(t.owner)
+        if node is None:
+            inputs = [mapping[i] for i in t.owner.inputs]
+            node = t.owner if all(a is b for a, b in zip(inputs, t.owner.inputs)) else t.owner.rebuilt(inputs)
+            rebuilt[t.owner] = node
+        mapping[t] = node.outputs[t.index]
     return mapping

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from symkeras.graph import dtypes, shapes
+from symkeras.graph import dtypes, provenance, shapes
 from symkeras.graph.basic import Tensor, constant
 from symkeras.graph.fgraph import topological_tensors
 from symkeras.graph.ops.broadcast import zeros_like
@@ -73,14 +73,17 @@ def gradients(
             on_path.add(t)
 
     pending: dict[Tensor, list[Tensor]] = {cost: [constant(1.0, dtype=cost.dtype)]}
-    for t in reversed(order):
-        if t not in on_path or t not in pending or t.owner is None or t in blocked:
+    # nodes in reverse order: every output's gradient is complete when its node is reached
+    nodes = list(dict.fromkeys(t.owner for t in reversed(order)
+                               if t.owner is not None and t not in blocked and t in on_path))
+    for node in nodes:
+        if not node.op.differentiable or not any(o in pending for o in node.outputs):
             continue
-        node = t.owner
-        if not node.op.differentiable:
-            continue
-        gz = _accumulate(pending[t])
-        input_grads = node.op.grad(list(node.inputs), t, gz)
+        output_grads = [_accumulate(pending[o]) if o in pending else None for o in node.outputs]
+        # the gradient's nodes name the layer of the node they differentiate
+        label = provenance.of(node)
+        with provenance.origin(f"{label}/grad" if label else None):
+            input_grads = node.op.vjp(list(node.inputs), list(node.outputs), output_grads)
         if len(input_grads) != len(node.inputs):
             raise GradientError(f"{node.op} returned {len(input_grads)} gradients for {len(node.inputs)} inputs.")
         for inp, g in zip(node.inputs, input_grads):

@@ -7,12 +7,13 @@ import sys
 
 import numpy as np
 
-from symkeras.graph import shapes
+from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import OP_TYPES, Tensor, constant, placeholder, variable
-from symkeras.graph.fgraph import ancestors_dag
+from symkeras.graph.fgraph import ancestors_dag, topological_tensors
 
 JSON_FORMAT = "symkeras-graph"
-JSON_VERSION = 1
+#: version 2: nodes with several outputs ("node"/"output" keys), provenance ("layer"), Fused reductions as ops
+JSON_VERSION = 2
 
 
 def _letters(n: int) -> str:
@@ -31,17 +32,24 @@ def _value_text(t: Tensor) -> str:
     return ""
 
 
+def op_text(t: Tensor) -> str:
+    """The op computing ``t``; ``Op.1`` for the second output of a node with several."""
+    op = str(t.owner.op)
+    return f"{op}.{t.index}" if len(t.owner.outputs) > 1 else op
+
+
 def describe(t: Tensor, label: str) -> str:
-    """One line for a tensor: op (or leaf name), id, dtype, shape, name."""
+    """One line for a tensor: op (or leaf name), id, dtype, shape, name, and the layer that made it."""
     shape = shapes.fmt(t.shape)
     if t.owner is None:
         name = t.name or t.kind
         return f"{name} [id {label}] {t.kind} {t.dtype} {shape}{_value_text(t)}"
-    text = f"{t.owner.op} [id {label}] {t.dtype} {shape}"
+    text = f"{op_text(t)} [id {label}] {t.dtype} {shape}"
     if t.name:
         text += f" '{t.name}'"
-    if "layer" in t.tag:
-        text += f" <{t.tag['layer']}>"
+    layer = provenance.of(t.owner)
+    if layer:
+        text += f" <{layer}>"
     return text
 
 
@@ -55,25 +63,33 @@ class _Labeler:
         return self.labels[t]
 
 
-def format_tree(outputs, labeler: _Labeler | None = None, stop=()) -> str:
-    """Text dump: one line per node, indented by depth; a shared node's inputs print once."""
+def format_tree(outputs, labeler: _Labeler | None = None, stop=(), prefix: str = "") -> str:
+    """Text dump: one line per node, indented by depth; a shared node's inputs print once.
+
+    A node carrying inner graphs (a Fused op's program, a loop's step) shows
+    them after its inputs, indented and marked ``>``.
+    """
     labeler = labeler or _Labeler()
     stop = set(stop)
-    printed: set[Tensor] = set()
+    printed: set = set()  # nodes whose inputs were printed
     lines: list[str] = []
 
     def walk(t: Tensor, depth: int):
-        seen_before = t in printed
-        line = " |" * depth + describe(t, labeler(t))
-        expandable = t.owner is not None and t not in stop
-        if seen_before and expandable:
+        node = t.owner
+        expandable = node is not None and t not in stop
+        seen_before = expandable and node in printed
+        line = prefix + " |" * depth + describe(t, labeler(t))
+        if seen_before:
             line += " (see above)"
         lines.append(line)
         if seen_before or not expandable:
             return
-        printed.add(t)
-        for inp in t.owner.inputs:
+        printed.add(node)
+        for inp in node.inputs:
             walk(inp, depth + 1)
+        for inner in node.op.inner_graphs(list(node.inputs)):
+            lines.append(format_tree(inner.outputs, labeler, stop=inner.inputs,
+                                     prefix=prefix + " |" * depth + " >"))
 
     for out in outputs:
         walk(out, 0)
@@ -84,8 +100,7 @@ def format_function(fn, optimized: bool | None = None) -> str:
     """Text dump of a Function: its outputs and updates, as compiled (optimized) or as built."""
     labeler = _Labeler()
     inputs = ", ".join(t.name or f"#{i}" for i, t in enumerate(fn.inputs)) or "none"
-    use_optimized = fn.optimized_graph is not None if optimized is None else optimized
-    graph = fn.optimized_graph if use_optimized and fn.optimized_graph is not None else fn.graph
+    graph = fn.graph if optimized is False else fn.optimized_graph
     outputs = graph.outputs[: len(fn.outputs)]
     new_values = graph.outputs[len(fn.outputs):]
     stage = "after rewrites" if graph is not fn.graph else "as built"
@@ -132,7 +147,10 @@ def to_dot(outputs, title: str = "graph") -> str:
             head = f"{t.name or t.kind}\\n{t.kind}"
             shape = {"placeholder": "ellipse", "variable": "box3d", "constant": "note"}[t.kind]
         else:
-            head = _dot_escape(str(t.owner.op)) + (f"\\n'{_dot_escape(t.name)}'" if t.name else "")
+            head = _dot_escape(op_text(t)) + (f"\\n'{_dot_escape(t.name)}'" if t.name else "")
+            layer = provenance.of(t.owner)
+            if layer:
+                head += f"\\n<{_dot_escape(layer)}>"
             shape = "box"
         style = ", style=bold" if uid in out_uids else ""
         lines.append(f'  {ids[uid]} [label="{head}\\n{meta}", shape={shape}{style}];')
@@ -164,38 +182,60 @@ def _tuples(value):
     return value
 
 
-def to_json(outputs, include_values: bool = True) -> str:
-    """JSON text of the graph: nodes (kind, dtype, shape, name, op and attributes), edges, outputs.
+def _dumped_tensors(outputs: list[Tensor]) -> list[Tensor]:
+    """The tensors above ``outputs`` in uid order, with every output of each node (not only the used ones)."""
+    found = {t.uid: t for t in topological_tensors(outputs)}
+    for t in list(found.values()):
+        if t.owner is not None:
+            found.update((o.uid, o) for o in t.owner.outputs)
+    return [found[uid] for uid in sorted(found)]
 
-    Constants always carry their values; variables and placeholder defaults
-    only with ``include_values``.
+
+def to_json(outputs, values=None) -> str:
+    """JSON text of the graph: tensors (kind, dtype, shape, name, op and attributes, layer), edges, outputs.
+
+    Constants always carry their values; variables carry theirs when
+    ``values`` (a mapping variable -> array, e.g. a runtime storage's) has
+    them; placeholders carry their defaults.  A node with several outputs is
+    written once, with its first output; the others refer to it (``"node"``,
+    ``"output"``).
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    dag = ancestors_dag(outputs)
-    order = sorted(dag.nodes)
-    ids = {uid: i for i, uid in enumerate(order)}
+    tensors = _dumped_tensors(outputs)
+    ids = {t: i for i, t in enumerate(tensors)}
     nodes, edges = [], []
-    for uid in order:
-        t = dag.nodes[uid]["tensor"]
-        entry = {"id": ids[uid], "kind": t.kind if t.owner is None else "apply",
+    for t in tensors:
+        entry = {"id": ids[t], "kind": t.kind if t.owner is None else "apply",
                  "dtype": t.dtype, "shape": list(t.shape), "name": t.name}
-        if t.owner is not None:
+        if t.owner is not None and t.index > 0:
+            entry["node"] = ids[t.owner.outputs[0]]
+            entry["output"] = t.index
+        elif t.owner is not None:
             entry["op"] = t.owner.op.name
             entry["attrs"] = {k: _jsonable(v) for k, v in t.owner.op.to_attrs().items()}
+            layer = provenance.of(t.owner)
+            if layer:
+                entry["layer"] = layer
             for pos, inp in enumerate(t.owner.inputs):
-                edges.append({"source": ids[inp.uid], "target": ids[uid], "input": pos})
-        elif t.kind == "constant" or (include_values and t.kind == "variable"):
+                edges.append({"source": ids[inp], "target": ids[t], "input": pos})
+        elif t.kind == "constant":
             entry["value"] = t.value.tolist()
-        elif include_values and t.kind == "placeholder" and t.default is not None:
+        elif t.kind == "variable" and values is not None and t in values:
+            entry["value"] = np.asarray(values[t]).tolist()
+        elif t.kind == "placeholder" and t.default is not None:
             entry["default"] = t.default.tolist()
         nodes.append(entry)
     doc = {"format": JSON_FORMAT, "version": JSON_VERSION, "nodes": nodes, "edges": edges,
-           "outputs": [ids[t.uid] for t in outputs]}
+           "outputs": [ids[t] for t in outputs]}
     return json.dumps(doc, indent=1)
 
 
-def from_json(text: str) -> list[Tensor]:
-    """Rebuild a graph written by to_json; returns its output tensors."""
+def from_json(text: str, values: dict | None = None) -> list[Tensor]:
+    """Rebuild a graph written by to_json (version 1 or 2); returns its output tensors.
+
+    Variables come back as new variables; when ``values`` (a dict) is given,
+    the stored value of each is put there under the new variable.
+    """
     doc = json.loads(text)
     if doc.get("format") != JSON_FORMAT:
         raise ValueError(f"Not a symkeras graph dump (format {doc.get('format')!r}).")
@@ -208,23 +248,25 @@ def from_json(text: str) -> list[Tensor]:
         if kind == "placeholder":
             t = placeholder(shape, dtype=dtype, name=name, default=entry.get("default"))
         elif kind == "variable":
-            value = entry.get("value")
-            t = variable(np.zeros(shape) if value is None else value, dtype=dtype, name=name)
+            t = variable(shape, dtype=dtype, name=name)
+            if values is not None and entry.get("value") is not None:
+                values[t] = np.array(entry["value"], dtype=dtype).reshape(shape)
         elif kind == "constant":
             t = constant(np.array(entry["value"], dtype=dtype), dtype=dtype, name=name)
+        elif "node" in entry:
+            t = built[entry["node"]].owner.outputs[entry["output"]]
+            t.name = name
         else:
             op_type = OP_TYPES.get(entry["op"])
             if op_type is None:
                 raise ValueError(f"Unknown op {entry['op']!r} in graph dump.")
             op = op_type.from_attrs({k: _tuples(v) for k, v in entry["attrs"].items()})
             args = [built[src] for _, src in sorted(inputs_of.get(entry["id"], []))]
-            t = op(*args)
+            with provenance.origin(entry.get("layer")):
+                t = op.make_node(*args).outputs[0]
             t.name = name
-            if t.dtype != dtype or t.shape != shape:
-                raise ValueError(f"Node {entry['id']} ({entry['op']}) rebuilt as {t.dtype} "
-                                 f"{shapes.fmt(t.shape)}, dump says {dtype} {shapes.fmt(shape)}.")
+        if t.dtype != dtype or t.shape != shape:
+            raise ValueError(f"Node {entry['id']} ({entry.get('op', kind)}) rebuilt as {t.dtype} "
+                             f"{shapes.fmt(t.shape)}, dump says {dtype} {shapes.fmt(shape)}.")
         built[entry["id"]] = t
     return [built[i] for i in doc["outputs"]]
-
-
-

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from symkeras.codegen.reference import ReferenceProgram
+from symkeras.codegen.reference import Evaluator
 from symkeras.graph.basic import Tensor, constant, placeholder
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.grad import gradients
@@ -18,7 +18,7 @@ class GradientMismatch(AssertionError):
 
 
 def _runner(inputs, outputs):
-    program = ReferenceProgram(Graph(inputs, outputs))
+    program = Evaluator(Graph(inputs, outputs))
 
     def run(values):
         computed = program.run(dict(zip(inputs, values)))

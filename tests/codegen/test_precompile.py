@@ -37,7 +37,7 @@ def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "1")
     f, w = _training_step(1.2345)
     loss = f(_data())
-    stats = f.program.compile_stats
+    stats = f.program.stats['compile']
     # (kernels that other tests of this session compiled already are not pending)
     assert stats["helpers"] == 1 and stats["pending"] >= precompile.MIN_KERNELS_FOR_HELPERS
     for job in f.program.kernel_jobs:
@@ -53,9 +53,9 @@ def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
     K.clear_session()
     serial, serial_w = _training_step(1.2345)
-    assert serial.program.compile_stats is None
+    assert serial.program.stats['compile'] is None
     np.testing.assert_array_equal(serial(_data()), loss)
-    assert serial.program.compile_stats == {"pending": 0, "here": 0, "helpers": 0}
+    assert serial.program.stats['compile'] == {"pending": 0, "here": 0, "helpers": 0}
     np.testing.assert_array_equal(K.get_value(serial_w), K.get_value(w))
 
 
@@ -75,7 +75,7 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {str(i) for i in range(len(jobs))}
     # the first call then compiles the step alone, and computes what the reference does
     loss = f(_data())[0]
-    assert f.program.compile_stats["pending"] == 1 and precompile.is_cached(f.program.path)
+    assert f.program.stats['compile']["pending"] == 1 and precompile.is_cached(f.program.path)
     reference, _ = _training_step(2.5, backend="reference")
     np.testing.assert_allclose(loss, reference(_data())[0], rtol=1e-5)
 

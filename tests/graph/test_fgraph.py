@@ -6,7 +6,8 @@ import pytest
 
 from symkeras.codegen.reference import evaluate
 from symkeras.graph import Graph, MissingInputError, ops
-from symkeras.graph.basic import constant, placeholder, variable
+from symkeras.graph.basic import constant, placeholder
+from symkeras.runtime import variable
 
 
 def test_topological_order_and_leaves():

@@ -116,8 +116,12 @@ CASES = [
     ("subtensor_grad", lambda g: ops.SubtensorGrad((("s", 1, None, None),))(g, C34), [uniform(2, 4)]),
     ("gather_grad", lambda g: ops.GatherGrad()(g, INDICES, C34), [uniform(3, 2, 4)]),
     ("exclusive_prod", lambda x: ops.ExclusiveProd((1,))(x), [uniform(3, 4)]),
+    # a node with two outputs: each alone (the other's gradient is None) and both together
+    ("moments_mean", lambda x: ops.moments(x, axis=0)[0], [uniform(3, 4)]),
+    ("moments_variance", lambda x: ops.moments(x, axis=(0, 2), keepdims=True)[1], [uniform(3, 4, 2)]),
+    ("moments_both", lambda x: ops.moments(x, axis=1)[0] * ops.moments(x, axis=1)[1], [uniform(3, 4)]),
     ("fused_with_reduction", lambda a, b: ops.Fused(2, [(ops.Mul(), (0, 1)), (ops.Tanh(), (2,)), (ops.Add(), (3, 1))],
-                                                    ("Sum", (1,), False))(a, b), [uniform(3, 4), uniform(4)]),
+                                                    ops.Sum((1,)))(a, b), [uniform(3, 4), uniform(4)]),
     ("composed_mlp", lambda x, w: ops.reduce_mean(ops.softmax(ops.tanh(ops.dot(x, w)))[:, 0]),
      [uniform(5, 3), uniform(3, 4)]),
 ]

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from helpers import compute
 
+from symkeras import runtime
 from symkeras.graph import ops
-from symkeras.graph.basic import constant, placeholder, variable
+from symkeras.graph.basic import constant, placeholder
+from symkeras.runtime import variable
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -15,7 +17,7 @@ def test_leaf_kinds_dtypes_and_shapes():
     assert (x.kind, x.dtype, x.shape, x.ndim, x.name) == ("placeholder", "float32", (None, 3), 2, "x")
     v = variable(np.arange(6).reshape(2, 3), name="v")
     assert (v.kind, v.dtype, v.shape) == ("variable", "float32", (2, 3))
-    assert v.get_value().dtype == np.float32
+    assert runtime.get_value(v).dtype == np.float32
     c = constant(2.5)
     assert (c.kind, c.dtype, c.shape) == ("constant", "float32", ())
     assert constant(3).dtype == "int64"
@@ -26,22 +28,26 @@ def test_leaf_kinds_dtypes_and_shapes():
         placeholder()
 
 
-def test_variable_values_are_copied_and_shape_checked():
+def test_variable_values_live_in_the_storage_copied_and_shape_checked():
     data = np.ones((2, 2))
     v = variable(data, name="w")
     data[0, 0] = 5
-    assert v.get_value()[0, 0] == 1
-    got = v.get_value()
+    assert runtime.get_value(v)[0, 0] == 1
+    got = runtime.get_value(v)
     got[0, 0] = 7
-    assert v.get_value()[0, 0] == 1
-    v.set_value(np.full((2, 2), 3.0))
-    assert np.all(v.get_value() == 3)
+    assert runtime.get_value(v)[0, 0] == 1
+    runtime.set_value(v, np.full((2, 2), 3.0))
+    assert np.all(runtime.get_value(v) == 3)
     with pytest.raises(ValueError, match=r"shape \(3,\) to variable 'w' of shape \(2, 2\)"):
-        v.set_value(np.ones(3))
+        runtime.set_value(v, np.ones(3))
     with pytest.raises(TypeError, match="numeric"):
-        v.set_value(np.array([["a", "b"], ["c", "d"]]))
-    assert np.all(v.get_value() == 3)
-    with pytest.raises(TypeError, match="only variables"):
+        runtime.set_value(v, np.array([["a", "b"], ["c", "d"]]))
+    assert np.all(runtime.get_value(v) == 3)
+    # the IR holds no value: a variable is identity, dtype and shape
+    assert not hasattr(v, "_value") or v._value is None
+    with pytest.raises(TypeError, match="lives in the runtime's storage"):
+        _ = v.value
+    with pytest.raises(TypeError, match="only constants"):
         _ = placeholder((1,)).value
 
 

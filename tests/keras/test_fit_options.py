@@ -85,9 +85,9 @@ def test_batch_shuffle_initial_epoch_and_steps_per_epoch(rng):
     model.compile(optimizer="sgd", loss="mse")
     history = model.fit(x, y, batch_size=4, epochs=4, initial_epoch=2, shuffle="batch", verbose=0)
     assert history.epoch == [2, 3]
-    assert int(model.optimizer.iterations.get_value()) == 2 * 3
+    assert int(K.get_value(model.optimizer.iterations)) == 2 * 3
     model.fit(x, y, epochs=2, steps_per_epoch=5, verbose=0)  # each step sees the whole arrays
-    assert int(model.optimizer.iterations.get_value()) == 6 + 2 * 5
+    assert int(K.get_value(model.optimizer.iterations)) == 6 + 2 * 5
 
 
 def test_validation_data_with_sample_weights(rng):
@@ -109,7 +109,7 @@ def test_a_second_compile_recompiles(rng):
     model.compile(optimizer="adam", loss="mae", metrics=["mse"])
     assert model.train_function is None and model.metrics_names == ["loss", "mse"]
     model.fit(x, y, verbose=0)
-    assert model.train_function is not first and int(model.optimizer.iterations.get_value()) == 1
+    assert model.train_function is not first and int(K.get_value(model.optimizer.iterations)) == 1
 
 
 def test_fixed_batch_size_from_batch_input_shape(rng):
@@ -117,7 +117,7 @@ def test_fixed_batch_size_from_batch_input_shape(rng):
     model.compile(optimizer="sgd", loss="mse")
     x, y = _regression(rng, n=8)
     model.fit(x, y, epochs=1, verbose=0)  # batch_size defaults to the fixed 4
-    assert int(model.optimizer.iterations.get_value()) == 2
+    assert int(K.get_value(model.optimizer.iterations)) == 2
     with pytest.raises(ValueError, match="fixed batch size of 4 .* got 10 samples"):
         model.fit(*_regression(rng, n=10), verbose=0)
     with pytest.raises(ValueError, match="fixed batch size of 4 .* got batch_size=8"):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import symkeras.backend as K
 from symkeras.layers import Dense
 from symkeras.models import Sequential
 from symkeras.optimizers import SGD
@@ -98,7 +99,7 @@ def test_keras1_generator_arguments_still_work():
     assert "fit_generator: the argument `nb_val_samples` is deprecated; use `validation_steps` instead." in messages
     assert "val_loss" in history.history
     assert history.epoch == [0, 1]
-    assert int(model.optimizer.iterations.get_value()) == 2 * 3  # 48 samples = 3 batches of 16 per epoch
+    assert int(K.get_value(model.optimizer.iterations)) == 2 * 3  # 48 samples = 3 batches of 16 per epoch
 
 
 def test_malformed_generator_output_and_missing_steps_are_clear_errors():

@@ -105,7 +105,7 @@ def test_layer_gradients_match_finite_differences(case, rng):
     inputs = [Input(shape=s) for s in shapes]
     output = layer(inputs if len(inputs) > 1 else inputs[0], **call_kwargs)
     weights = layer.trainable_weights
-    points = _data(shapes, rng) + [w.get_value() for w in weights]
+    points = _data(shapes, rng) + [K.get_value(w) for w in weights]
 
     def rebuilt(*tensors):
         replace = dict(zip(inputs + weights, tensors))

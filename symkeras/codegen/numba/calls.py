@@ -20,9 +20,18 @@ from numba.np.arrayobj import populate_array
 from symkeras.codegen.numba.precompile import array_type, numba_signature
 
 
+def result_type(result):
+    """Numba's type of a kernel's result: one array's (dtype, ndim, layout, read-only), or a sequence of
+    them (a kernel with several outputs returns a tuple of arrays)."""
+    if isinstance(result[0], (tuple, list)):
+        return types.Tuple(tuple(array_type(r) for r in result))
+    return array_type(result)
+
+
 def function_type(arg_types, result) -> types.FunctionType:
-    """The first-class function type of a kernel taking ``arg_types`` and returning ``result``."""
-    return types.FunctionType(array_type(result)(*[array_type(a) for a in arg_types]))
+    """The first-class function type of a kernel taking ``arg_types`` and returning ``result``
+    (an array's (dtype, ndim, layout, read-only), or a list of them for a kernel with several outputs)."""
+    return types.FunctionType(result_type(result)(*[array_type(a) for a in arg_types]))
 
 
 #: the start of the typing error of a kernel called with other types than generated for (see NumbaProgram)
@@ -118,7 +127,7 @@ def jit_address(dispatcher, arg_types, result) -> int:
     args = numba_signature(arg_types)
     dispatcher.compile(args)
     compiled = dispatcher.overloads[args]
-    expected = array_type(result)
+    expected = result_type(result)
     if compiled.signature.return_type != expected:
         raise TypeError(f"kernel {dispatcher.py_func.__module__} returns {compiled.signature.return_type}, "
                         f"the step expects {expected}")

@@ -1,43 +1,13 @@
 """The emitter: names, run-time shapes and source lines of one generated step function.
 
-Kernels are registered per op type (``@kernel(OpType)``); each appends the
-lines that compute its node's output variable.  A missing kernel is a loud
-NotImplementedError, never a fallback.
+Kernels (registered per op type in ``registry.py``) append the lines that
+compute their node's output variables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from symkeras.graph import shapes
+from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Node, Tensor
-
-KERNELS: dict[type, Callable] = {}
-
-
-def kernel(*op_types, inline=False):
-    """Register the Numba emitter of one or more op types.
-
-    An ``inline`` kernel writes its lines into the step itself (views, BLAS
-    calls); the others become a kernel function in a module of their own,
-    shared by every node (of any graph) that generates the same code.
-    ``inline`` may also be a predicate of the node.
-    """
-
-    def register(fn):
-        fn.inline = inline
-        for t in op_types:
-            KERNELS[t] = fn
-        return fn
-
-    return register
-
-
-def find_kernel(op) -> Callable:
-    for klass in type(op).__mro__:
-        if klass in KERNELS:
-            return KERNELS[klass]
-    raise NotImplementedError(f"The Numba backend has no kernel for {op} (op type {type(op).__name__}).")
 
 
 def transposed_layout(known: tuple[str, bool] | None) -> tuple[str, bool] | None:
@@ -153,7 +123,7 @@ class Emitter:
                 return f"{name}({', '.join(actuals)})"
             raveled = [f"{a}.ravel()" if t[1] == 1 else a for a, t in zip(actuals, arg_types)]
             return f"{name}({', '.join(raveled)}).reshape({shape})"
-        key = (text, tuple(arg_types), tuple(result))
+        key = (text, tuple(arg_types), tuple(result) if isinstance(result, tuple) else tuple(map(tuple, result)))
         slot = root.functions.setdefault(key, len(root.functions))
         if flat_like is None:
             return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"
@@ -168,9 +138,13 @@ class Emitter:
         self.lines.append("    " * self.depth + text)
 
     def comment(self, node: Node) -> None:
-        where = f"  <{node.out.tag['layer']}>" if "layer" in node.out.tag else ""
-        label = f" '{node.out.name}'" if node.out.name else ""
-        self.line(f"# {_described(node.op)}{label} -> {node.out.dtype} {shapes.fmt(node.out.shape)}{where}")
+        """``# <layer> / Op 'name' -> dtype shape`` above a node's lines (a whole-line comment: the cache key
+        of a module leaves these out, so graphs differing only in layer names share their compiled code)."""
+        label = provenance.of(node)
+        where = f"{label} / " if label else ""
+        results = ", ".join(f"{o.dtype} {shapes.fmt(o.shape)}" + (f" '{o.name}'" if o.name else "")
+                            for o in node.outputs)
+        self.line(f"# {where}{_described(node.op)} -> {results}")
 
     def open(self, text: str) -> None:
         self.line(text)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import kernel
 from symkeras.codegen.numba.loops import emit_program
+from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 from symkeras.graph.ops.reduce import All, Any, Max, Min, Prod, Sum
-from symkeras.graph.rewrite.fusion import ELEMENTWISE
 
 
 def _scalar_only(node) -> bool:
@@ -20,7 +19,7 @@ def fused(em, node):
     emit_program(em, node.out, list(node.inputs), op.program, op.reduce)
 
 
-@kernel(*ELEMENTWISE, inline=_scalar_only)
+@kernel(ops.Unary, ops.Binary, ops.Where, ops.FullLike, ops.BroadcastLike, inline=_scalar_only)
 def elementwise(em, node):
     """A lone elementwise op is a one-step program."""
     n = len(node.inputs)
@@ -30,8 +29,7 @@ def elementwise(em, node):
 @kernel(Sum, Prod, Max, Min, Any, All)
 def reduction(em, node):
     op = node.op
-    emit_program(em, node.out, list(node.inputs), [(ops.Identity(), (0,))],
-                 (type(op).__name__, op.axis, op.keepdims))
+    emit_program(em, node.out, list(node.inputs), [(ops.Identity(), (0,))], op)
 
 
 @kernel(ops.Identity, ops.StopGradient, inline=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import kernel, transposed_layout
+from symkeras.codegen.numba.emitter import transposed_layout
+from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 
 

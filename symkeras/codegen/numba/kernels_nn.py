@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
-from symkeras.graph.ops.reduce import Argmax, Argmin, ExclusiveProd, ExclusiveProdGradAtZero
+from symkeras.graph.ops.reduce import Argmax, Argmin, ExclusiveProd, ExclusiveProdGradAtZero, Moments
 
 
 def _rows(em, x, axes, name=None):
@@ -183,3 +183,32 @@ def one_hot(em, node):
     em.line(f"    {res}[q, {flat}[q]] = 1")
     em.close()
     em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(idx) + [str(n)])})")
+
+
+@kernel(Moments)
+def moments(em, node):
+    """Mean, then the squared deviations from it, each accumulated in float64 in the input's memory order."""
+    (x,) = node.inputs
+    mean, var = node.outputs
+    axes = node.op.axis
+    sizes = em.dims(x)
+    kept = ["1" if a in axes else sizes[a] for a in range(x.ndim)]  # the statistics with keepdims
+    loop = [f"i{a}" for a in range(x.ndim)]
+    at = ", ".join("0" if a in axes else loop[a] for a in range(x.ndim)) or "()"
+    element = f"{em.name(x)}[{', '.join(loop) or '()'}]"
+    em.line(f"n = np.float64({' * '.join(f'({sizes[a]})' for a in axes) or '1'})")
+    for acc, value in (("total", f"np.float64({element})"), ("squares", f"(np.float64({element}) - total[{at}]) ** 2")):
+        em.filled(acc, kept, "0", "np.float64")
+        for a in range(x.ndim):
+            em.open(f"for {loop[a]} in range({sizes[a]}):")
+        em.line(f"{acc}[{at}] += {value}")
+        em.close(x.ndim)
+        em.line(f"{acc}_flat = {acc}.reshape(-1)")
+        em.open(f"for j in range({acc}_flat.size):")
+        em.line(f"{acc}_flat[j] /= n")
+        em.close()
+    shape = em.tuple_of(kept if node.op.keepdims else [sizes[a] for a in range(x.ndim) if a not in axes])
+    for out, acc in ((mean, "total"), (var, "squares")):
+        dtype = f"np.{out.dtype}"
+        em.filled(f"{acc}_out", kept, lambda index, acc=acc, dtype=dtype: f"{dtype}({acc}[{index}])", dtype)
+        em.line(f"{em.name(out)} = {acc}_out.reshape({shape})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.registry import kernel
 from symkeras.graph.ops import random as rnd
 
 # The generator is written out inline (helper functions would cost a Numba compile each).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import kernel
+from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
 from symkeras.graph import ops
 from symkeras.graph.ops.shape import _index_tuple

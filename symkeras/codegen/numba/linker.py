@@ -15,17 +15,11 @@ import numpy as np
 
 from symkeras.codegen import cache
 from symkeras.codegen.errors import update_shape_error
-from symkeras.codegen.numba import (  # noqa: F401  (register the kernels)
-    kernels_elemwise,
-    kernels_linalg,
-    kernels_nn,
-    kernels_random,
-    kernels_shape,
-)
 from symkeras.codegen.numba.calls import jit_address
-from symkeras.codegen.numba.emitter import Emitter, find_kernel
+from symkeras.codegen.numba.emitter import Emitter
 from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
+from symkeras.codegen.numba.registry import find_kernel
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 
@@ -204,7 +198,9 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     for inp in inputs:
         sub.bind(inp, f"a{len(params)}")
         pass_in(inp, f"a{len(params)}")
-    sub.bind(node.out, "out")
+    results = ["out"] if len(node.outputs) == 1 else [f"out{k}" for k in range(len(node.outputs))]
+    for out, result in zip(node.outputs, results):
+        sub.bind(out, result)
     if dest is not None:
         sub.dest = f"a{inputs.index(dest)}" if dest_is_input else "dest"
         sub.dest_fits = dest.shape == node.out.shape and None not in dest.shape
@@ -215,7 +211,8 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
-    text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + "\n    return out\n"
+    returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
+    text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + f"\n    return {returned}\n"
     if sub.reassociate:
         text = REASSOCIATE + text
     if flat:
@@ -223,9 +220,10 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
                               shape=em.tuple_of(str(d) for d in node.out.shape))
         em.line(f"{em.name(node.out)} = {call}")
-    else:
-        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, node.out.ndim, "C", False))
-        em.line(f"{em.name(node.out)} = {call}")
+        return
+    types = [(o.dtype, o.ndim, "C", False) for o in node.outputs]
+    call = em.call_kernel(text, actuals, arg_types, types[0] if len(types) == 1 else types)
+    em.line(f"{', '.join(em.name(o) for o in node.outputs)} = {call}")
 
 
 #: the step's random-draw counters

@@ -15,13 +15,13 @@ from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.fused import _Meta
 
-_INIT = {"Sum": 0, "Prod": 1, "Any": False, "All": True}
+_INIT = {"sum": 0, "prod": 1, "any": False, "all": True}
 
 
 def _reduce_init(kind: str, dtype: str):
-    if kind == "Max":
+    if kind == "max":
         return -np.inf if dtypes.is_float(dtype) else (np.iinfo(dtype).min if dtype != "bool" else False)
-    if kind == "Min":
+    if kind == "min":
         return np.inf if dtypes.is_float(dtype) else (np.iinfo(dtype).max if dtype != "bool" else True)
     return _INIT[kind]
 
@@ -33,8 +33,12 @@ def replay(program, inputs: list[Tensor]) -> list[_Meta]:
     return metas
 
 
-def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce=None) -> None:
-    """Emit the loops computing ``out`` from ``inputs`` through ``program`` (see ops.Fused)."""
+def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce_op=None) -> None:
+    """Emit the loops computing ``out`` from ``inputs`` through ``program`` (see ops.Fused).
+
+    ``reduce_op``: None, or the reduction op (its ``reduction`` trait, ``axis``, ``keepdims``) applied last.
+    """
+    reduce = None if reduce_op is None else (reduce_op.reduction, reduce_op.axis, reduce_op.keepdims)
     metas = replay(program, inputs)
     elem_dtype, elem_shape = metas[-1].dtype, metas[-1].shape
     n = len(elem_shape)
@@ -101,7 +105,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         out_sizes = [s for s in out_sizes if s is not None]
         out_index = [("0" if keepdims else None) if d in axes else v for d, v in enumerate(loop_vars)]
         out_index = [v for v in out_index if v is not None]
-        if kind == "Sum" and out.dtype in ("float16", "float32"):
+        if kind == "sum" and out.dtype in ("float16", "float32"):
             acc_dtype = "float64"  # accumulate float32 sums in float64
         init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
         em.filled(target, out_sizes, init, f"np.{acc_dtype}")
@@ -109,7 +113,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     # a reduction over the innermost axes accumulates in a local variable (a register, not the output's
     # memory); float sums and products may then be reassociated and vectorized (see linker.REASSOCIATE)
     kept = n - len(reduce[1]) if reduce is not None else n
-    local = reduce is not None and reduce[0] in ("Sum", "Prod", "Max", "Min") and \
+    local = reduce is not None and reduce[0] in ("sum", "prod", "max", "min") and \
         set(reduce[1]) == set(range(kept, n))
     where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
     for d in range(n):
@@ -123,23 +127,23 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         kind = reduce[0]
         value = cast(result, acc_dtype) if elem_dtype != acc_dtype else result
         into = "acc" if local else where
-        if kind == "Sum":
+        if kind == "sum":
             em.line(f"{into} += {value}")
-        elif kind == "Prod":
+        elif kind == "prod":
             em.line(f"{into} *= {value}")
-        elif kind == "Max":
+        elif kind == "max":
             em.line(f"{into} = {maximum_source(into, value)}")
-        elif kind == "Min":
+        elif kind == "min":
             em.line(f"{into} = {minimum_source(into, value)}")
-        elif kind == "Any":
+        elif kind == "any":
             em.line(f"if {value}:")
             em.line(f"    {where} = True")
-        elif kind == "All":
+        elif kind == "all":
             em.line(f"if not {value}:")
             em.line(f"    {where} = False")
         else:
             raise NotImplementedError(f"reduction {kind}")
-        if local and kind in ("Sum", "Prod") and dtypes.is_float(acc_dtype):
+        if local and kind in ("sum", "prod") and dtypes.is_float(acc_dtype):
             em.reassociate = True
     if local:
         em.close(n - kept)

@@ -8,27 +8,25 @@ Three cases, all decided from the schedule's liveness:
   that nothing reads any more (same dtype and rank in both cases; the kernel
   checks the run-time shape and allocates otherwise).
 Buffers that views share, leaves, outputs and update values are never reused.
+The ops' traits decide: ``in_place`` kernels may write into a buffer,
+``view_of`` results share their input's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from symkeras.graph import ops
 from symkeras.graph.basic import Node, Tensor
 from symkeras.graph.fgraph import Graph
-from symkeras.graph.rewrite.fusion import ELEMENTWISE
-
-#: ops whose output may share its input's buffer (their kernels return views)
-VIEW_OPS = (ops.Identity, ops.StopGradient, ops.Transpose, ops.Reshape, ops.ReshapeLike, ops.Flatten,
-            ops.ExpandDims, ops.Squeeze, ops.SplitLike, ops.Subtensor)
 
 
 def writes_elementwise(node: Node) -> bool:
-    op = node.op
-    if isinstance(op, ops.Fused):
-        return op.reduce is None
-    return isinstance(op, ELEMENTWISE)
+    """The node's kernel writes each element of its one output from the same index (``in_place`` trait)."""
+    return node.op.in_place and len(node.outputs) == 1
+
+
+def _is_view(t: Tensor) -> bool:
+    return t.owner is not None and t.owner.op.view_of is not None
 
 
 def _may_fit(shape, out_shape) -> bool:
@@ -43,7 +41,7 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
         for inp in set(node.inputs):
             uses[inp].append(i)
     kept = set(outputs) | {new for _, new in updates} | set(graph.inputs)
-    viewed = {inp for node in graph.nodes if isinstance(node.op, VIEW_OPS) for inp in node.inputs}
+    viewed = {node.inputs[node.op.view_of] for node in graph.nodes if node.op.view_of is not None}
     target_of = {new: var for var, new in updates}
     in_variable: set[Tensor] = set()  # tensors whose buffer is a variable's
     plan: dict[Node, Tensor] = {}
@@ -51,16 +49,15 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
     taken: set[Tensor] = set()
     dies_at: dict[int, list[Tensor]] = defaultdict(list)
     for node in graph.nodes:
-        if (writes_elementwise(node) and not isinstance(node.op, VIEW_OPS) and node.out.ndim > 0
-                and uses[node.out]):
+        if writes_elementwise(node) and node.out.ndim > 0 and uses[node.out]:
             dies_at[max(uses[node.out])].append(node.out)
     for i, node in enumerate(graph.nodes):
-        out = node.out
         if i > 0:
             free.extend(t for t in dies_at[i - 1]
                         if t not in taken and t not in kept and t not in viewed and t not in in_variable)
-        if not writes_elementwise(node) or out.ndim == 0:
+        if not writes_elementwise(node) or node.out.ndim == 0:
             continue
+        out = node.out
         var = target_of.get(out)
         if (var is not None and out not in outputs and var not in outputs and var not in viewed
                 and var.shape == out.shape
@@ -70,7 +67,7 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
             continue
         for inp in node.inputs:
             if (inp.owner is None or inp in kept or inp in viewed or inp in in_variable
-                    or isinstance(inp.owner.op, VIEW_OPS) or inp.dtype != out.dtype or inp.ndim != out.ndim
+                    or _is_view(inp) or inp.dtype != out.dtype or inp.ndim != out.ndim
                     or max(uses[inp]) != i or not _may_fit(inp.shape, out.shape)):
                 continue
             plan[node] = inp

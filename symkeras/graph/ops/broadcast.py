@@ -11,6 +11,10 @@ from symkeras.graph.basic import Op, Tensor, as_tensor
 class BroadcastLike(Op):
     """Broadcast ``g`` to the run-time shape of ``ref`` (NumPy rules)."""
 
+    elementwise = True
+    cheap = True
+    in_place = True
+    shape_from = 1
     nin = 2
 
     def infer(self, inputs):
@@ -31,6 +35,7 @@ class BroadcastLike(Op):
 class SumToLike(Op):
     """Sum ``g`` over the axes along which ``ref`` was broadcast (the adjoint of BroadcastLike)."""
 
+    shape_from = 1
     nin = 2
 
     def infer(self, inputs):
@@ -55,6 +60,10 @@ class SumToLike(Op):
 class FullLike(Op):
     """A tensor of ``ref``'s run-time shape filled with ``value``."""
 
+    elementwise = True
+    cheap = True
+    in_place = True
+    shape_from = 0
     __props__ = ("value", "dtype")
     nin = 1
     differentiable = False

@@ -45,6 +45,8 @@ class Unary(Op):
 
     nin = 1
     float_only = True
+    elementwise = True
+    in_place = True
 
     def infer(self, inputs):
         (x,) = inputs
@@ -58,6 +60,7 @@ class Unary(Op):
 
 
 class Neg(Unary):
+    cheap = True
     float_only = False
     fn = staticmethod(np.negative)
 
@@ -66,6 +69,7 @@ class Neg(Unary):
 
 
 class Abs(Unary):
+    cheap = True
     float_only = False
     fn = staticmethod(np.abs)
 
@@ -83,6 +87,7 @@ class _PiecewiseConstant(Unary):
 
 
 class Sign(_PiecewiseConstant):
+    cheap = True
     fn = staticmethod(np.sign)
 
 
@@ -136,6 +141,7 @@ class Sqrt(Unary):
 
 
 class Square(Unary):
+    cheap = True
     float_only = False
     fn = staticmethod(np.square)
 
@@ -218,6 +224,7 @@ class Softsign(Unary):
 class Relu(Unary):
     """Keras 2's K.relu: x above ``threshold``, clipped at ``max_value``, ``alpha`` slope below."""
 
+    cheap = True
     __props__ = ("alpha", "max_value", "threshold")
 
     def __init__(self, alpha=0.0, max_value=None, threshold=0.0):
@@ -269,6 +276,7 @@ class Selu(Unary):
 class Clip(Unary):
     """Clip to [min_value, max_value]; the gradient passes where x lies inside (inclusive)."""
 
+    cheap = True
     __props__ = ("min_value", "max_value")
     float_only = False
 
@@ -286,6 +294,7 @@ class Clip(Unary):
 
 
 class Cast(Unary):
+    cheap = True
     __props__ = ("dtype",)
 
     def __init__(self, dtype):
@@ -304,6 +313,9 @@ class Cast(Unary):
 
 class Identity(Unary):
     float_only = False
+    cheap = True
+    view_of = 0
+    in_place = False  # the result is the input itself
 
     def fn(self, x):
         return x
@@ -317,6 +329,9 @@ class StopGradient(Unary):
 
     float_only = False
     differentiable = False
+    cheap = True
+    view_of = 0
+    in_place = False
 
     def fn(self, x):
         return x
@@ -324,6 +339,7 @@ class StopGradient(Unary):
 
 class LogicalNot(Unary):
     differentiable = False
+    cheap = True
 
     def infer(self, inputs):
         return "bool", inputs[0].shape
@@ -338,6 +354,8 @@ class Binary(Op):
     """Base of two-input elementwise ops with NumPy broadcasting."""
 
     nin = 2
+    elementwise = True
+    in_place = True
 
     def infer(self, inputs):
         a, b = inputs
@@ -351,6 +369,7 @@ class Binary(Op):
 
 
 class Add(Binary):
+    cheap = True
     fn = staticmethod(np.add)
 
     def grad(self, inputs, out, gz):
@@ -359,6 +378,7 @@ class Add(Binary):
 
 
 class Sub(Binary):
+    cheap = True
     fn = staticmethod(np.subtract)
 
     def grad(self, inputs, out, gz):
@@ -367,6 +387,7 @@ class Sub(Binary):
 
 
 class Mul(Binary):
+    cheap = True
     fn = staticmethod(np.multiply)
 
     def grad(self, inputs, out, gz):
@@ -418,6 +439,7 @@ class Pow(Binary):
 
 
 class Maximum(Binary):
+    cheap = True
     fn = staticmethod(np.maximum)
 
     def grad(self, inputs, out, gz):
@@ -427,6 +449,7 @@ class Maximum(Binary):
 
 
 class Minimum(Binary):
+    cheap = True
     fn = staticmethod(np.minimum)
 
     def grad(self, inputs, out, gz):
@@ -439,6 +462,7 @@ class _Predicate(Binary):
     """Comparisons and logical ops: boolean result, no gradient."""
 
     differentiable = False
+    cheap = True
 
     def out_dtype(self, a, b):
         return "bool"
@@ -484,6 +508,9 @@ class Where(Op):
     """``where(cond, a, b)`` with NumPy broadcasting of all three."""
 
     nin = 3
+    elementwise = True
+    cheap = True
+    in_place = True
 
     def infer(self, inputs):
         c, a, b = inputs

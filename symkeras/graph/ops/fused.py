@@ -24,38 +24,39 @@ class _Meta:
         return len(self.shape)
 
 
-#: reduction kinds a fused op may end with
-REDUCTIONS = ("Sum", "Max", "Min", "Prod")
+#: the reductions (by their ``reduction`` trait) a fused op may end with: one accumulator per output element
+FUSABLE_REDUCTIONS = ("sum", "prod", "max", "min")
 
 
 class Fused(Op):
     """Elementwise steps over ``n_inputs`` inputs; step refs < n_inputs name inputs.
 
-    ``reduce`` is None or (kind, axis, keepdims) applied to the last step.
+    ``reduce`` is None or a reduction op (``Sum((1,), False)``, ...) applied
+    to the last step; its ``reduction`` trait must be one of FUSABLE_REDUCTIONS.
     """
 
     __props__ = ("n_inputs", "program", "reduce")
 
+    @property
+    def in_place(self) -> bool:
+        """An elementwise group writes each element from the same index; a reduction does not."""
+        return self.reduce is None
+
     def __init__(self, n_inputs, program, reduce=None):
         self.n_inputs = int(n_inputs)
         self.program = tuple((op, tuple(int(r) for r in refs)) for op, refs in program)
-        self.reduce = None if reduce is None else (str(reduce[0]), tuple(reduce[1]), bool(reduce[2]))
-        if self.reduce is not None and self.reduce[0] not in REDUCTIONS:
-            raise ValueError(f"Fused cannot end with a {self.reduce[0]} reduction.")
+        if reduce is not None and getattr(reduce, "reduction", None) not in FUSABLE_REDUCTIONS:
+            raise ValueError(f"Fused cannot end with {reduce!r}: expected a reduction op of kind "
+                             f"{', '.join(FUSABLE_REDUCTIONS)}.")
+        self.reduce = reduce
 
     def __str__(self) -> str:
         names = "|".join(op.name for op, _ in self.program)
-        if self.reduce:
-            names += f"->{self.reduce[0]}{{axis={self.reduce[1]}}}"
+        if self.reduce is not None:
+            names += f"->{self.reduce.name}{{axis={self.reduce.axis}}}"
         return f"Fused{{{names}}}"
 
     # semantics ---------------------------------------------------------------
-    def _reduce_op(self):
-        from symkeras.graph.ops import reduce as red
-
-        kind, axis, keepdims = self.reduce
-        return getattr(red, kind)(axis, keepdims)
-
     def infer(self, inputs):
         if len(inputs) != self.n_inputs:
             raise TypeError(f"{self} takes {self.n_inputs} inputs, got {len(inputs)}.")
@@ -64,7 +65,7 @@ class Fused(Op):
             metas.append(_Meta(*op.infer([metas[r] for r in refs])))
         dtype, shape = metas[-1].dtype, metas[-1].shape
         if self.reduce is not None:
-            return self._reduce_op().infer([_Meta(dtype, shape)])
+            return self.reduce.infer([_Meta(dtype, shape)])
         return dtype, shape
 
     def perform(self, inputs, rng=None):
@@ -76,7 +77,7 @@ class Fused(Op):
             metas.append(_Meta(dtype, np.shape(values[-1])))
         result = values[-1]
         if self.reduce is not None:
-            result = self._reduce_op().perform([result])
+            result = self.reduce.perform([result])
         return result
 
     # gradient: differentiate the unfused expression ------------------------------
@@ -87,7 +88,7 @@ class Fused(Op):
             values.append(op(*[values[r] for r in refs]))
         result = values[-1]
         if self.reduce is not None:
-            result = self._reduce_op()(result)
+            result = self.reduce(result)
         return result
 
     def grad(self, inputs, out, gz):
@@ -111,8 +112,9 @@ class Fused(Op):
 
         program = [[op.name, {k: _jsonable(v) for k, v in op.to_attrs().items()}, list(refs)]
                    for op, refs in self.program]
-        return {"n_inputs": self.n_inputs, "program": program,
-                "reduce": None if self.reduce is None else [self.reduce[0], list(self.reduce[1]), self.reduce[2]]}
+        reduce = None if self.reduce is None else {
+            "op": self.reduce.name, "attrs": {k: _jsonable(v) for k, v in self.reduce.to_attrs().items()}}
+        return {"n_inputs": self.n_inputs, "program": program, "reduce": reduce}
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> Fused:
@@ -120,4 +122,9 @@ class Fused(Op):
 
         program = [(OP_TYPES[name].from_attrs({k: _tuples(v) for k, v in op_attrs.items()}), refs)
                    for name, op_attrs, refs in attrs["program"]]
-        return cls(attrs["n_inputs"], program, attrs["reduce"])
+        reduce = attrs["reduce"]
+        if isinstance(reduce, dict):
+            reduce = OP_TYPES[reduce["op"]].from_attrs({k: _tuples(v) for k, v in reduce["attrs"].items()})
+        elif reduce is not None:  # JSON version 1: [class name, axis, keepdims]
+            reduce = OP_TYPES[reduce[0]](tuple(reduce[1]), bool(reduce[2]))
+        return cls(attrs["n_inputs"], program, reduce)

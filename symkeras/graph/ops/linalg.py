@@ -61,6 +61,14 @@ class Einsum(Op):
         gb = Einsum(f"{self.a_idx},{self.out_idx}->{self.b_idx}")(a, gz) if dtypes.is_float(b.dtype) else None
         return [ga, gb]
 
+    def size_source(self, inputs, out, axis):
+        """An output axis has the run-time size of the operand axis with the same letter."""
+        letter = self.out_idx[axis]
+        for position, (operand, idx) in enumerate(zip(inputs, (self.a_idx, self.b_idx))):
+            if letter in idx and operand.shape[idx.index(letter)] == out.shape[axis]:
+                return position, idx.index(letter)
+        return None
+
 
 _LETTERS = string.ascii_letters
 

@@ -69,6 +69,7 @@ class Random(Op):
     __props__ = ("shape", "dtype", "seed")
     differentiable = False
     is_random = True
+    shape_from = 0
 
     def __init__(self, shape, dtype, seed):
         self.shape = shapes.normalize(shape)

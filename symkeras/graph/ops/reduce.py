@@ -10,7 +10,27 @@ from symkeras.graph.ops import elemwise as ew
 from symkeras.graph.ops.broadcast import broadcast_like
 
 
-class Reduce(Op):
+class _OverAxes:
+    """Shapes of ops that reduce ``self.axis`` (sorted, non-negative), keeping them as size 1 with ``keepdims``."""
+
+    axis: tuple
+    keepdims: bool
+
+    def out_shape(self, x: Tensor) -> tuple:
+        if self.keepdims:
+            return tuple(1 if i in self.axis else d for i, d in enumerate(x.shape))
+        return tuple(d for i, d in enumerate(x.shape) if i not in self.axis)
+
+    def expand(self, t: Tensor) -> Tensor:
+        """Re-insert the reduced axes (as size 1) into a reduced result."""
+        if self.keepdims or not self.axis:
+            return t
+        from symkeras.graph.ops.shape import expand_dims_many
+
+        return expand_dims_many(t, self.axis)
+
+
+class Reduce(_OverAxes, Op):
     """Base of reductions. ``axis`` is a sorted tuple of non-negative axes."""
 
     __props__ = ("axis", "keepdims")
@@ -19,11 +39,6 @@ class Reduce(Op):
     def __init__(self, axis, keepdims=False):
         self.axis = tuple(int(a) for a in axis)
         self.keepdims = bool(keepdims)
-
-    def out_shape(self, x: Tensor) -> tuple:
-        if self.keepdims:
-            return tuple(1 if i in self.axis else d for i, d in enumerate(x.shape))
-        return tuple(d for i, d in enumerate(x.shape) if i not in self.axis)
 
     def infer(self, inputs):
         (x,) = inputs
@@ -35,16 +50,9 @@ class Reduce(Op):
     def perform(self, inputs, rng=None):
         return self.fn(inputs[0], axis=self.axis, keepdims=self.keepdims)
 
-    def expand(self, t: Tensor) -> Tensor:
-        """Re-insert the reduced axes (as size 1) into a reduced result."""
-        if self.keepdims or not self.axis:
-            return t
-        from symkeras.graph.ops.shape import expand_dims_many
-
-        return expand_dims_many(t, self.axis)
-
 
 class Sum(Reduce):
+    reduction = "sum"
     fn = staticmethod(np.sum)
 
     def out_dtype(self, dtype):
@@ -55,6 +63,7 @@ class Sum(Reduce):
 
 
 class Prod(Reduce):
+    reduction = "prod"
     fn = staticmethod(np.prod)
 
     def grad(self, inputs, out, gz):
@@ -141,6 +150,7 @@ class ExclusiveProdGradAtZero(Op):
 
 
 class Max(Reduce):
+    reduction = "max"
     fn = staticmethod(np.max)
 
     def grad(self, inputs, out, gz):
@@ -150,10 +160,12 @@ class Max(Reduce):
 
 
 class Min(Max):
+    reduction = "min"
     fn = staticmethod(np.min)
 
 
 class Any(Reduce):
+    reduction = "any"
     differentiable = False
     fn = staticmethod(np.any)
 
@@ -162,6 +174,7 @@ class Any(Reduce):
 
 
 class All(Any):
+    reduction = "all"
     fn = staticmethod(np.all)
 
 
@@ -195,6 +208,53 @@ class Argmax(_ArgReduce):
 
 class Argmin(_ArgReduce):
     fn = staticmethod(np.argmin)
+
+
+class Moments(_OverAxes, Op):
+    """Mean and population variance over ``axis``: one node with two outputs.
+
+    BatchNormalization's batch statistics: one kernel reads the input twice
+    (the mean, then the squared deviations from it), where a mean and a
+    variance built from reductions take three kernels.  Outputs are
+    floatx-typed for integer input.
+    """
+
+    __props__ = ("axis", "keepdims")
+    nin = 1
+    nout = 2
+
+    def __init__(self, axis, keepdims=False):
+        self.axis = tuple(sorted(int(a) for a in axis))
+        self.keepdims = bool(keepdims)
+
+    def infer(self, inputs):
+        (x,) = inputs
+        for a in self.axis:
+            if not 0 <= a < x.ndim:
+                raise ValueError(f"Moments over axis {a} of a tensor of rank {x.ndim}.")
+        dtype = dtypes.float_of(x.dtype)
+        shape = self.out_shape(x)
+        return [(dtype, shape), (dtype, shape)]
+
+    def perform(self, inputs, rng=None):
+        (x,) = inputs
+        x = x.astype(dtypes.float_of(x.dtype.name), copy=False)
+        return (np.mean(x, axis=self.axis, keepdims=self.keepdims),
+                np.var(x, axis=self.axis, keepdims=self.keepdims))
+
+    def vjp(self, inputs, outputs, output_grads):
+        (x,) = inputs
+        mean, _ = outputs
+        g_mean, g_var = output_grads
+        n = count(x, self.axis)
+        grad = None
+        if g_mean is not None:
+            grad = broadcast_like(self.expand(g_mean), x) / n
+        if g_var is not None:
+            centered = x - broadcast_like(self.expand(mean), x)
+            term = broadcast_like(self.expand(g_var), x) * centered * (2.0 / n)
+            grad = term if grad is None else grad + term
+        return [grad if dtypes.is_float(x.dtype) else None]
 
 
 # --- builders -----------------------------------------------------------------
@@ -261,6 +321,12 @@ def reduce_var(x, axis=None, keepdims=False) -> Tensor:
     (x,) = ew.operands(x)
     centered = x - reduce_mean(x, axis, keepdims=True)
     return reduce_mean(ew.square(centered), axis, keepdims)
+
+
+def moments(x, axis=None, keepdims=False) -> tuple[Tensor, Tensor]:
+    """(mean, population variance) of ``x`` over ``axis``, from one Moments node."""
+    (x,) = ew.operands(x)
+    return Moments(shapes.normalize_axes(axis, x.ndim), keepdims)(x)
 
 
 def reduce_std(x, axis=None, keepdims=False) -> Tensor:

@@ -23,6 +23,7 @@ class Shape(Op):
 
 
 class Transpose(Op):
+    view_of = 0
     __props__ = ("perm",)
     nin = 1
 
@@ -45,6 +46,7 @@ class Transpose(Op):
 class Reshape(Op):
     """Reshape to ``shape``: ints, at most one -1, and None for a size given as an extra scalar input."""
 
+    view_of = 0
     __props__ = ("shape",)
 
     def __init__(self, shape):
@@ -91,6 +93,8 @@ class Reshape(Op):
 class ReshapeLike(Op):
     """Reshape ``g`` to the run-time shape of ``ref`` (same number of elements)."""
 
+    view_of = 0
+    shape_from = 1
     nin = 2
 
     def infer(self, inputs):
@@ -108,6 +112,7 @@ class ReshapeLike(Op):
 class Flatten(Op):
     """Keep the first ``ndim - 1`` axes and collapse the rest (Theano's flatten)."""
 
+    view_of = 0
     __props__ = ("ndim",)
     nin = 1
 
@@ -130,6 +135,7 @@ class Flatten(Op):
 
 
 class ExpandDims(Op):
+    view_of = 0
     __props__ = ("axis",)
     nin = 1
 
@@ -150,6 +156,7 @@ class ExpandDims(Op):
 
 
 class Squeeze(Op):
+    view_of = 0
     __props__ = ("axis",)
     nin = 1
 
@@ -211,6 +218,7 @@ class Concatenate(Op):
 class SplitLike(Op):
     """Piece ``index`` of ``g`` cut along ``axis`` at the sizes of the reference tensors."""
 
+    view_of = 0
     __props__ = ("axis", "index")
 
     def __init__(self, axis, index):
@@ -384,6 +392,7 @@ def _index_text(spec) -> str:
 class Subtensor(Op):
     """Basic indexing: entries ("i", k), ("s", start, stop, step) and ("n",) for newaxis."""
 
+    view_of = 0
     __props__ = ("spec",)
     nin = 1
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
-from symkeras.graph.rewrite.core import is_op
+from symkeras.graph.rewrite.core import is_op, rule
 from symkeras.graph.rewrite.dims import input_of_same_shape, same_runtime_shape
 
 
@@ -22,12 +22,14 @@ def _keeps(t: Tensor, x: Tensor) -> bool:
     return x.dtype == t.dtype and x.shape == t.shape
 
 
+@rule(ops.Identity, ops.StopGradient)
 def remove_identity(t):
     if is_op(t, ops.Identity, ops.StopGradient) and _keeps(t, t.owner.inputs[0]):
         return t.owner.inputs[0]
     return None
 
 
+@rule(ops.Add, ops.Sub, ops.Mul, ops.TrueDiv)
 def neutral_element(t):
     """x + 0, 0 + x, x - 0, x * 1, 1 * x, x / 1 -> x."""
     if not is_op(t, ops.Add, ops.Sub, ops.Mul, ops.TrueDiv):
@@ -42,6 +44,7 @@ def neutral_element(t):
     return None
 
 
+@rule(ops.Mul)
 def multiply_by_minus_one(t):
     if not is_op(t, ops.Mul):
         return None
@@ -52,12 +55,14 @@ def multiply_by_minus_one(t):
     return None
 
 
+@rule(ops.Neg)
 def double_negation(t):
     if is_op(t, ops.Neg) and is_op(t.owner.inputs[0], ops.Neg):
         return t.owner.inputs[0].owner.inputs[0]
     return None
 
 
+@rule(ops.Transpose)
 def transpose_of_transpose(t):
     if not is_op(t, ops.Transpose):
         return None
@@ -71,6 +76,7 @@ def transpose_of_transpose(t):
     return None
 
 
+@rule(ops.Reshape, ops.Flatten, ops.ReshapeLike)
 def reshape_of_reshape(t):
     if not is_op(t, ops.Reshape, ops.Flatten, ops.ReshapeLike):
         return None
@@ -82,16 +88,16 @@ def reshape_of_reshape(t):
     return None
 
 
+@rule(ops.Cast)
 def cast_to_same_dtype(t):
     if is_op(t, ops.Cast) and t.owner.inputs[0].dtype == t.dtype:
         return t.owner.inputs[0]
     return None
 
 
+@rule(ops.Sum, ops.Max, ops.Min, ops.Prod)
 def reduce_over_size_one_axes(t):
-    from symkeras.graph.ops.reduce import Max, Min, Prod, Sum
-
-    if not is_op(t, Sum, Max, Min, Prod):
+    if not is_op(t, ops.Sum, ops.Max, ops.Min, ops.Prod):
         return None
     x = t.owner.inputs[0]
     op = t.owner.op
@@ -100,6 +106,7 @@ def reduce_over_size_one_axes(t):
     return x if op.keepdims else ops.squeeze(x, op.axis)
 
 
+@rule(ops.BroadcastLike, ops.SumToLike, ops.ReshapeLike)
 def broadcast_no_op(t):
     """BroadcastLike / SumToLike / ReshapeLike whose input already has the (static) result shape."""
     if not is_op(t, ops.BroadcastLike, ops.SumToLike, ops.ReshapeLike):
@@ -115,6 +122,7 @@ def broadcast_no_op(t):
     return None
 
 
+@rule(ops.SumToLike)
 def sum_to_like_static(t):
     """SumToLike onto a fully static shape is a plain Sum (fusable with its producer)."""
     if not is_op(t, ops.SumToLike) or None in t.shape:
@@ -128,6 +136,7 @@ def sum_to_like_static(t):
     return ops.reshape(summed, t.shape) if lead else summed
 
 
+@rule(ops.Shape)
 def shape_through_elementwise(t):
     """Shape(f(x, ...)) -> Shape(x) when the elementwise f provably keeps x's run-time shape.
 
@@ -139,30 +148,26 @@ def shape_through_elementwise(t):
     return None if x is None else ops.shape_of(x)
 
 
-#: ops reading only the shape of some inputs (by position): gradients' BroadcastLike/SumToLike references
-SHAPE_ONLY_INPUTS = {ops.BroadcastLike: (1,), ops.SumToLike: (1,), ops.ReshapeLike: (1,), ops.FullLike: (0,)}
-
-
+@rule()
 def shape_reference_through_elementwise(t):
-    """A shape-only reference to f(x, ...) becomes a reference to x (same run-time shape).
+    """A shape-only reference (the ``shape_from`` input) to f(x, ...) becomes a reference to x.
 
-    The reference then no longer keeps f's result alive: f fuses into its
-    real consumer, or is not computed at all.
+    x has f's run-time shape, so the result is the same; the reference then
+    no longer keeps f's result alive: f fuses into its real consumer, or is
+    not computed at all.
     """
-    positions = next((p for op, p in SHAPE_ONLY_INPUTS.items() if is_op(t, op)), None)
-    if positions is None and t.owner is not None and getattr(t.owner.op, "is_random", False) and t.owner.inputs:
-        positions = (0,)  # a random tensor takes the run-time sizes of its reference
-    if positions is None:
+    node = t.owner
+    if node is None or node.op.shape_from is None or node.op.shape_from >= len(node.inputs):
         return None
-    inputs = list(t.owner.inputs)
-    changed = False
-    for i in positions:
-        x = input_of_same_shape(inputs[i])
-        if x is not None:
-            inputs[i], changed = x, True
-    return t.owner.op(*inputs) if changed else None
+    inputs = list(node.inputs)
+    x = input_of_same_shape(inputs[node.op.shape_from])
+    if x is None:
+        return None
+    inputs[node.op.shape_from] = x
+    return node.op(*inputs)
 
 
+@rule(ops.Pow)
 def power_by_constant(t):
     """x ** 1 -> x, x ** 2 -> square(x), x ** -1 -> 1 / x (x ** 0.5 stays: sqrt(-inf) is NaN)."""
     if not is_op(t, ops.Pow):

@@ -11,11 +11,44 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from symkeras.graph.basic import Tensor
+from symkeras.graph import provenance
+from symkeras.graph.basic import Node, Op, Tensor
 from symkeras.graph.fgraph import Graph
 
 #: a local rule maps a tensor to an equivalent tensor, or None when it does not apply
 Rule = Callable[[Tensor], Tensor | None]
+
+
+def rule(*op_types: type):
+    """Register a local rule for the op types it matches (subclasses included).
+
+    The rewrite engine then runs it only on nodes of those types; a rule
+    registered for no type (``@rule()``) sees every node.
+    """
+
+    def mark(fn):
+        fn.op_types = tuple(op_types) or (Op,)
+        return fn
+
+    return mark
+
+
+class RuleTable:
+    """Rules by the op types they were registered for (see ``rule``), looked up once per op class.
+
+    A plain function that was not registered runs on every node.
+    """
+
+    def __init__(self, rules: Iterable[Rule]):
+        self.rules = list(rules)
+        self._by_class: dict[type, list[Rule]] = {}
+
+    def for_op(self, op: Op) -> list[Rule]:
+        cls = type(op)
+        found = self._by_class.get(cls)
+        if found is None:
+            found = self._by_class[cls] = [r for r in self.rules if issubclass(cls, getattr(r, "op_types", Op))]
+        return found
 
 
 @dataclass
@@ -62,13 +95,25 @@ def rebuild(graph: Graph, rules: Iterable[Rule] = (), record: PassRecord | None 
 
     With ``merge`` equal nodes (same op, same inputs) and equal constants are
     shared: common-subexpression elimination.  Dead nodes disappear because
-    only what the outputs need is rebuilt.
+    only what the outputs need is rebuilt.  Nodes with side effects are
+    rebuilt as they are: no rule runs on them and none is merged.  Nodes a
+    rule makes take the provenance of the node they replace.
     """
-    rules = list(rules)
+    table = rules if isinstance(rules, RuleTable) else RuleTable(rules)
     mapping: dict[Tensor, Tensor] = {}
-    seen_nodes: dict[tuple, Tensor] = {}
+    rebuilt: dict[Node, Node] = {}
+    seen_nodes: dict[tuple, Node] = {}
     seen_constants: dict[tuple, Tensor] = {}
     inputs = set(graph.inputs)
+
+    def merged(node: Node) -> Node:
+        if not merge or node.op.has_side_effects:
+            return node
+        kept = seen_nodes.setdefault((node.op, tuple(i.uid for i in node.inputs)), node)
+        if kept is not node and record is not None:
+            record.fired["merge_node"] += 1
+        return kept
+
     for t in graph.tensors:
         if t.owner is None or t in inputs:
             new = t
@@ -79,36 +124,39 @@ def rebuild(graph: Graph, rules: Iterable[Rule] = (), record: PassRecord | None 
                     record.fired["merge_constant"] += 1
             mapping[t] = new
             continue
-        args = [mapping[i] for i in t.owner.inputs]
-        new = t if all(a is b for a, b in zip(args, t.owner.inputs)) else _apply(t, args)
-        for _ in range(20):  # apply rules to a fixpoint on this node
-            for rule in rules:
-                result = rule(new)
-                if result is not None and result is not new:
-                    if not _same_meta(new, result):
-                        raise AssertionError(f"rule {rule.__name__} changed {new!r} into {result!r}")
-                    if record is not None:
-                        record.fired[rule.__name__] += 1
-                    new = result
-                    break
-            else:
-                break
-        if merge and new.owner is not None:
-            key = (new.owner.op, tuple(i.uid for i in new.owner.inputs))
-            kept = seen_nodes.setdefault(key, new)
-            if kept is not new:
-                if record is not None:
-                    record.fired["merge_node"] += 1
-                new = kept
+        old_node = t.owner
+        node = rebuilt.get(old_node)
+        if node is None:
+            args = [mapping[i] for i in old_node.inputs]
+            node = old_node if all(a is b for a, b in zip(args, old_node.inputs)) else old_node.rebuilt(args)
+            node = rebuilt[old_node] = merged(node)
+        new = node.outputs[t.index]
+        if not old_node.op.has_side_effects:
+            with provenance.origin(provenance.of(old_node)):
+                new = _apply_rules(new, table, record)
+            if new.owner is not None and new.owner is not node:
+                new = merged(new.owner).outputs[new.index]
         mapping[t] = new
-    return Graph(graph.inputs, [_keep_name(o, mapping[o]) for o in graph.outputs], allow_missing=True)
+    return graph.derived([_keep_name(o, mapping[o]) for o in graph.outputs], mapping)
 
 
-def _apply(t: Tensor, args: list[Tensor]) -> Tensor:
-    new = t.owner.op(*args)
-    new.name = t.name
-    new.tag.update(t.tag)
-    return new
+def _apply_rules(t: Tensor, table: RuleTable, record: PassRecord | None) -> Tensor:
+    """``t`` after its rules, applied to a fixpoint."""
+    for _ in range(20):
+        if t.owner is None:
+            return t
+        for r in table.for_op(t.owner.op):
+            result = r(t)
+            if result is not None and result is not t:
+                if not _same_meta(t, result):
+                    raise AssertionError(f"rule {r.__name__} changed {t!r} into {result!r}")
+                if record is not None:
+                    record.fired[r.__name__] += 1
+                t = result
+                break
+        else:
+            return t
+    return t
 
 
 def _keep_name(old: Tensor, new: Tensor) -> Tensor:
@@ -122,7 +170,7 @@ class LocalPass(Pass):
 
     def __init__(self, name: str, rules: Iterable[Rule], merge: bool = False, max_rounds: int = 10):
         self.name = name
-        self.rules = list(rules)
+        self.rules = RuleTable(rules)
         self.merge = merge
         self.max_rounds = max_rounds
 

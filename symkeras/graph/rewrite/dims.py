@@ -11,7 +11,6 @@ the batch size, so a gradient's SumToLike between them sums nothing.
 
 from __future__ import annotations
 
-from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
 
 Dim = tuple[Tensor, int]
@@ -45,7 +44,7 @@ def same_runtime_shape(x: Tensor, y: Tensor, memo: dict | None = None) -> bool:
 
 def input_of_same_shape(y: Tensor, memo: dict | None = None) -> Tensor | None:
     """An input of the elementwise ``y`` that provably has ``y``'s run-time shape, if there is one."""
-    if y.owner is None or not isinstance(y.owner.op, (ops.Unary, ops.Binary, ops.Where)):
+    if y.owner is None or not y.owner.op.elementwise:
         return None
     memo = {} if memo is None else memo
     for x in y.owner.inputs:
@@ -69,17 +68,14 @@ def _same_size_source(t: Tensor, axis: int, memo: dict) -> Dim | None:
         return None
     op = node.op
     ref = None
-    if isinstance(op, (ops.BroadcastLike, ops.SumToLike)):
-        ref = node.inputs[1]
-    elif isinstance(op, ops.FullLike) or (op.is_random and node.inputs):
-        ref = node.inputs[0]
-    elif isinstance(op, (ops.Unary, ops.Binary, ops.Where)):
+    if op.shape_from is not None and op.shape_from < len(node.inputs):
+        ref = node.inputs[op.shape_from]
+    elif op.elementwise:
         ref = input_of_same_shape(t, memo)
-    elif isinstance(op, ops.Einsum):
-        letter = op.out_idx[axis]
-        for operand, idx in zip(node.inputs, (op.a_idx, op.b_idx)):
-            if letter in idx and operand.shape[idx.index(letter)] == t.shape[axis]:
-                return operand, idx.index(letter)
+    else:
+        source = op.size_source(list(node.inputs), t, axis)
+        if source is not None:
+            return node.inputs[source[0]], source[1]
     if ref is not None and ref.ndim == t.ndim and ref.shape == t.shape:
         return ref, axis
     return None

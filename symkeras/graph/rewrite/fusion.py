@@ -5,28 +5,23 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 
-from symkeras.graph import ops
+from symkeras.graph import provenance
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
-from symkeras.graph.ops.fused import REDUCTIONS, Fused
-from symkeras.graph.ops.reduce import Reduce
+from symkeras.graph.ops.fused import FUSABLE_REDUCTIONS, Fused
 from symkeras.graph.rewrite.core import Pass, PassRecord
 
-ELEMENTWISE = (ops.Unary, ops.Binary, ops.Where, ops.FullLike, ops.BroadcastLike)
-#: elementwise ops cheap enough to recompute inside a group when their value is also needed elsewhere
-CHEAP = (ops.Add, ops.Sub, ops.Mul, ops.Neg, ops.Abs, ops.Relu, ops.Cast, ops.Maximum, ops.Minimum, ops.Clip,
-         ops.Square, ops.Sign, ops.Identity, ops.Where, ops.BroadcastLike, ops.FullLike, ops.Equal, ops.NotEqual,
-         ops.Less, ops.LessEqual, ops.Greater, ops.GreaterEqual, ops.LogicalAnd, ops.LogicalOr, ops.LogicalNot)
 #: at most this many ops in one fused kernel
 MAX_GROUP = 32
 
 
 def is_elementwise(t: Tensor) -> bool:
-    return t.owner is not None and isinstance(t.owner.op, ELEMENTWISE)
+    """Computed by an elementwise op (the ``elementwise`` trait) with one output."""
+    return t.owner is not None and t.owner.op.elementwise and len(t.owner.outputs) == 1
 
 
 def _is_fusable_reduction(t: Tensor) -> bool:
-    return t.owner is not None and isinstance(t.owner.op, Reduce) and type(t.owner.op).__name__ in REDUCTIONS
+    return t.owner is not None and t.owner.op.reduction in FUSABLE_REDUCTIONS
 
 
 class ElementwiseFusion(Pass):
@@ -36,7 +31,7 @@ class ElementwiseFusion(Pass):
         consumers: dict[Tensor, set] = defaultdict(set)
         for node in graph.nodes:
             for inp in node.inputs:
-                consumers[inp].add(node.out)
+                consumers[inp].update(node.outputs)
         protected = set(graph.outputs) | set(graph.inputs)
 
         position = {t: i for i, t in enumerate(graph.tensors)}
@@ -66,7 +61,7 @@ class ElementwiseFusion(Pass):
                         or len(members) >= MAX_GROUP):
                     continue
                 exclusive = may_own and consumers[cand] <= owned
-                if not exclusive and not isinstance(cand.owner.op, CHEAP):
+                if not exclusive and not cand.owner.op.cheap:
                     continue  # needed elsewhere too: recompute it here only if that is cheap
                 members.add(cand)
                 if exclusive:
@@ -78,6 +73,7 @@ class ElementwiseFusion(Pass):
             groups[t] = members
 
         mapping: dict[Tensor, Tensor] = {}
+        rebuilt = {}
         inputs = set(graph.inputs)
 
         def mapped(x: Tensor) -> Tensor:
@@ -88,20 +84,23 @@ class ElementwiseFusion(Pass):
                 continue
             root = group_of.get(t)
             if root is None:
-                args = [mapped(i) for i in t.owner.inputs]
-                if any(a is not b for a, b in zip(args, t.owner.inputs)):
-                    new = t.owner.op(*args)
-                    new.name, new.tag = t.name, dict(t.tag)
-                    mapping[t] = new
+                node = rebuilt.get(t.owner)
+                if node is None:
+                    args = [mapped(i) for i in t.owner.inputs]
+                    changed = any(a is not b for a, b in zip(args, t.owner.inputs))
+                    node = rebuilt[t.owner] = t.owner.rebuilt(args) if changed else t.owner
+                if node is not t.owner:
+                    mapping[t] = node.outputs[t.index]
                 continue
             if root is not t:
                 continue  # built with its root
             new = self._fuse(root, groups[root], graph, mapped)
-            new.name, new.tag = t.name, dict(t.tag)
+            new.name = t.name
+            new.tag.update(t.tag)
             mapping[t] = new
             record.fired["fused_group"] += 1
             record.fired["fused_ops"] += len(groups[root])
-        return Graph(graph.inputs, [mapped(o) for o in graph.outputs], allow_missing=True)
+        return graph.derived([mapped(o) for o in graph.outputs], mapping)
 
     @staticmethod
     def _recomputed_elsewhere(t: Tensor, others: set, group_of: dict, groups: dict) -> bool:
@@ -117,8 +116,7 @@ class ElementwiseFusion(Pass):
         reduce = None
         top = root
         if not is_elementwise(root):
-            op = root.owner.op
-            reduce = (type(op).__name__, op.axis, op.keepdims)
+            reduce = root.owner.op
             top = root.owner.inputs[0]
         order = [t for t in graph.tensors if t in members and is_elementwise(t)]
         inputs: list[Tensor] = []
@@ -133,4 +131,8 @@ class ElementwiseFusion(Pass):
             refs = tuple(index[i] if i in index else len(inputs) + order.index(i) for i in t.owner.inputs)
             steps.append((t.owner.op, refs))
         assert order[-1] is top
-        return Fused(len(inputs), steps, reduce)(*[mapped(i) for i in inputs])
+        # the fused node names the layers of its members (in order)
+        members = order + ([root] if reduce is not None else [])
+        layers = list(dict.fromkeys(label for label in (provenance.of(t.owner) for t in members) if label))
+        with provenance.origin(" + ".join(layers) if layers else None):
+            return Fused(len(inputs), steps, reduce)(*[mapped(i) for i in inputs])

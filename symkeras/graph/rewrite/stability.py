@@ -12,7 +12,7 @@ import numpy as np
 from symkeras.graph import ops
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.reduce import Sum
-from symkeras.graph.rewrite.core import is_op
+from symkeras.graph.rewrite.core import is_op, rule
 
 
 def _rounded(value: float, dtype: str) -> float:
@@ -20,6 +20,7 @@ def _rounded(value: float, dtype: str) -> float:
     return float(np.asarray(value, dtype=dtype))
 
 
+@rule(ops.Log)
 def log_of_softmax(t):
     """log(softmax(x)) -> log_softmax(x)."""
     if is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.Softmax):
@@ -28,6 +29,7 @@ def log_of_softmax(t):
     return None
 
 
+@rule(ops.Log)
 def log_of_sigmoid(t):
     """log(sigmoid(x)) -> -softplus(-x)."""
     if is_op(t, ops.Log) and is_op(t.owner.inputs[0], ops.Sigmoid):
@@ -49,6 +51,7 @@ def _softmax_under(p: Tensor):
     return None
 
 
+@rule(ops.Log)
 def log_of_clipped_softmax(t):
     """log(clip(softmax(x) [/ its sum], lo, hi)) -> clip(log_softmax(x), log lo, log hi).
 
@@ -68,6 +71,7 @@ def log_of_clipped_softmax(t):
     return ops.clip(log_sm, float(np.log(lo)), float(np.log(hi)) if hi > 0 else -np.inf)
 
 
+@rule(ops.Log)
 def logit_of_clipped_sigmoid(t):
     """log(p / (1 - p)) with p = clip(sigmoid(x), lo, hi) -> clip(x, logit(lo), logit(hi)).
 

@@ -1,0 +1,132 @@
+"""The backend protocol: one way for every backend to turn an optimized graph into a program.
+
+``Function`` checks the inputs, runs the rewrite pipeline once and hands the
+optimized graph to a backend's ``compile``; what comes back is a
+``Program``.  The reference evaluator and Numba are two implementations;
+a new backend is a package under ``symkeras/codegen/`` whose import calls
+``register_backend`` (``get_backend(name)`` imports ``symkeras.codegen.<name>``
+the first time the name is asked for), or any module that registers one.
+No code outside this registry asks which backend it is talking to.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from symkeras.graph.basic import Tensor
+from symkeras.graph.fgraph import Graph
+from symkeras.runtime import storage as storages
+
+
+class Program:
+    """A compiled function on one backend.
+
+    Attributes:
+        backend: the Backend that compiled it.
+        source: the generated source text, or None when nothing is generated.
+        stats: compile statistics (``compile_seconds``, ``kernels``, ... as the backend measures them).
+    """
+
+    backend: Backend
+    source: str | None = None
+
+    def __init__(self):
+        self.stats: dict = {}
+
+    def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """The outputs for the fed ``arrays`` (checked by Function); the updates are applied to the
+        backend's storage, all computed from the values before the call."""
+        raise NotImplementedError
+
+    def trace(self, graph: Graph, arrays: list[np.ndarray]) -> dict[Tensor, np.ndarray]:
+        """Every tensor of ``graph`` (over the same inputs) as this backend computes it, for the debug
+        mode; no update is applied and the random draws of ``run`` are not advanced."""
+        raise NotImplementedError(f"The {self.backend.name} backend has no trace mode.")
+
+
+class Backend:
+    """Turns optimized graphs into Programs; owns the storage its programs compute in.
+
+    Attributes:
+        name: the name ``K.function(..., backend=name)`` and ``SYMKERAS_BACKEND`` select it by.
+        storage: where the variables live while its programs run (``symkeras.runtime``).
+        is_reference: the oracle the debug mode compares other backends with.
+    """
+
+    name = "backend"
+    storage: storages.Storage = storages.HOST
+    is_reference = False
+
+    def compile(self, graph: Graph, inputs: Sequence[Tensor], outputs: Sequence[Tensor],
+                updates: Sequence[tuple[Tensor, Tensor]], name: str) -> Program:
+        """A Program computing ``outputs`` and the update values (all tensors of ``graph``) from
+        ``inputs``; ``updates`` pairs each variable with its new value."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+_REGISTRY: dict[str, Backend] = {}
+
+
+def register_backend(backend: Backend) -> Backend:
+    """Make ``backend`` selectable by its name (a later registration of the same name replaces it)."""
+    if not isinstance(backend, Backend):
+        raise TypeError(f"register_backend needs a Backend; got {backend!r}.")
+    _REGISTRY[backend.name] = backend
+    return backend
+
+
+def unregister_backend(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def registered() -> list[str]:
+    """The names of the backends registered so far."""
+    return sorted(_REGISTRY)
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called ``name``, importing ``symkeras.codegen.<name>`` if it is not registered yet.
+
+    Raises:
+        ValueError: no such backend.
+    """
+    if name not in _REGISTRY and str(name).isidentifier():
+        try:
+            importlib.import_module(f"symkeras.codegen.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"symkeras.codegen.{name}":
+                raise
+    if name not in _REGISTRY:
+        for builtin in ("reference", "numba"):  # so that the message lists them
+            importlib.import_module(f"symkeras.codegen.{builtin}")
+        raise ValueError(f"Unknown backend {name!r}; registered backends: {', '.join(registered())}.")
+    return _REGISTRY[name]
+
+
+class Residency:
+    """Keeps a program's variables in its backend's storage.
+
+    Moving a variable (another backend ran on it) or giving it a new buffer
+    changes ``symkeras.runtime.storage.epoch()``; until then ``ensure`` costs
+    one comparison, so the per-call path stays short.
+    """
+
+    def __init__(self, storage: storages.Storage, variables: Sequence[Tensor]):
+        self.storage = storage
+        self.variables = list(variables)
+        self.epoch = -1
+
+    def ensure(self) -> bool:
+        """Move what is elsewhere into the storage; True when anything may have changed since last time."""
+        if self.epoch == storages.epoch():
+            return False
+        for var in self.variables:
+            storages.move(var, self.storage)
+        self.epoch = storages.epoch()
+        return True

@@ -88,6 +88,7 @@ from symkeras.backend.math_ops import (  # noqa: F401
     var,
 )
 from symkeras.backend.nn import (  # noqa: F401
+    batch_normalization,
     binary_crossentropy,
     categorical_crossentropy,
     dropout,
@@ -97,6 +98,7 @@ from symkeras.backend.nn import (  # noqa: F401
     in_train_phase,
     l2_normalize,
     log_softmax,
+    normalize_batch_in_training,
     random_binomial,
     random_normal,
     random_uniform,

@@ -7,6 +7,7 @@ from symkeras.backend.math_ops import switch
 from symkeras.backend.state import learning_phase
 from symkeras.graph import dtypes, ops, shapes
 from symkeras.graph.basic import Tensor
+from symkeras.graph.ops.shape import expand_dims_many
 
 
 def _t(x) -> Tensor:
@@ -178,3 +179,67 @@ def in_train_phase(x, alt, training=None):
 
 def in_test_phase(x, alt, training=None):
     return in_train_phase(alt, x, training=training)
+
+
+def _along(t, axis: int, ndim: int):
+    """A rank-1 statistic reshaped to broadcast along ``axis`` of a rank-``ndim`` tensor."""
+    if t is None or ndim <= 1 or _t(t).ndim != 1 or axis == ndim - 1:
+        return t
+    return expand_dims_many(_t(t), tuple(a for a in range(ndim) if a != axis))
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3) -> Tensor:
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` (Keras 2's K.batch_normalization).
+
+    Args:
+        x: the input tensor.
+        mean, var: the statistics, broadcastable to ``x``; rank-1 ones are
+            taken along ``axis``.
+        beta, gamma: offset and scale (None: none).
+        axis: the feature axis of rank-1 statistics.
+        epsilon: added to the variance.
+
+    Returns:
+        The normalized tensor, of x's shape.
+    """
+    x = _t(x)
+    axis = shapes.normalize_axis(axis, x.ndim)
+    mean, var, beta, gamma = (_along(t, axis, x.ndim) for t in (mean, var, beta, gamma))
+    out = (x - mean) / ops.sqrt(var + epsilon)
+    if gamma is not None:
+        out = out * gamma
+    if beta is not None:
+        out = out + beta
+    return out
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """Normalizes ``x`` with the mean and variance of the batch (Keras 2's K.normalize_batch_in_training).
+
+    The statistics come from one Moments node (two outputs: one kernel
+    computes both).
+
+    Args:
+        x: the input tensor.
+        gamma, beta: scale and offset of the kept axes' shape (None: none).
+        reduction_axes: the axes the statistics are taken over.
+        epsilon: added to the variance.
+
+    Returns:
+        ``(normalized, mean, variance)``; mean and variance have the shape of
+        the axes not reduced (the population variance, as Keras 2).
+    """
+    x = _t(x)
+    axes = shapes.normalize_axes(reduction_axes, x.ndim)
+    mean, var = ops.moments(x, axes)
+    kept = [a for a in range(x.ndim) if a not in axes]
+
+    def broadcast(t):
+        return None if t is None else expand_dims_many(_t(t), axes)
+
+    if len(kept) == 1:
+        normed = batch_normalization(x, mean, var, beta, gamma, axis=kept[0], epsilon=epsilon)
+    else:
+        normed = batch_normalization(x, broadcast(mean), broadcast(var), broadcast(beta), broadcast(gamma),
+                                     epsilon=epsilon)
+    return normed, mean, var

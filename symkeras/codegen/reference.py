@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.backend import Backend, Program, Residency, register_backend
-from symkeras.codegen.errors import update_shape_error
+from symkeras.codegen.errors import node_shape_error, update_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
@@ -19,10 +19,14 @@ from symkeras.runtime.storage import HOST
 
 
 class Evaluator:
-    """Evaluates a Graph; counts the calls of each random node (its draw number)."""
+    """Evaluates a Graph; counts the calls of each random node (its draw number).
 
-    def __init__(self, graph: Graph):
+    ``read(variable)`` gives a variable's array (default: the host storage's buffer).
+    """
+
+    def __init__(self, graph: Graph, read=HOST.array):
         self.graph = graph
+        self.read = read
         self.calls = {node.uid: 0 for node in graph.nodes if node.op.is_random}
 
     def leaf_values(self, feed: dict[Tensor, np.ndarray]) -> dict[Tensor, np.ndarray]:
@@ -31,7 +35,7 @@ class Evaluator:
             if leaf in feed:
                 values[leaf] = feed[leaf]
             elif leaf.kind == "variable":
-                values[leaf] = HOST.array(leaf)
+                values[leaf] = self.read(leaf)
             elif leaf.kind == "constant":
                 values[leaf] = leaf.value
             elif leaf.default is not None:
@@ -53,6 +57,8 @@ class Evaluator:
                 self.calls[node.uid] += 1
             else:
                 result = node.op.perform(args)
+        except ValueError as exc:  # NumPy's word for shapes that do not fit
+            raise node_shape_error(node, args, exc) from exc
         except Exception as exc:
             arg_shapes = ", ".join(shapes.fmt(np.shape(a)) for a in args)
             exc.add_note(f"while evaluating {provenance.where(node)} on inputs of shapes {arg_shapes}")

@@ -15,7 +15,7 @@ import numpy as np
 
 import symkeras.backend as K
 from symkeras import constraints, initializers, regularizers
-from symkeras.graph import shapes
+from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.utils.generic_utils import to_list, unpack_singleton
 
@@ -222,11 +222,17 @@ class Layer:
         return type(self).compute_output_shape is Layer.compute_output_shape
 
     def __call__(self, inputs, **kwargs):
+        """Build (first call), then run ``call`` on symbolic tensors; every graph node made here is tagged
+        with this layer's name and call index (see symkeras.graph.provenance)."""
         input_list = to_list(inputs)
         for i, x in enumerate(input_list):
             if not isinstance(x, Tensor):
                 raise TypeError(f"Layer {self.name} was called with an input that isn't a symbolic tensor "
                                 f"(input {i}: {type(x).__name__}). All inputs to the layer should be tensors.")
+        with provenance.origin(provenance.layer_label(self.name, len(self._inbound_nodes))):
+            return self._call_tagged(inputs, input_list, kwargs)
+
+    def _call_tagged(self, inputs, input_list, kwargs):
         input_shapes = [_keras_shape(x) for x in input_list]
         if not self.built:
             self._check_batch_input_shape(input_shapes)

@@ -316,6 +316,9 @@ class Op:
         origin = provenance.current()
         if origin is not None:
             node.tag["layer"] = origin
+        if self.has_side_effects:
+            # the order effects were made in; a rebuilt node (rewrites, clones) keeps the original's
+            node.tag["effect_order"] = node.uid
         return node
 
     # semantics -------------------------------------------------------------

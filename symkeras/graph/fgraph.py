@@ -42,7 +42,8 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
     Among the tensors ready at each point the lowest uid comes first (so the
     order is the same in every run: the order tensors were made in).  Nodes
     with side effects (``has_side_effects``) also run in the order they were
-    made: each one waits for the one made before it.
+    made (``effect_order``, kept when rewrites rebuild them): each one waits
+    for the one made before it.
     """
     stop = set(stop)
     found: dict[int, Tensor] = {}
@@ -56,8 +57,8 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
             todo.extend(t.owner.inputs)
     waiting: dict[int, int] = {}
     users: dict[int, list[int]] = {}
-    effects = sorted(uid for uid, t in found.items()
-                     if t.owner is not None and t not in stop and t.owner.op.has_side_effects)
+    effects = [uid for uid, t in sorted(found.items(), key=lambda item: _effect_order(item[1]))
+               if t.owner is not None and t not in stop and t.owner.op.has_side_effects]
     after = dict(zip(effects[1:], effects[:-1]))  # effect -> the effect made just before it
     for uid, t in found.items():
         inputs = {i.uid for i in t.owner.inputs} if t.owner is not None and t not in stop else set()
@@ -79,6 +80,10 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
     if len(order) != len(found):
         raise ValueError("The graph has a cycle.")
     return order
+
+
+def _effect_order(t: Tensor) -> tuple:
+    return (t.owner.tag.get("effect_order", t.owner.uid), t.index) if t.owner is not None else (t.uid, 0)
 
 
 class Graph:

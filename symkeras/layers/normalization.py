@@ -50,32 +50,20 @@ class BatchNormalization(Layer):
                                                initializer=self.moving_variance_initializer, trainable=False)
         self.built = True
 
-    def _normalize(self, inputs, mean, variance, broadcast_shape):
-        def shaped(t):
-            return K.reshape(t, broadcast_shape) if len(broadcast_shape) > 1 else t
-
-        output = (inputs - shaped(mean)) / K.sqrt(shaped(variance) + self.epsilon)
-        if self.scale:
-            output = output * shaped(self.gamma)
-        if self.center:
-            output = output + shaped(self.beta)
-        return output
-
     def call(self, inputs, training=None):
         ndim = K.ndim(inputs)
         axis = self.axis % ndim
         reduction_axes = [i for i in range(ndim) if i != axis]
-        broadcast_shape = [1] * ndim
-        broadcast_shape[axis] = K.int_shape(inputs)[axis]
 
         def inference():
-            return self._normalize(inputs, self.moving_mean, self.moving_variance, broadcast_shape)
+            return K.batch_normalization(inputs, self.moving_mean, self.moving_variance, self.beta, self.gamma,
+                                         axis=axis, epsilon=self.epsilon)
 
         if training in (0, False):
             return inference()
-        mean = K.mean(inputs, axis=reduction_axes)
-        variance = K.var(inputs, axis=reduction_axes)
-        normed = self._normalize(inputs, mean, variance, broadcast_shape)
+        # the batch's mean and variance come from one node with two outputs (one kernel computes both)
+        normed, mean, variance = K.normalize_batch_in_training(inputs, self.gamma, self.beta, reduction_axes,
+                                                               epsilon=self.epsilon)
         # the moving variance is the unbiased estimate, as Keras 2 keeps it
         sizes = K.shape(inputs)
         sample_size = None

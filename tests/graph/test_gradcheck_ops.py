@@ -147,7 +147,9 @@ def test_every_differentiable_op_has_a_gradient_check():
     from symkeras.graph.ops.reduce import Reduce
 
     abstract = {ops.Unary, ops.Binary, Reduce}
-    differentiable = {cls for cls in OP_TYPES.values() if cls.differentiable} - abstract
+    # the package's ops (test modules define toy ops of their own, checked there)
+    differentiable = {cls for cls in OP_TYPES.values()
+                      if cls.differentiable and cls.__module__.startswith("symkeras.")} - abstract
     missing = sorted(c.__name__ for c in differentiable - covered)
     assert missing == []
 

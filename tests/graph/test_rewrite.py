@@ -218,7 +218,8 @@ def test_pipeline_records_exclusion_and_modes():
     graph = Graph([X], [ops.exp(X * 1.0) + 0.0])
     opt = optimize(graph)
     names = [r.name for r in opt.records]
-    assert names == ["dce", "cse", "constant_folding", "simplify", "stability", "simplify_again", "fusion"]
+    assert names == ["dce", "inner_graphs", "cse", "constant_folding", "simplify", "stability", "simplify_again",
+                     "fusion"]
     assert opt.fired["simplify.neutral_element"] == 2
     assert "simplify: neutral_element x2" in opt.report()
     skipped = optimize(graph, exclude=("simplify", "simplify_again"))
@@ -296,3 +297,16 @@ def test_a_reference_that_might_broadcast_is_kept():
     got, _ = run_rules(ops.SumToLike()(x * 2.0, x + other), algebra.RULES)
     assert got.owner.op.name == "SumToLike"
     assert got.owner.inputs[1].owner.op.name == "Add"  # x + other has no input of provably its shape
+
+
+def test_a_constant_condition_selects_its_branch():
+    cond = ops.greater(constant(np.array(1.0)), 0.0)
+    assert_rewrites_to(ops.where(cond, X, ops.exp(X)), X, algebra.RULES + folding.RULES, "select_by_constant_condition")
+    # an inference graph (learning phase 0) draws no dropout mask and computes no batch statistics
+    from symkeras.layers import BatchNormalization, Dense, Dropout
+    from symkeras.models import Sequential
+
+    model = Sequential([Dense(6, input_dim=4), Dropout(0.5), BatchNormalization(), Dense(2)])
+    model.compile("sgd", "mse")
+    kinds = {type(n.op).__name__ for n in model._make_predict_function().optimized_graph.nodes}
+    assert kinds.isdisjoint({"RandomBinomial", "Moments", "Where"}), kinds

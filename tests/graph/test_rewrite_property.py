@@ -71,3 +71,28 @@ def test_compiled_random_graphs_match_the_reference(case, batch):
     got = Function(inputs, outputs, backend="numba")(values)
     for i, (g, w) in enumerate(zip(got, want)):
         assert_same(g, w, "float32", what=f"output {i}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs(), st.integers(1, 4))
+def test_reference_backend_runs_optimized_graphs_as_the_unoptimized_ones(case, batch):
+    """Through the backend protocol: the reference backend given the optimized graph (the default) computes
+    what it computes from the graph as built (mode="none"), outputs and variable updates alike."""
+    from symkeras import runtime
+    from symkeras.codegen.function import Function
+
+    inputs, outputs = case
+    rng = np.random.default_rng(batch)
+    values = [rng.normal(size=(batch, 4)).astype("float32"), rng.normal(size=(4,)).astype("float32"),
+              rng.normal(size=(1, 4)).astype("float32")]
+    results = []
+    for mode in ("fast_run", "none"):
+        v = runtime.variable(np.linspace(0, 1, 4), name="v")
+        update = (v, v * 0.5 + ops.reduce_sum(ops.tanh(inputs[0]), 0))
+        f = Function(inputs, outputs, updates=[update], backend="reference", mode=mode)
+        results.append((f(values), runtime.get_value(v)))
+    (got, got_v), (want, want_v) = results
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(got_v, want_v, rtol=1e-5, atol=1e-6)

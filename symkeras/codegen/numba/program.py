@@ -94,6 +94,8 @@ class NumbaProgram(Program):
         except TypingError as error:
             if MISMATCH not in str(error) or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
                 raise
+        except ValueError as error:
+            raise self._located(error, arrays) from error
         # an argument of a type the linker did not foresee (a read-only input array, say): call every
         # kernel through its dispatcher, which compiles the variants it needs
         self.source, self.layout = generate(*self._generate_args, address_calls=False)
@@ -101,6 +103,20 @@ class NumbaProgram(Program):
         self.module, self.path = cache.load_module(self.source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)
         return self.module.step(*self._arguments(arrays, self.fns))
+
+    def _located(self, error: ValueError, arrays) -> ValueError:
+        """A kernel's shape error, with the node (and layer) that raised it found by the reference evaluator.
+
+        Kernels are shared between graphs, so their messages cannot name a layer; on this rare path the
+        reference runs the same graph to find the node (no update is applied).
+        """
+        from symkeras.codegen.reference import Evaluator
+
+        try:
+            Evaluator(self.graph).run(dict(zip(self.inputs, arrays)))
+        except ValueError as located:
+            return located
+        return error
 
     def trace(self, graph: Graph, arrays: list[np.ndarray]) -> dict:
         """Every tensor's compiled value of ``graph`` (a separate module returning all of them).

@@ -106,6 +106,45 @@ class Fused(Op):
         by_input = dict(zip(wrt, (mapping[t] for t in grads)))
         return [by_input.get(s) for s in stand_ins]
 
+    # inner graph ------------------------------------------------------------------
+    def inner_graphs(self, inputs):
+        """The unfused expression over stand-ins for the node's ``inputs`` (named in0, in1, ...)."""
+        from symkeras.graph.basic import placeholder
+        from symkeras.graph.fgraph import Graph
+
+        stand_ins = [placeholder(t.shape, dtype=t.dtype, name=f"in{i}") for i, t in enumerate(inputs)]
+        return [Graph(stand_ins, [self.expand(stand_ins)])]
+
+    def with_inner_graphs(self, graphs):
+        """The Fused op of a rewritten inner graph: elementwise nodes over the stand-ins only, optionally ending
+        in a fusable reduction; None when the graph is no longer such (a constant appeared, say)."""
+        (graph,) = graphs
+        positions = {t: i for i, t in enumerate(graph.inputs)}
+        if any(leaf not in positions for leaf in graph.leaves):
+            return None
+        nodes, reduce = list(graph.nodes), None
+        (out,) = graph.outputs
+        if out in positions:  # the expression is one of the inputs itself
+            return Fused(self.n_inputs, [(OP_TYPES["Identity"](), (positions[out],))])
+        reduced = None
+        if nodes[-1].op.reduction is not None:
+            reduced = nodes[-1].inputs[0]
+            reduce = nodes.pop().op
+        refs = dict(positions)
+        program = []
+        for node in nodes:
+            if not node.op.elementwise or len(node.outputs) != 1:
+                return None
+            program.append((node.op, tuple(refs[i] for i in node.inputs)))
+            refs[node.out] = self.n_inputs + len(program) - 1
+        if reduced is not None and (not program or refs[reduced] != self.n_inputs + len(program) - 1):
+            # the reduction reads an input, or a step before the last: append the identity of what it reads
+            program.append((OP_TYPES["Identity"](), (refs[reduced],)))
+        try:
+            return Fused(self.n_inputs, program, reduce)
+        except ValueError:
+            return None
+
     # JSON ------------------------------------------------------------------------
     def to_attrs(self) -> dict:
         from symkeras.graph.printing import _jsonable

@@ -10,7 +10,17 @@ from collections.abc import Iterable
 
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.rewrite import algebra, folding, stability
-from symkeras.graph.rewrite.core import LocalPass, Optimized, Pass, PassRecord, Pipeline, rebuild  # noqa: F401
+from symkeras.graph.rewrite.core import (  # noqa: F401
+    LocalPass,
+    Optimized,
+    Pass,
+    PassRecord,
+    Pipeline,
+    RuleTable,
+    rebuild,
+    rule,
+)
+from symkeras.graph.rewrite.inner import InnerGraphRewrites
 
 
 class DeadCodeElimination(Pass):
@@ -22,18 +32,26 @@ class DeadCodeElimination(Pass):
         return rebuild(graph, (), record)
 
 
-def default_passes() -> list[Pass]:
-    from symkeras.graph.rewrite.fusion import ElementwiseFusion
-
+def _local_passes() -> list[Pass]:
     return [
-        DeadCodeElimination(),
         LocalPass("cse", (), merge=True),
         LocalPass("constant_folding", folding.RULES, merge=True),
         LocalPass("simplify", algebra.RULES + folding.RULES, merge=True),
         LocalPass("stability", stability.RULES, merge=True),
         LocalPass("simplify_again", algebra.RULES + folding.RULES, merge=True),
-        ElementwiseFusion(),
     ]
+
+
+def inner_passes() -> list[Pass]:
+    """The passes run inside inner graphs: the local rewrites (no fusion), inner graphs of their own first."""
+    return [InnerGraphRewrites(inner_passes), *_local_passes()]
+
+
+def default_passes() -> list[Pass]:
+    """The pipeline: dead code, inner graphs (built before any rewrite), the local rewrites, fusion."""
+    from symkeras.graph.rewrite.fusion import ElementwiseFusion
+
+    return [DeadCodeElimination(), InnerGraphRewrites(inner_passes), *_local_passes(), ElementwiseFusion()]
 
 
 def default_pipeline() -> Pipeline:

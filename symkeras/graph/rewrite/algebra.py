@@ -185,6 +185,23 @@ def power_by_constant(t):
     return None
 
 
+@rule(ops.Where)
+def select_by_constant_condition(t):
+    """where(True, a, b) -> a, where(False, a, b) -> b: a learning phase made a constant drops the other branch
+    (inference graphs draw no dropout mask and compute no batch statistics)."""
+    cond, a, b = t.owner.inputs
+    if cond.kind != "constant" or cond.value.size == 0:
+        return None
+    flags = np.asarray(cond.value, dtype=bool)
+    if not (flags.all() or not flags.any()):
+        return None
+    chosen = a if flags.all() else b
+    if chosen.shape != t.shape:
+        return None
+    return chosen if chosen.dtype == t.dtype else ops.cast(chosen, t.dtype)
+
+
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
          reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static,
-         shape_through_elementwise, shape_reference_through_elementwise, power_by_constant]
+         shape_through_elementwise, shape_reference_through_elementwise, power_by_constant,
+         select_by_constant_condition]

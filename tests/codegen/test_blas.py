@@ -71,7 +71,7 @@ def test_operands_blas_cannot_read_are_typing_errors():
 
 
 def test_kernel_texts_check_shapes_and_copy_strided_operands():
-    assert "np.ascontiguousarray(a0)" in GEMM_ANY_LAYOUT and "np.ascontiguousarray" not in GEMM
+    assert "np.ascontiguousarray(a0)" in GEMM_ANY_LAYOUT.body and "np.ascontiguousarray" not in GEMM.body
     x = K.placeholder((None, 8), name="x")
     w = K.variable(np.arange(12, dtype="float32").reshape(4, 3) / 10, name="w")
     strided = x[:, ::2]  # a strided view feeds the matrix product

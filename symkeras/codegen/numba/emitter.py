@@ -6,6 +6,8 @@ compute their node's output variables.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Node, Tensor
 
@@ -17,6 +19,57 @@ def transposed_layout(known: tuple[str, bool] | None) -> tuple[str, bool] | None
     return ("F" if known[0] == "C" else "C", known[1])
 
 
+@dataclass(frozen=True)
+class KernelText:
+    """The source of one kernel function: its parameters, body lines and the imports it needs.
+
+    Equal texts are one kernel: one module, compiled once, shared by every
+    node (of any graph) that generates it.
+    """
+
+    params: tuple[str, ...]
+    body: str
+    imports: str = ""
+    #: its reductions may be reassociated (see linker.REASSOCIATE)
+    reassociate: bool = False
+
+    def function(self, name: str, decorator: str) -> str:
+        """The kernel as a function ``name`` under ``decorator``."""
+        return f"{self.imports}\n{decorator}\ndef {name}({', '.join(self.params)}):\n{self.body}"
+
+
+@dataclass
+class KernelTable:
+    """What one step's kernels share: their texts and names, call signatures, address slots, random nodes."""
+
+    #: call kernels through their addresses (False: through their dispatchers, see linker.generate)
+    address_calls: bool = True
+    #: kernel -> its name in the step
+    kernels: dict[KernelText, str] = field(default_factory=dict)
+    #: kernel -> the argument types it is called with
+    signatures: dict[KernelText, set] = field(default_factory=dict)
+    #: kernels called through their address: (kernel, argument types, result type) -> slot in fns
+    functions: dict[tuple, int] = field(default_factory=dict)
+    #: random nodes, in the order of their rows in the step's ``calls`` array
+    random_nodes: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class KernelTarget:
+    """How one kernel is called: the buffer it may write into and how the step passes its arrays."""
+
+    #: name of a buffer the kernel may write its result into (see memory.plan_in_place)
+    dest: str | None = None
+    #: the dest buffer has the output's static shape, with no size left to run time
+    dest_fits: bool = False
+    #: the step passes every array of this (flat elementwise) kernel as a 1-D view of its elements
+    flat_args: bool = False
+    #: the kernel accumulates a float sum or product in a local variable that LLVM may reassociate
+    reassociate: bool = False
+    #: the ``calls`` rows the kernel receives as parameters key0, key1, ...
+    random_rows: list[int] = field(default_factory=list)
+
+
 class Emitter:
     """Collects the body of the step function, or of one kernel function.
 
@@ -24,42 +77,19 @@ class Emitter:
     extent: reading every size at run time made B2 2.8x slower).
     """
 
-    def __init__(self, parent: Emitter | None = None):
+    def __init__(self, table: KernelTable, parent: Emitter | None = None, target: KernelTarget | None = None):
+        self.table = table
         self.parent = parent
-        #: name of a buffer the kernel may write its result into (see memory.plan_in_place)
-        self.dest: str | None = None
-        #: the kernel accumulates a float sum or product in a local variable that LLVM may reassociate
-        self.reassociate = False
-        #: the dest buffer has the output's static shape, with no size left to run time
-        self.dest_fits = False
-        #: the step passes every array of this (flat elementwise) kernel as a 1-D view of its elements
-        self.flat_args = False
+        self.target = target or KernelTarget()
         self.lines: list[str] = []
         self.names: dict[Tensor, str] = {}
         self.depth = 1
         self._count = 0
-        #: tensors whose variable may alias another array (a leaf or a view of one)
-        self.aliases: set[Tensor] = set()
-        #: random nodes, in the order of their slots in the ``calls`` counter array
-        self.random_nodes: list[Node] = []
-        #: the ``calls`` rows a kernel receives as parameters key0, key1, ...
-        self.random_rows: list[int] = []
         #: Numba array layout and read-only flag of values that are not fresh C arrays
         #: (None: not known before Numba types the step)
         self.layouts: dict[Tensor, tuple[str, bool] | None] = {}
-        #: kernel source -> its name in the step, and the argument types it is called with
-        self.kernels: dict[str, str] = {}
-        self.kernel_signatures: dict[str, set] = {}
-        #: kernels called through their address: (kernel source, argument types, result type) -> slot in fns
-        self.functions: dict[tuple, int] = {}
-        self.address_calls = True
-
-    def random_slot(self, node: Node) -> int:
-        if self.parent is not None:
-            self.random_nodes.append(node)
-            return self.parent.random_slot(node)
-        self.random_nodes.append(node)
-        return len(self.random_nodes) - 1
+        #: tensors whose variable may alias another array (a leaf or a view of one)
+        self.aliases: set[Tensor] = set()
 
     def random_key(self, node: Node) -> str:
         """Source of ``node``'s [draw counter, seed] row of the step's ``calls`` array.
@@ -67,11 +97,12 @@ class Emitter:
         A kernel receives the row as a parameter (``key0``, ...), so kernels
         differing only in seed or slot share one compile.
         """
-        slot = self.random_slot(node)
+        slot = len(self.table.random_nodes)
+        self.table.random_nodes.append(node)
         if self.parent is None:
             return f"calls[{slot}]"
-        self.random_rows.append(slot)
-        return f"key{len(self.random_rows) - 1}"
+        self.target.random_rows.append(slot)
+        return f"key{len(self.target.random_rows) - 1}"
 
     # names ----------------------------------------------------------------------
     def bind(self, t: Tensor, name: str) -> None:
@@ -101,30 +132,28 @@ class Emitter:
         known = self.layout_of(t)
         return None if known is None else (t.dtype, t.ndim, *known)
 
-    def call_kernel(self, text: str, actuals: list[str], arg_types: list, result: tuple,
+    def call_kernel(self, kernel: KernelText, actuals: list[str], arg_types: list, result,
                     flat_like: str | None = None, shape: str = "") -> str:
-        """Source calling the kernel ``text`` (``def KERNEL(...)``, one module per distinct text).
+        """Source calling ``kernel`` with ``actuals`` (the step imports each distinct kernel once).
 
         With every argument type known, the call goes through the kernel's
         address (see calls.py); otherwise through its dispatcher.  A flat
         kernel (``flat_like``: an array argument of the result's ``shape``)
-        takes its arrays as 1-D and returns a 1-D result.
+        takes its arrays as 1-D and returns a 1-D result.  ``result`` is the
+        (dtype, ndim, layout, read-only) of the result, or a tuple of them.
         """
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        name = root.kernels.setdefault(text, f"kernel{len(root.kernels)}")
-        signatures = root.kernel_signatures.setdefault(text, set())
+        table = self.table
+        name = table.kernels.setdefault(kernel, f"kernel{len(table.kernels)}")
+        signatures = table.signatures.setdefault(kernel, set())
         known = not any(a is None for a in arg_types)
         if known:
             signatures.add(tuple(arg_types))
-        if not known or not root.address_calls:
+        if not known or not table.address_calls:
             if flat_like is None:
                 return f"{name}({', '.join(actuals)})"
             raveled = [f"{a}.ravel()" if t[1] == 1 else a for a, t in zip(actuals, arg_types)]
             return f"{name}({', '.join(raveled)}).reshape({shape})"
-        key = (text, tuple(arg_types), tuple(result) if isinstance(result, tuple) else tuple(map(tuple, result)))
-        slot = root.functions.setdefault(key, len(root.functions))
+        slot = table.functions.setdefault((kernel, tuple(arg_types), tuple(result)), len(table.functions))
         if flat_like is None:
             return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"
         return f"invoke_flat(fns[{slot}], FN{slot}, {self.tuple_of(actuals)}, {flat_like})"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.emitter import transposed_layout
+from dataclasses import replace
+
+from symkeras.codegen.numba.emitter import KernelText, transposed_layout
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 
@@ -32,31 +34,26 @@ def _operand(em, t, idx, order, dtype):
 
 #: matrix products run in a kernel of their own, calling BLAS for C- or F-ordered operands
 #: (compiled once per layout, cached and shared by every graph)
-GEMM = """from symkeras.codegen.numba.blas import gemm_into
-
-def KERNEL(a0, a1):
-    if a0.shape[1] != a1.shape[0]:
+_BLAS = "from symkeras.codegen.numba.blas import gemm_into\n"
+GEMM = KernelText(("a0", "a1"), """    if a0.shape[1] != a1.shape[0]:
         raise ValueError('matrix product: the inner sizes differ')
     out = np.empty((a0.shape[0], a1.shape[1]), a0.dtype)
     if gemm_into(a0, a1, out) != 0:
         raise RuntimeError('matrix product: no BLAS found (SciPy is required)')
     return out
-"""
+""", imports=_BLAS)
 #: the same for operands of a layout known only at run time (strided views are copied first)
-GEMM_ANY_LAYOUT = GEMM.replace("gemm_into(a0, a1, out)",
-                               "gemm_into(np.ascontiguousarray(a0), np.ascontiguousarray(a1), out)")
+GEMM_ANY_LAYOUT = replace(GEMM, body=GEMM.body.replace(
+    "gemm_into(a0, a1, out)", "gemm_into(np.ascontiguousarray(a0), np.ascontiguousarray(a1), out)"))
 #: a batch of matrix products, (B, M, K) x (B, K, N) C-ordered
-BATCHED_GEMM = """from symkeras.codegen.numba.blas import gemm_into
-
-def KERNEL(a0, a1):
-    if a0.shape[0] != a1.shape[0] or a0.shape[2] != a1.shape[1]:
+BATCHED_GEMM = KernelText(("a0", "a1"), """    if a0.shape[0] != a1.shape[0] or a0.shape[2] != a1.shape[1]:
         raise ValueError('batched matrix product: the sizes differ')
     out = np.empty((a0.shape[0], a0.shape[1], a1.shape[2]), a0.dtype)
     for i in range(a0.shape[0]):
         if gemm_into(a0[i], a1[i], out[i]) != 0:
             raise RuntimeError('matrix product: no BLAS found (SciPy is required)')
     return out
-"""
+""", imports=_BLAS)
 
 
 @kernel(ops.Einsum, inline=True)

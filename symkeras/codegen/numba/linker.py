@@ -16,7 +16,7 @@ import numpy as np
 from symkeras.codegen import cache
 from symkeras.codegen.errors import update_shape_error
 from symkeras.codegen.numba.calls import jit_address
-from symkeras.codegen.numba.emitter import Emitter
+from symkeras.codegen.numba.emitter import Emitter, KernelTable, KernelTarget, KernelText
 from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
 from symkeras.codegen.numba.registry import find_kernel
@@ -52,25 +52,31 @@ class Layout:
 
 def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
              name: str = "function", address_calls: bool = True) -> tuple[str, Layout]:
-    """Source of the module computing ``outputs`` and ``updates`` over ``graph``.
+    """Source of the module computing ``outputs`` and ``updates`` over ``graph``, and what its step takes.
 
+    Four steps: bind the step's arguments, emit the schedule, emit the
+    results and the variable writes, assemble the module text.
     ``address_calls=False`` calls every kernel through its dispatcher (Numba
     then compiles the kernels' code into the step again: slower to build).
     """
-    import symkeras
-
-    em = Emitter()
-    em.address_calls = address_calls
+    em = Emitter(KernelTable(address_calls=address_calls))
     layout = Layout()
+    args = _bind_arguments(em, graph, fed, updates, layout)
+    written = _emit_schedule(em, graph, outputs, updates)
+    layout.random_nodes = list(em.table.random_nodes)
+    _emit_results(em, outputs, updates, written, name)
+    return _module_source(em, layout, args, name), layout
+
+
+def _bind_arguments(em: Emitter, graph: Graph, fed, updates, layout: Layout) -> list[str]:
+    """Names of the step's parameters: fed inputs, variables (updated ones included), data, calls, fns."""
     args = []
     for i, t in enumerate(fed):
         em.bind(t, f"in{i}")
         args.append(f"in{i}")
     fed_set = set(fed)
     variables = [t for t in graph.leaves if t.kind == "variable" and t not in fed_set]
-    for var, _ in updates:
-        if var not in variables:
-            variables.append(var)
+    variables += [var for var, _ in updates if var not in variables]
     for i, t in enumerate(variables):
         em.bind(t, f"v{i}")
         args.append(f"v{i}")
@@ -79,29 +85,33 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
     for i, t in enumerate(layout.data):
         em.bind(t, f"c{i}")
         args.append(f"c{i}")
-    for t in layout.data:
         if t.kind == "constant":
             em.set_layout(t, "C", readonly=True)  # constants are read-only arrays
     em.aliases.update(graph.leaves)
     em.aliases.update(variables)
-    args += ["calls", "fns"]
+    return args + ["calls", "fns"]
 
+
+def _emit_schedule(em: Emitter, graph: Graph, outputs, updates) -> set[Tensor]:
+    """Every node in order, inline or as a kernel call; returns the variables computed in place."""
     in_place = plan_in_place(graph, outputs, updates)
     for node in graph.nodes:
         emit = find_kernel(node.op)
         em.comment(node)
         if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
             emit(em, node)
-        else:
-            dest = in_place.get(node)
-            if dest is not None:
-                why = ("variable update" if dest.kind == "variable" else
-                       "its input dies here" if dest in node.inputs else "no longer read")
-                em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
-            _call_kernel(em, node, emit, dest)
-    written = {var for node, var in in_place.items() if var.kind == "variable"}
-    layout.random_nodes = list(em.random_nodes)
+            continue
+        dest = in_place.get(node)
+        if dest is not None:
+            why = ("variable update" if dest.kind == "variable" else
+                   "its input dies here" if dest in node.inputs else "no longer read")
+            em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
+        _call_kernel(em, node, emit, dest)
+    return {var for var in in_place.values() if var.kind == "variable"}
 
+
+def _emit_results(em: Emitter, outputs, updates, written: set[Tensor], name: str) -> None:
+    """Copies of outputs that may alias a variable, update values checked and written, the return."""
     em.line("# outputs and update values that may alias a variable are copied before the writes")
     results = []
     for i, t in enumerate(outputs):
@@ -128,25 +138,28 @@ def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: li
         em.copy_into(em.name(var), value, var.ndim)
     em.line(f"return {em.tuple_of(results)}")
 
+
+def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> str:
+    """The step module: header, the kernel modules it imports, the kernels' function types, the step."""
+    import symkeras
+
+    table = em.table
     header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
     kernel_header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
     imports = ["from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat"]
-    index = {text: i for i, text in enumerate(em.kernels)}
+    index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
-    for (text, arg_types, result), slot in em.functions.items():
-        layout.functions.append((index[text], arg_types, result))
-        types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {em.kernels[text]}")
-    for text, fname in em.kernels.items():
-        layout.kernel_signatures.append(sorted(em.kernel_signatures[text]))
-        # (a kernel's text may start with the imports it needs)
-        preamble, body = text.split("def KERNEL(", 1)
-        jit = KERNEL_JIT_REASSOCIATING if preamble.startswith(REASSOCIATE) else KERNEL_JIT
-        kernel_source = kernel_header + preamble + f"\n{jit}\ndef kernel(" + body
+    for (kernel, arg_types, result), slot in table.functions.items():
+        layout.functions.append((index[kernel], arg_types, result))
+        types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {table.kernels[kernel]}")
+    for kernel, fname in table.kernels.items():
+        layout.kernel_signatures.append(sorted(table.signatures[kernel]))
+        decorator = KERNEL_JIT_REASSOCIATING if kernel.reassociate else KERNEL_JIT
+        kernel_source = kernel_header + kernel.function("kernel", decorator)
         layout.kernel_sources.append(kernel_source)
         imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
     source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"
-    source += f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
-    return source, layout
+    return source + f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
 
 
 KERNEL_PREFIX = "symkeras_kernel"
@@ -169,14 +182,11 @@ KERNEL_JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True, no_cpytho
 #: a sum or product accumulated in order is bound by the latency of one add per element (0.34 ms for 400k
 #: floats); letting LLVM reassociate it vectorizes the loop with partial sums.  Only 'reassoc': NaN and Inf
 #: behave as before, and the order is fixed at compile time, so results are reproducible.
-REASSOCIATE = "# reductions in this kernel may be reassociated (fastmath 'reassoc')\n"
 KERNEL_JIT_REASSOCIATING = KERNEL_JIT[:-1] + ", fastmath={'reassoc'})"
 
 
 def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
-    """Emit ``node`` as a kernel function (one per distinct source) and call it from the step."""
-    sub = Emitter(parent=em)
-    params, actuals, arg_types = [], [], []
+    """Emit ``node`` as a kernel function (one per distinct text) and call it from the step."""
     inputs = list(dict.fromkeys(node.inputs))
     # writing into an input's own buffer: the kernel writes through that input's parameter, so LLVM sees one
     # pointer (two names for one buffer make its alias check fail at run time and the loop run unvectorized)
@@ -185,44 +195,40 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     # a flat elementwise kernel gets its arrays raveled: one compile serves every shape and rank
     flat = (writes_elementwise(node) and is_flat(node.out, inputs)
             and all(t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed))
-
-    def pass_in(t: Tensor, param: str) -> None:
-        name, arg_type = em.name(t), em.arg_type(t)
+    target = KernelTarget(flat_args=flat)
+    if dest is not None:
+        target.dest = f"a{inputs.index(dest)}" if dest_is_input else "dest"
+        target.dest_fits = dest.shape == node.out.shape and None not in dest.shape
+    sub = Emitter(em.table, parent=em, target=target)
+    params, actuals, arg_types = [], [], []
+    for t in passed:
+        param = "dest" if t is dest and not dest_is_input else f"a{len(params)}"
+        arg_type = em.arg_type(t)
         if flat and t.ndim > 0:
             arg_type = (t.dtype, 1, "C", arg_type[3])  # the kernel sees the elements (see calls.invoke_flat)
+        sub.bind(t, param)
         params.append(param)
-        actuals.append(name)
+        actuals.append(em.name(t))
         arg_types.append(arg_type)
-
-    sub.flat_args = flat
-    for inp in inputs:
-        sub.bind(inp, f"a{len(params)}")
-        pass_in(inp, f"a{len(params)}")
     results = ["out"] if len(node.outputs) == 1 else [f"out{k}" for k in range(len(node.outputs))]
     for out, result in zip(node.outputs, results):
         sub.bind(out, result)
-    if dest is not None:
-        sub.dest = f"a{inputs.index(dest)}" if dest_is_input else "dest"
-        sub.dest_fits = dest.shape == node.out.shape and None not in dest.shape
-        if not dest_is_input:
-            pass_in(dest, "dest")
     emit(sub, node)
-    for j, slot in enumerate(sub.random_rows):
+    for j, slot in enumerate(target.random_rows):
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
-    text = f"def KERNEL({', '.join(params)}):\n" + "\n".join(sub.lines) + f"\n    return {returned}\n"
-    if sub.reassociate:
-        text = REASSOCIATE + text
+    kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",
+                        reassociate=target.reassociate)
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)
-        call = em.call_kernel(text, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
+        call = em.call_kernel(kernel, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
                               shape=em.tuple_of(str(d) for d in node.out.shape))
         em.line(f"{em.name(node.out)} = {call}")
         return
-    types = [(o.dtype, o.ndim, "C", False) for o in node.outputs]
-    call = em.call_kernel(text, actuals, arg_types, types[0] if len(types) == 1 else types)
+    types = tuple((o.dtype, o.ndim, "C", False) for o in node.outputs)
+    call = em.call_kernel(kernel, actuals, arg_types, types[0] if len(types) == 1 else types)
     em.line(f"{', '.join(em.name(o) for o in node.outputs)} = {call}")
 
 

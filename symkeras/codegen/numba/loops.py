@@ -7,6 +7,8 @@ only at run time reads through a 0/1 multiplier computed once per call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from symkeras.codegen.numba.emitter import Emitter
@@ -37,20 +39,57 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     """Emit the loops computing ``out`` from ``inputs`` through ``program`` (see ops.Fused).
 
     ``reduce_op``: None, or the reduction op (its ``reduction`` trait, ``axis``, ``keepdims``) applied last.
+    Steps: the loop sizes, the input loads (with the broadcasting checks), the result's buffer, the loop
+    nest with the program and its accumulation, the final cast.
     """
     reduce = None if reduce_op is None else (reduce_op.reduction, reduce_op.axis, reduce_op.keepdims)
     metas = replay(program, inputs)
-    elem_dtype, elem_shape = metas[-1].dtype, metas[-1].shape
-    n = len(elem_shape)
-
     if reduce is None and is_flat(out, inputs):
         return _emit_flat(em, out, inputs, program, metas)
+    n = len(metas[-1].shape)
+    sizes, sole = _loop_sizes(em, inputs, metas[-1].shape)
+    loop_vars = [f"i{d}" for d in range(n)]
+    loads = _loads(em, out, inputs, sizes, sole, loop_vars)
+    buffer = _result_buffer(em, out, sizes, loop_vars, reduce)
+    # a reduction over the innermost axes accumulates in a local variable (a register, not the output's
+    # memory); float sums and products may then be reassociated and vectorized (see linker.KERNEL_JIT_...)
+    kept = n - len(reduce[1]) if reduce is not None else n
+    local = reduce is not None and reduce[0] in ("sum", "prod", "max", "min") and \
+        set(reduce[1]) == set(range(kept, n))
+    for d in range(n):
+        if local and d == kept:
+            em.line(f"acc = {buffer.init}")
+        em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
+    result = _emit_steps(em, program, loads, inputs, metas)
+    if reduce is None:
+        em.line(f"{buffer.where} = {result}")
+    else:
+        value = cast(result, buffer.acc_dtype) if metas[-1].dtype != buffer.acc_dtype else result
+        _accumulate(em, reduce[0], "acc" if local else buffer.where, buffer.where, value)
+        if local and reduce[0] in ("sum", "prod") and dtypes.is_float(buffer.acc_dtype):
+            em.target.reassociate = True
+    if local:
+        em.close(n - kept)
+        em.line(f"{buffer.where} = acc")
+        em.close(kept)
+    else:
+        em.close(n)
+    if buffer.acc_dtype != out.dtype:  # (a loop: astype costs compile time)
+        target = em.name(out)
+        em.line(f"{target}_acc = {target}")
+        em.filled(target, buffer.sizes, lambda index: cast(f"{target}_acc[{index}]", out.dtype), f"np.{out.dtype}")
 
-    # run-time sizes of the loop nest, and the broadcasting checks (one raise: each costs compile time)
+
+def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], dict]:
+    """The source of each loop's extent, and the axes whose extent is exactly one input's size (``sole``).
+
+    A size known only at run time is the largest of the inputs' sizes there (NumPy broadcasting).
+    """
+    n = len(shape)
     sizes, sole = [], {}
     for d in range(n):
-        if elem_shape[d] is not None:
-            sizes.append(str(elem_shape[d]))
+        if shape[d] is not None:
+            sizes.append(str(shape[d]))
             continue
         drivers = list(dict.fromkeys(em.dim(t, d - (n - t.ndim)) for t in inputs
                                      if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1))
@@ -63,7 +102,13 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         for other in drivers[1:]:
             em.line(f"{var} = {var} if {other} == 1 else {other}")
         sizes.append(var)
-    loop_vars = [f"i{d}" for d in range(n)]
+    return sizes, sole
+
+
+def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_vars) -> list[str]:
+    """The source reading each input's element in the loop nest; emits the broadcasting check (one raise:
+    each costs compile time) and the 0/1 multipliers of sizes that may be 1 at run time."""
+    n = len(loop_vars)
     loads, mismatches, multipliers = [], [], []
     for t in inputs:
         if _is_scalar_literal(t):
@@ -74,9 +119,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
             d = j + n - t.ndim
             if t.shape[j] == 1:
                 index.append("0")
-            elif t.shape[j] is not None:
-                index.append(loop_vars[d])
-            elif sole.get(d) == em.dim(t, j):
+            elif t.shape[j] is not None or sole.get(d) == em.dim(t, j):
                 index.append(loop_vars[d])
             else:
                 size = em.dim(t, j)
@@ -90,70 +133,56 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         em.line(f"    raise ValueError('operands could not be broadcast together in {_label(out)}')")
     for text in multipliers:
         em.line(text)
+    return loads
 
+
+@dataclass
+class _Buffer:
+    """Where the loop nest writes: the element source, the buffer's sizes, and a reduction's accumulator."""
+
+    where: str
+    sizes: list[str]
+    acc_dtype: str
+    init: str | None = None
+
+
+def _result_buffer(em: Emitter, out: Tensor, sizes, loop_vars, reduce) -> _Buffer:
+    """Allocate the result (or reuse the planned buffer); a reduction's is filled with its initial value."""
     target = em.name(out)
-    acc_dtype = out.dtype
     if reduce is None:
         alloc = f"np.empty({em.tuple_of(sizes)}, np.{out.dtype})"
-        if em.dest is not None:
-            alloc = em.dest if em.dest_fits else f"{em.dest} if {em.dest}.shape == {em.tuple_of(sizes)} else {alloc}"
+        dest = em.target.dest
+        if dest is not None:
+            alloc = dest if em.target.dest_fits else f"{dest} if {dest}.shape == {em.tuple_of(sizes)} else {alloc}"
         em.line(f"{target} = {alloc}")
-        out_index = loop_vars
-    else:
-        kind, axes, keepdims = reduce
-        out_sizes = [("1" if keepdims else None) if d in axes else s for d, s in enumerate(sizes)]
-        out_sizes = [s for s in out_sizes if s is not None]
-        out_index = [("0" if keepdims else None) if d in axes else v for d, v in enumerate(loop_vars)]
-        out_index = [v for v in out_index if v is not None]
-        if kind == "sum" and out.dtype in ("float16", "float32"):
-            acc_dtype = "float64"  # accumulate float32 sums in float64
-        init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
-        em.filled(target, out_sizes, init, f"np.{acc_dtype}")
+        return _Buffer(f"{target}[{', '.join(loop_vars) or '()'}]", list(sizes), out.dtype)
+    kind, axes, keepdims = reduce
+    out_sizes = ["1" if d in axes else s for d, s in enumerate(sizes) if d not in axes or keepdims]
+    out_index = ["0" if d in axes else v for d, v in enumerate(loop_vars) if d not in axes or keepdims]
+    acc_dtype = "float64" if kind == "sum" and out.dtype in ("float16", "float32") else out.dtype
+    init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
+    em.filled(target, out_sizes, init, f"np.{acc_dtype}")
+    return _Buffer(f"{target}[{', '.join(out_index) or '()'}]", out_sizes, acc_dtype, init)
 
-    # a reduction over the innermost axes accumulates in a local variable (a register, not the output's
-    # memory); float sums and products may then be reassociated and vectorized (see linker.REASSOCIATE)
-    kept = n - len(reduce[1]) if reduce is not None else n
-    local = reduce is not None and reduce[0] in ("sum", "prod", "max", "min") and \
-        set(reduce[1]) == set(range(kept, n))
-    where = f"{target}[{', '.join(out_index) if out_index else '()'}]"
-    for d in range(n):
-        if local and d == kept:
-            em.line(f"acc = {init}")
-        em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
-    result = _emit_steps(em, program, loads, inputs, metas)
-    if reduce is None:
-        em.line(f"{where} = {result}")
+
+def _accumulate(em: Emitter, kind: str, into: str, where: str, value: str) -> None:
+    """One element's contribution to a reduction (``into``: the accumulator, ``where``: the output element)."""
+    if kind == "sum":
+        em.line(f"{into} += {value}")
+    elif kind == "prod":
+        em.line(f"{into} *= {value}")
+    elif kind == "max":
+        em.line(f"{into} = {maximum_source(into, value)}")
+    elif kind == "min":
+        em.line(f"{into} = {minimum_source(into, value)}")
+    elif kind == "any":
+        em.line(f"if {value}:")
+        em.line(f"    {where} = True")
+    elif kind == "all":
+        em.line(f"if not {value}:")
+        em.line(f"    {where} = False")
     else:
-        kind = reduce[0]
-        value = cast(result, acc_dtype) if elem_dtype != acc_dtype else result
-        into = "acc" if local else where
-        if kind == "sum":
-            em.line(f"{into} += {value}")
-        elif kind == "prod":
-            em.line(f"{into} *= {value}")
-        elif kind == "max":
-            em.line(f"{into} = {maximum_source(into, value)}")
-        elif kind == "min":
-            em.line(f"{into} = {minimum_source(into, value)}")
-        elif kind == "any":
-            em.line(f"if {value}:")
-            em.line(f"    {where} = True")
-        elif kind == "all":
-            em.line(f"if not {value}:")
-            em.line(f"    {where} = False")
-        else:
-            raise NotImplementedError(f"reduction {kind}")
-        if local and kind in ("sum", "prod") and dtypes.is_float(acc_dtype):
-            em.reassociate = True
-    if local:
-        em.close(n - kept)
-        em.line(f"{where} = acc")
-        em.close(kept)
-    else:
-        em.close(n)
-    if acc_dtype != out.dtype:  # (a loop: astype costs compile time)
-        em.line(f"{target}_acc = {target}")
-        em.filled(target, out_sizes, lambda index: cast(f"{target}_acc[{index}]", out.dtype), f"np.{out.dtype}")
+        raise NotImplementedError(f"reduction {kind}")
 
 
 def _emit_steps(em: Emitter, program, loads: list[str], inputs: list[Tensor], metas) -> str:
@@ -187,7 +216,7 @@ def is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
 
 
 def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
-    """One loop over the elements; arrays the step passes as 1-D (``em.flat_args``) are read as they are."""
+    """One loop over the elements; arrays the step passes as 1-D (``em.target.flat_args``) are read as they are."""
     loads = []
     full = None
     for t in inputs:
@@ -197,16 +226,16 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
             loads.append(f"{em.name(t)}[()]")
         else:
             flat = em.name(t)
-            if not em.flat_args:
+            if not em.target.flat_args:
                 flat = em.fresh("flat")
                 em.line(f"{flat} = {em.name(t)}.ravel()")
             loads.append(f"{flat}[i]")
             full = full or em.name(t)
     target = em.name(out)
     fresh = f"np.empty({full}.shape, np.{out.dtype})"
-    em.line(f"{target} = {em.dest if em.dest is not None and em.dest_fits else fresh}")
+    em.line(f"{target} = {em.target.dest if em.target.dest is not None and em.target.dest_fits else fresh}")
     elements = target
-    if not em.flat_args:
+    if not em.target.flat_args:
         elements = f"{target}_flat"
         em.line(f"{elements} = {target}.reshape(-1)")
     em.open(f"for i in range({elements}.size):")

@@ -2,24 +2,29 @@
 
 ``import symkeras as keras`` works where ``import keras`` did: the Keras 2
 packages are attributes of the top-level package (``keras.layers.Dense``,
-``keras.backend.function``) without importing submodules first.
+``keras.backend.function``) without importing submodules first.  Each is
+imported when first used, so ``import symkeras`` stays light (and loads no
+compiler: Numba is imported when a function is first compiled).
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from symkeras import (  # noqa: E402, F401  (Keras 2's top-level packages)
-    activations,
-    backend,
-    callbacks,
-    constraints,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    models,
-    optimizers,
-    regularizers,
-    utils,
-)
-from symkeras.layers import Input  # noqa: E402, F401
-from symkeras.models import Model, Sequential  # noqa: E402, F401
+#: Keras 2's top-level packages, imported on first use
+PACKAGES = ("activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses", "metrics",
+            "models", "optimizers", "regularizers", "utils")
+#: names Keras 2 exposes at the top level, and where they live
+_NAMES = {"Input": "symkeras.layers", "Model": "symkeras.models", "Sequential": "symkeras.models"}
+
+
+def __getattr__(name):
+    if name in PACKAGES:
+        return importlib.import_module(f"symkeras.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'symkeras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(PACKAGES) | set(_NAMES))

@@ -22,3 +22,17 @@ def test_bare_import_exposes_keras2_packages():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(1, 2)"
+
+
+def test_import_and_model_building_load_no_compiler():
+    # Numba (and the SciPy BLAS it loads) is imported when a function is first compiled, not before
+    code = (
+        "import sys\n"
+        "import symkeras as keras\n"
+        "model = keras.models.Sequential([keras.layers.Dense(4, input_dim=3), keras.layers.Dense(1)])\n"
+        "model.compile('sgd', 'mse')\n"
+        "print(sorted(m for m in ('numba', 'scipy', 'networkx', 'h5py') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -13,13 +13,13 @@ never read a half-written module, and an existing file is never rewritten
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
 import sys
 import tempfile
 
-import numba
 import numpy as np
 
 import symkeras
@@ -41,8 +41,15 @@ def files_digest(paths) -> str:
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_INTRINSICS = files_digest(os.path.join(_HERE, path) for path in COMPILED_IN)
-_VERSIONS = f"{symkeras.__version__}|{CODEGEN_VERSION}|{_INTRINSICS}|{np.__version__}|{numba.__version__}"
+
+
+@functools.cache
+def _versions() -> str:
+    """What every key depends on besides the source (Numba is imported here, when code is first generated)."""
+    import numba
+
+    intrinsics = files_digest(os.path.join(_HERE, path) for path in COMPILED_IN)
+    return f"{symkeras.__version__}|{CODEGEN_VERSION}|{intrinsics}|{np.__version__}|{numba.__version__}"
 
 
 def cache_dir() -> str:
@@ -63,7 +70,7 @@ def source_key(source: str) -> str:
     one module and its compiled code; the file holds the comments of the
     first one written, ``Function.source`` its own.
     """
-    return hashlib.sha256((_VERSIONS + "\n" + code_of(source)).encode()).hexdigest()[:24]
+    return hashlib.sha256((_versions() + "\n" + code_of(source)).encode()).hexdigest()[:24]
 
 
 def write_atomic(path: str, text: str) -> None:

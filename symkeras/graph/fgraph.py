@@ -57,8 +57,8 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
             todo.extend(t.owner.inputs)
     waiting: dict[int, int] = {}
     users: dict[int, list[int]] = {}
-    effects = [uid for uid, t in sorted(found.items(), key=lambda item: _effect_order(item[1]))
-               if t.owner is not None and t not in stop and t.owner.op.has_side_effects]
+    effects = [t for t in found.values() if t.owner is not None and t not in stop and t.owner.op.has_side_effects]
+    effects = [t.uid for t in sorted(effects, key=_effect_order)]
     after = dict(zip(effects[1:], effects[:-1]))  # effect -> the effect made just before it
     for uid, t in found.items():
         inputs = {i.uid for i in t.owner.inputs} if t.owner is not None and t not in stop else set()
@@ -83,7 +83,7 @@ def topological_tensors(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) 
 
 
 def _effect_order(t: Tensor) -> tuple:
-    return (t.owner.tag.get("effect_order", t.owner.uid), t.index) if t.owner is not None else (t.uid, 0)
+    return t.owner.tag.get("effect_order", t.owner.uid), t.index
 
 
 class Graph:

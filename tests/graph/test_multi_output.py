@@ -10,7 +10,7 @@ import symkeras.backend as K
 from symkeras import runtime
 from symkeras.codegen.function import Function
 from symkeras.codegen.reference import evaluate
-from symkeras.graph import debugprint, from_json, ops, to_json
+from symkeras.graph import debugprint, from_json, ops, to_dot, to_json
 from symkeras.graph.basic import placeholder
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.rewrite import optimize
@@ -105,6 +105,8 @@ def test_dumps_name_each_output_and_print_the_node_once(capsys):
     assert lines[1].startswith(" |Moments{axis=(0,), keepdims=False}.0 [id B] float32 (4,)")
     assert lines[3].startswith(" |Moments{axis=(0,), keepdims=False}.1 [id D] float32 (4,)")
     assert lines[3].endswith("(see above)") and sum("|x [id" in line for line in lines) == 1
+    dot = to_dot(mean + var)
+    assert "Moments{axis=(0,), keepdims=False}.0" in dot and "Moments{axis=(0,), keepdims=False}.1" in dot
 
 
 def test_json_round_trip_of_a_node_used_by_its_second_output():

@@ -124,6 +124,23 @@ CASES = [
                                                     ops.Sum((1,)))(a, b), [uniform(3, 4), uniform(4)]),
     ("composed_mlp", lambda x, w: ops.reduce_mean(ops.softmax(ops.tanh(ops.dot(x, w)))[:, 0]),
      [uniform(5, 3), uniform(3, 4)]),
+    # convolutions: strides, dilation, the paddings, groups, 1-3 spatial dims; their gradient ops directly
+    ("conv2d_same_strided", lambda x, w: ops.Conv((3, 2), (2, 1), 1, "same")(x, w),
+     [uniform(2, 5, 4, 2), uniform(3, 2, 2, 3)]),
+    ("conv1d_causal_dilated", lambda x, w: ops.Conv((2,), 1, 2, "causal")(x, w), [uniform(2, 6, 2), uniform(2, 2, 2)]),
+    ("conv2d_groups", lambda x, w: ops.Conv((2, 2), 1, 1, "valid", 2)(x, w), [uniform(1, 4, 4, 4), uniform(2, 2, 2, 4)]),
+    ("conv2d_explicit_pads", lambda x, w: ops.Conv((2, 2), (2, 2), 1, ((1, 0), (0, 2)))(x, w),
+     [uniform(1, 4, 3, 2), uniform(2, 2, 2, 2)]),
+    ("conv3d_same", lambda x, w: ops.Conv((2, 2, 2), (1, 2, 1), 1, "same")(x, w),
+     [uniform(1, 3, 4, 3, 2), uniform(2, 2, 2, 2, 2)]),
+    ("conv_input_grad", lambda g, w: ops.ConvInputGrad((3, 3), (2, 2))(g, w, constant(np.zeros((2, 7, 6, 2)))),
+     [uniform(2, 3, 2, 3), uniform(3, 3, 2, 3)]),
+    ("conv_transpose_same", lambda g, w: ops.ConvInputGrad((3, 3), (2, 2), 1, "same")(g, w),
+     [uniform(1, 2, 3, 3), uniform(3, 3, 2, 3)]),
+    ("conv_transpose_output_padding", lambda g, w: ops.ConvInputGrad((3,), (2,), 1, "valid", 1, (1,))(g, w),
+     [uniform(2, 3, 2), uniform(3, 2, 2)]),
+    ("conv_kernel_grad", lambda x, g: ops.ConvKernelGrad((2, 3), (1, 2), 1, "same")(x, g),
+     [uniform(2, 4, 5, 2), uniform(2, 4, 3, 3)]),
 ]
 
 
@@ -176,6 +193,8 @@ SECOND_ORDER = [
     ("log_softmax", lambda x: gradients(ops.reduce_sum(ops.log_softmax(x) * C34), x)),
     ("prod", lambda x: gradients(ops.reduce_sum(ops.reduce_prod(x, axis=1)), x)),
     ("max_and_mean", lambda x: gradients(ops.reduce_max(ops.reduce_mean(ops.square(x), axis=0)), x)),
+    ("conv", lambda x: gradients(ops.reduce_sum(ops.tanh(ops.Conv((2,), 1, 1, "same")(
+        ops.reshape(x, (3, 4, 1)), constant(uniform(2, 1, 2)))) * constant(uniform(3, 4, 2))), x)),
 ]
 
 

@@ -15,9 +15,12 @@ from symkeras.codegen.registry import KernelRegistry
 KERNELS = KernelRegistry("Numba")
 
 
-def kernel(*op_types, inline=False):
-    """Register the Numba emitter of one or more op types (see the module docstring)."""
-    return KERNELS.register(*op_types, inline=inline)
+def kernel(*op_types, inline=False, imports=""):
+    """Register the Numba emitter of one or more op types (see the module docstring).
+
+    ``imports``: lines a kernel module of these ops needs (``from ... import gemm_into``, say).
+    """
+    return KERNELS.register(*op_types, inline=inline, imports=imports)
 
 
 def find_kernel(op):

@@ -14,6 +14,7 @@ from symkeras.graph.ops.broadcast import (  # noqa: F401
     sum_to_like,
     zeros_like,
 )
+from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, conv, conv_transpose  # noqa: F401, E402
 from symkeras.graph.ops.elemwise import (  # noqa: F401
     Abs,
     Add,

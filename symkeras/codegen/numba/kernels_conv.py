@@ -1,0 +1,244 @@
+"""Convolution kernels: im2col into a chunk buffer, one BLAS product per chunk, col2im for the input's gradient.
+
+A chunk is as many samples as fit a patch buffer of about ``CHUNK``
+elements (at least one), so the patch matrix stays in cache and no
+batch-sized copy of the input is made.  Padding is never materialized:
+positions outside the input read (or receive) nothing.  Groups run one
+product each on their slice of channels.  float32 and float64 go to BLAS as
+they are; other float types compute in float32.
+"""
+
+from __future__ import annotations
+
+import re
+
+from symkeras.codegen.numba.registry import kernel
+from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, effective_size
+
+#: elements of the patch buffer of one chunk (float32: 512 KB)
+CHUNK = 1 << 17
+BLAS = "from symkeras.codegen.numba.blas import gemm_into\n"
+_LITERAL = re.compile(r"^[0-9 ()+\-*/]+$")
+
+
+def _compute_dtype(dtype: str) -> str:
+    return dtype if dtype in ("float32", "float64") else "float32"
+
+
+class _Geometry:
+    """The sizes of one convolution as sources: input ``S``, output ``O``, pads ``lo`` (literals when static)."""
+
+    def __init__(self, em, op, x_sizes, out_sizes=None):
+        self.em, self.op = em, op
+        self.S = [self._value(f"s{a}", size) for a, size in enumerate(x_sizes)]
+        self.O, self.lo = [], []
+        for a, size in enumerate(self.S):
+            eff = effective_size(op.kernel_size[a], op.dilation[a])
+            s = op.strides[a]
+            if op.padding == "same":
+                out = f"(-(-({size}) // {s}))"
+                lo = f"max(({out} - 1) * {s} + {eff} - ({size}), 0) // 2"
+            elif op.padding == "causal":
+                out, lo = f"(-(-({size}) // {s}))", str(eff - 1)
+            else:
+                pad_lo, pad_hi = (0, 0) if op.padding == "valid" else op.padding[a]
+                out, lo = f"(({size}) + {pad_lo + pad_hi} - {eff}) // {s} + 1", str(pad_lo)
+            self.O.append(self._value(f"o{a}", out if out_sizes is None else out_sizes[a]))
+            self.lo.append(self._value(f"lo{a}", lo))
+
+    def _value(self, name: str, source: str) -> str:
+        if _LITERAL.match(source):
+            return str(eval(source))  # a literal: LLVM sees the loop bounds
+        if source.isidentifier():
+            return source
+        self.em.line(f"{name} = {source}")
+        return name
+
+    @property
+    def positions(self) -> str:
+        return " * ".join(f"{o}" for o in self.O)
+
+
+def _patch_loops(em, op, geo: _Geometry, cg: str, inside, outside=None) -> None:
+    """Loops over the chunk's samples ``n``, output positions and kernel offsets: ``r`` is the patch row,
+    ``base`` the patch column of the offset's first channel, ``i0..`` the input position."""
+    rank = op.rank
+    em.open("for n in range(nn):")
+    for a in range(rank):
+        em.open(f"for p{a} in range({geo.O[a]}):")
+        em.line(f"b{a} = p{a} * {op.strides[a]} - {geo.lo[a]}")
+    row = "n"
+    for a in range(rank):
+        row = f"({row}) * {geo.O[a]} + p{a}"
+    em.line(f"r = {row}")
+    for a in range(rank):
+        em.open(f"for k{a} in range({op.kernel_size[a]}):")
+        em.line(f"i{a} = b{a} + k{a} * {op.dilation[a]}")
+    offset = "k0"
+    for a in range(1, rank):
+        offset = f"({offset}) * {op.kernel_size[a]} + k{a}"
+    em.line(f"base = ({offset}) * {cg}")
+    em.open(f"if {' and '.join(f'0 <= i{a} < {geo.S[a]}' for a in range(rank))}:")
+    em.open(f"for c in range({cg}):")
+    em.line(inside)
+    em.close(2)
+    if outside is not None:
+        em.open("else:")
+        em.open(f"for c in range({cg}):")
+        em.line(outside)
+        em.close(2)
+    em.close(2 * rank + 1)
+
+
+def _at(op, array: str) -> str:
+    """The input element of sample ``n0 + n`` at position ``i0..`` and channel ``c0 + c``."""
+    return f"{array}[n0 + n, {', '.join(f'i{a}' for a in range(op.rank))}, c0 + c]"
+
+
+def _blas(em, a: str, b: str, out: str) -> None:
+    em.line(f"if gemm_into({a}, {b}, {out}) != 0:")
+    em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
+
+
+def _chunks(em, geo: _Geometry, kc: str) -> None:
+    em.line(f"per = {geo.positions}")
+    em.line(f"chunk = max(1, min(batch, {CHUNK} // max(per * {kc}, 1)))")
+    em.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
+
+
+def _open_chunk(em) -> None:
+    em.open("for n0 in range(0, batch, chunk):")
+    em.line("nn = min(chunk, batch - n0)")
+    em.line("rows = nn * per")
+    em.line("first = n0 * per")
+
+
+def _kernel_matrix(em, op, w: str, kc: str, filters: str, fg: str, same_dtype: bool) -> None:
+    """``wg``: group ``g``'s (patch, filter) matrix, C-contiguous, in the compute dtype."""
+    em.line(f"w2 = np.ascontiguousarray({w}).reshape(({kc}, {filters}))")
+    if op.groups == 1 and same_dtype:
+        em.line("wg = w2")
+        return
+    em.line(f"wg = np.empty(({kc}, {fg}), COMPUTE)")
+    em.open(f"for q in range({kc}):")
+    em.open(f"for f in range({fg}):")
+    em.line(f"wg[q, f] = w2[q, g * {fg} + f]")
+    em.close(2)
+
+
+def _gradient_rows(em, op, fg: str, same_dtype: bool) -> str:
+    """Source of the chunk's rows of ``g2`` for group ``g`` (copied when the group is a slice)."""
+    if op.groups == 1 and same_dtype:
+        return "g2[first:first + rows]"
+    em.open("for q in range(rows):")
+    em.open(f"for f in range({fg}):")
+    em.line(f"grads[q, f] = g2[first + q, g * {fg} + f]")
+    em.close(2)
+    return "grads[:rows]"
+
+
+def _prologue(em, op, out, batch: str, channels_per_group: str, filters: str) -> tuple[str, str]:
+    compute = _compute_dtype(out.dtype)
+    em.line(f"COMPUTE = np.{compute}")
+    em.line(f"batch = {batch}")
+    em.line(f"cg = {channels_per_group}")
+    em.line(f"fg = {filters} // {op.groups}")
+    return compute, f"({' * '.join(map(str, op.kernel_size))} * cg)"
+
+
+def _result(em, out, array: str, shape: list[str], compute: str) -> None:
+    cast = "" if compute == out.dtype else f".astype(np.{out.dtype})"
+    em.line(f"{em.name(out)} = {array}{cast}.reshape({em.tuple_of(shape)})")
+
+
+@kernel(Conv, imports=BLAS)
+def conv(em, node):
+    x, w = node.inputs
+    op, out = node.op, node.out
+    rank = op.rank
+    geo = _Geometry(em, op, [em.dim(x, 1 + a) for a in range(rank)])
+    filters = em.dim(w, rank + 1)
+    compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
+    same = compute == w.dtype
+    _chunks(em, geo, kc)
+    em.line(f"res = np.empty((batch * per, {filters}), COMPUTE)")
+    if op.groups > 1:
+        em.line("prod = np.empty((chunk * per, fg), COMPUTE)")
+    em.open(f"for g in range({op.groups}):")
+    em.line("c0 = g * cg")
+    _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
+    _open_chunk(em)
+    _patch_loops(em, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
+    if op.groups == 1:
+        _blas(em, "cols[:rows]", "wg", "res[first:first + rows]")
+    else:
+        _blas(em, "cols[:rows]", "wg", "prod[:rows]")
+        em.open("for q in range(rows):")
+        em.open("for f in range(fg):")
+        em.line("res[first + q, g * fg + f] = prod[q, f]")
+        em.close(2)
+    em.close(2)
+    _result(em, out, "res", ["batch", *geo.O, filters], compute)
+
+
+@kernel(ConvKernelGrad, imports=BLAS)
+def conv_kernel_grad(em, node):
+    x, gz = node.inputs
+    op, out = node.op, node.out
+    rank = op.rank
+    geo = _Geometry(em, op, [em.dim(x, 1 + a) for a in range(rank)], [em.dim(gz, 1 + a) for a in range(rank)])
+    filters = em.dim(gz, rank + 1)
+    compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
+    same = compute == gz.dtype
+    _chunks(em, geo, kc)
+    em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
+    em.line(f"total = np.zeros(({kc}, {filters}), COMPUTE)")
+    em.line("grads = np.empty((chunk * per, fg), COMPUTE)")
+    em.line(f"part = np.empty(({kc}, fg), COMPUTE)")
+    em.open(f"for g in range({op.groups}):")
+    em.line("c0 = g * cg")
+    _open_chunk(em)
+    _patch_loops(em, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
+    _blas(em, "cols[:rows].T", _gradient_rows(em, op, "fg", same), "part")
+    em.open(f"for q in range({kc}):")
+    em.open("for f in range(fg):")
+    em.line("total[q, g * fg + f] += part[q, f]")
+    em.close(4)
+    _result(em, out, "total", [*map(str, op.kernel_size), "cg", filters], compute)
+
+
+@kernel(ConvInputGrad, imports=BLAS)
+def conv_input_grad(em, node):
+    gz, w = node.inputs[:2]
+    op, out = node.op, node.out
+    rank = op.rank
+    if len(node.inputs) == 3:
+        sizes = [em.dim(node.inputs[2], 1 + a) for a in range(rank)]
+    else:
+        sizes = [_transposed_size(op, em.dim(gz, 1 + a), a) for a in range(rank)]
+    geo = _Geometry(em, op, sizes, [em.dim(gz, 1 + a) for a in range(rank)])
+    filters = em.dim(w, rank + 1)
+    compute, kc = _prologue(em, op, out, em.dim(gz, 0), em.dim(w, rank), filters)
+    same = compute == gz.dtype == w.dtype
+    _chunks(em, geo, kc)
+    em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
+    em.line(f"dx = np.zeros({em.tuple_of(['batch', *geo.S, f'cg * {op.groups}'])}, COMPUTE)")
+    em.line("grads = np.empty((chunk * per, fg), COMPUTE)")
+    em.open(f"for g in range({op.groups}):")
+    em.line("c0 = g * cg")
+    _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
+    _open_chunk(em)
+    _blas(em, _gradient_rows(em, op, "fg", same), "wg.T", "cols[:rows]")
+    _patch_loops(em, op, geo, "cg", f"{_at(op, 'dx')} += cols[r, base + c]")
+    em.close(2)
+    _result(em, out, "dx", ["batch", *geo.S, f"cg * {op.groups}"], compute)
+
+
+def _transposed_size(op, n: str, axis: int) -> str:
+    """Source of the transposed convolution's spatial size along ``axis`` (Keras's deconv_output_length)."""
+    extent = effective_size(op.kernel_size[axis], op.dilation[axis])
+    s = op.strides[axis]
+    if op.output_padding is None:
+        return f"({n}) * {s} + {max(extent - s, 0)}" if op.padding == "valid" else f"({n}) * {s}"
+    pad = extent // 2 if op.padding == "same" else 0
+    return f"(({n}) - 1) * {s} + {extent - 2 * pad + op.output_padding[axis]}"

@@ -29,6 +29,7 @@ def distinct(*shape):
 MASK = constant(np.array([[True, False, True, True], [False, True, False, True], [True, True, False, False]]))
 C34 = constant(uniform(3, 4))
 INDICES = constant(np.array([[0, 2], [2, 1], [0, 0]], dtype="int64"))
+POOLED = constant(distinct(2, 5, 6, 2))
 
 # (id, function of float64 placeholders, input points[, dict(eps=, atol=, rtol=)])
 CASES = [
@@ -142,6 +143,15 @@ CASES = [
      [uniform(2, 3, 2), uniform(3, 2, 2)]),
     ("conv_kernel_grad", lambda x, g: ops.ConvKernelGrad((2, 3), (1, 2), 1, "same")(x, g),
      [uniform(2, 4, 5, 2), uniform(2, 4, 3, 3)]),
+    # pooling (distinct values: no ties, so the maxima do not move within the finite differences)
+    ("max_pool2d_same", lambda x: ops.MaxPool((3, 3), (2, 2), "same")(x), [distinct(2, 5, 6, 2)]),
+    ("max_pool1d_valid", lambda x: ops.MaxPool((2,), None, "valid")(x), [distinct(2, 7, 3)]),
+    ("max_pool3d", lambda x: ops.MaxPool((2, 2, 2), (1, 2, 1), "same")(x), [distinct(1, 3, 4, 3, 2)]),
+    ("avg_pool2d_same", lambda x: ops.AvgPool((3, 3), (2, 2), "same")(x), [uniform(2, 5, 6, 2)]),
+    ("avg_pool1d_valid", lambda x: ops.AvgPool((3,), (2,), "valid")(x), [uniform(2, 7, 3)]),
+    ("max_pool_grad", lambda g: ops.MaxPoolGrad((3, 3), (2, 2), "same")(POOLED, g), [uniform(2, 3, 3, 2)]),
+    ("max_pool_select", lambda v: ops.MaxPoolSelect((3, 3), (2, 2), "same")(POOLED, v), [uniform(2, 5, 6, 2)]),
+    ("avg_pool_grad", lambda g: ops.AvgPoolGrad((3, 3), (2, 2), "same")(g, POOLED), [uniform(2, 3, 3, 2)]),
 ]
 
 

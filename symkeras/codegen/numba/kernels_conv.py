@@ -10,56 +10,20 @@ they are; other float types compute in float32.
 
 from __future__ import annotations
 
-import re
-
 from symkeras.codegen.numba.registry import kernel
+from symkeras.codegen.numba.windows import Geometry
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, effective_size
 
 #: elements of the patch buffer of one chunk (float32: 512 KB)
 CHUNK = 1 << 17
 BLAS = "from symkeras.codegen.numba.blas import gemm_into\n"
-_LITERAL = re.compile(r"^[0-9 ()+\-*/]+$")
 
 
 def _compute_dtype(dtype: str) -> str:
     return dtype if dtype in ("float32", "float64") else "float32"
 
 
-class _Geometry:
-    """The sizes of one convolution as sources: input ``S``, output ``O``, pads ``lo`` (literals when static)."""
-
-    def __init__(self, em, op, x_sizes, out_sizes=None):
-        self.em, self.op = em, op
-        self.S = [self._value(f"s{a}", size) for a, size in enumerate(x_sizes)]
-        self.O, self.lo = [], []
-        for a, size in enumerate(self.S):
-            eff = effective_size(op.kernel_size[a], op.dilation[a])
-            s = op.strides[a]
-            if op.padding == "same":
-                out = f"(-(-({size}) // {s}))"
-                lo = f"max(({out} - 1) * {s} + {eff} - ({size}), 0) // 2"
-            elif op.padding == "causal":
-                out, lo = f"(-(-({size}) // {s}))", str(eff - 1)
-            else:
-                pad_lo, pad_hi = (0, 0) if op.padding == "valid" else op.padding[a]
-                out, lo = f"(({size}) + {pad_lo + pad_hi} - {eff}) // {s} + 1", str(pad_lo)
-            self.O.append(self._value(f"o{a}", out if out_sizes is None else out_sizes[a]))
-            self.lo.append(self._value(f"lo{a}", lo))
-
-    def _value(self, name: str, source: str) -> str:
-        if _LITERAL.match(source):
-            return str(eval(source))  # a literal: LLVM sees the loop bounds
-        if source.isidentifier():
-            return source
-        self.em.line(f"{name} = {source}")
-        return name
-
-    @property
-    def positions(self) -> str:
-        return " * ".join(f"{o}" for o in self.O)
-
-
-def _patch_loops(em, op, geo: _Geometry, cg: str, inside, outside=None) -> None:
+def _patch_loops(em, op, geo: Geometry, cg: str, inside, outside=None) -> None:
     """Loops over the chunk's samples ``n``, output positions and kernel offsets: ``r`` is the patch row,
     ``base`` the patch column of the offset's first channel, ``i0..`` the input position."""
     rank = op.rank
@@ -100,7 +64,7 @@ def _blas(em, a: str, b: str, out: str) -> None:
     em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
 
 
-def _chunks(em, geo: _Geometry, kc: str) -> None:
+def _chunks(em, geo: Geometry, kc: str) -> None:
     em.line(f"per = {geo.positions}")
     em.line(f"chunk = max(1, min(batch, {CHUNK} // max(per * {kc}, 1)))")
     em.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
@@ -156,7 +120,7 @@ def conv(em, node):
     x, w = node.inputs
     op, out = node.op, node.out
     rank = op.rank
-    geo = _Geometry(em, op, [em.dim(x, 1 + a) for a in range(rank)])
+    geo = Geometry.of_conv(em, op, [em.dim(x, 1 + a) for a in range(rank)])
     filters = em.dim(w, rank + 1)
     compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
     same = compute == w.dtype
@@ -186,7 +150,7 @@ def conv_kernel_grad(em, node):
     x, gz = node.inputs
     op, out = node.op, node.out
     rank = op.rank
-    geo = _Geometry(em, op, [em.dim(x, 1 + a) for a in range(rank)], [em.dim(gz, 1 + a) for a in range(rank)])
+    geo = Geometry.of_conv(em, op, [em.dim(x, 1 + a) for a in range(rank)], [em.dim(gz, 1 + a) for a in range(rank)])
     filters = em.dim(gz, rank + 1)
     compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
     same = compute == gz.dtype
@@ -216,7 +180,7 @@ def conv_input_grad(em, node):
         sizes = [em.dim(node.inputs[2], 1 + a) for a in range(rank)]
     else:
         sizes = [_transposed_size(op, em.dim(gz, 1 + a), a) for a in range(rank)]
-    geo = _Geometry(em, op, sizes, [em.dim(gz, 1 + a) for a in range(rank)])
+    geo = Geometry.of_conv(em, op, sizes, [em.dim(gz, 1 + a) for a in range(rank)])
     filters = em.dim(w, rank + 1)
     compute, kc = _prologue(em, op, out, em.dim(gz, 0), em.dim(w, rank), filters)
     same = compute == gz.dtype == w.dtype

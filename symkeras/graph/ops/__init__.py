@@ -128,6 +128,7 @@ from symkeras.graph.ops.nn import (  # noqa: F401
     one_hot,
     softmax,
 )
+from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, MaxPoolSelect, pool  # noqa: F401, E402
 from symkeras.graph.ops.random import (  # noqa: F401
     RandomBinomial,
     RandomNormal,

@@ -17,6 +17,20 @@ from symkeras.backend.config import (  # noqa: F401
     set_image_data_format,
     set_image_dim_ordering,
 )
+from symkeras.backend.conv import (  # noqa: F401
+    conv1d,
+    conv2d,
+    conv2d_transpose,
+    conv3d,
+    conv3d_transpose,
+    depthwise_conv2d,
+    pool2d,
+    pool3d,
+    resize_images,
+    resize_volumes,
+    separable_conv1d,
+    separable_conv2d,
+)
 from symkeras.backend.functions import (  # noqa: F401
     function,
     gradients,

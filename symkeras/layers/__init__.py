@@ -3,6 +3,27 @@
 from symkeras.engine.base_layer import Layer  # noqa: F401
 from symkeras.engine.input_layer import Input, InputLayer  # noqa: F401
 from symkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, Softmax, ThresholdedReLU  # noqa: F401
+from symkeras.layers.convolutional import (  # noqa: F401
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    Convolution1D,
+    Convolution2D,
+    Convolution2DTranspose,
+    Convolution3D,
+    Convolution3DTranspose,
+    Deconv2D,
+    Deconv3D,
+    Deconvolution2D,
+    Deconvolution3D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from symkeras.layers.core import (  # noqa: F401
     Activation,
     Dense,

@@ -45,6 +45,21 @@ CASES = [
     (layers.Minimum, {}, [(3,), (3,)], {}),
     (layers.Concatenate, {"axis": -1}, [(2, 3), (2, 1)], {}),
     (layers.Dot, {"axes": 1, "normalize": True}, [(4,), (4,)], {}),
+    (layers.Conv1D, {"filters": 2, "kernel_size": 3, "padding": "causal", "dilation_rate": 2}, [(6, 2)], {}),
+    (layers.Conv1D, {"filters": 2, "kernel_size": 2, "strides": 2}, [(5, 2)], {}),
+    (layers.Conv2D, {"filters": 2, "kernel_size": (3, 2), "padding": "same", "strides": (2, 1),
+                     "activation": "tanh"}, [(5, 4, 2)], {}),
+    (layers.Conv2D, {"filters": 2, "kernel_size": 2, "data_format": "channels_first", "dilation_rate": 2},
+     [(2, 5, 5)], {}),
+    (layers.Conv3D, {"filters": 2, "kernel_size": 2, "padding": "same"}, [(3, 2, 3, 1)], {}),
+    (layers.SeparableConv1D, {"filters": 2, "kernel_size": 2, "depth_multiplier": 2}, [(5, 2)], {}),
+    (layers.SeparableConv2D, {"filters": 2, "kernel_size": 2, "padding": "same"}, [(4, 4, 2)], {}),
+    (layers.DepthwiseConv2D, {"kernel_size": 2, "depth_multiplier": 2, "data_format": "channels_first"},
+     [(2, 4, 3)], {}),
+    (layers.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, [(3, 3, 2)], {}),
+    (layers.Conv2DTranspose, {"filters": 1, "kernel_size": 2, "strides": 2, "output_padding": 1,
+                              "data_format": "channels_first"}, [(2, 2, 3)], {}),
+    (layers.Conv3DTranspose, {"filters": 1, "kernel_size": 2, "strides": (1, 2, 1)}, [(2, 2, 2, 1)], {}),
 ]
 
 

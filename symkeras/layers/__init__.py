@@ -2,7 +2,7 @@
 
 from symkeras.engine.base_layer import Layer  # noqa: F401
 from symkeras.engine.input_layer import Input, InputLayer  # noqa: F401
-from symkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, Softmax, ThresholdedReLU  # noqa: F401
+from symkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: F401
 from symkeras.layers.convolutional import (  # noqa: F401
     Conv1D,
     Conv2D,
@@ -26,6 +26,7 @@ from symkeras.layers.convolutional import (  # noqa: F401
 )
 from symkeras.layers.core import (  # noqa: F401
     Activation,
+    ActivityRegularization,
     Dense,
     Dropout,
     Flatten,
@@ -33,7 +34,11 @@ from symkeras.layers.core import (  # noqa: F401
     Permute,
     RepeatVector,
     Reshape,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
 )
+from symkeras.layers.embeddings import Embedding  # noqa: F401
 from symkeras.layers.merge import (  # noqa: F401
     Add,
     Average,
@@ -52,7 +57,45 @@ from symkeras.layers.merge import (  # noqa: F401
     multiply,
     subtract,
 )
+from symkeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise  # noqa: F401
 from symkeras.layers.normalization import BatchNormalization  # noqa: F401
+from symkeras.layers.pooling import (  # noqa: F401
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalAvgPool3D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
+from symkeras.layers.spatial import (  # noqa: F401
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from symkeras.utils.generic_utils import deserialize_object
 
 

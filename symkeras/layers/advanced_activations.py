@@ -26,6 +26,32 @@ class LeakyReLU(Layer):
         return {**super().get_config(), "alpha": self.alpha}
 
 
+class ReLU(Layer):
+    """Keras 2's ReLU layer: ``x`` above ``threshold`` (clipped at ``max_value``), ``negative_slope * (x -
+    threshold)`` below."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        if max_value is not None and max_value < 0:
+            raise ValueError(f"ReLU layer {self.name}: max_value must be non-negative; got {max_value}.")
+        if negative_slope < 0:
+            raise ValueError(f"ReLU layer {self.name}: negative_slope must be non-negative; got {negative_slope}.")
+        self.max_value = None if max_value is None else float(max_value)
+        self.negative_slope = float(negative_slope)
+        self.threshold = float(threshold)
+
+    def call(self, inputs):
+        return K.relu(inputs, alpha=self.negative_slope, max_value=self.max_value, threshold=self.threshold)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value, "negative_slope": self.negative_slope,
+                "threshold": self.threshold}
+
+
 class PReLU(Layer):
     """LeakyReLU whose slopes are weights (one per feature; ``shared_axes`` share them across axes)."""
 

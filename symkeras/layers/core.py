@@ -126,12 +126,16 @@ class Dropout(Layer):
         self.seed = seed
         self.supports_masking = True
 
+    def _noise_shape(self, inputs):
+        """The shape of the dropout mask (None: the input's); None entries take the input's sizes."""
+        if self.noise_shape is None:
+            return None
+        return tuple(d if d is not None else K.int_shape(inputs)[i] for i, d in enumerate(self.noise_shape))
+
     def call(self, inputs, training=None):
         if not 0.0 < self.rate < 1.0:
             return inputs
-        noise_shape = None
-        if self.noise_shape is not None:
-            noise_shape = tuple(d if d is not None else K.int_shape(inputs)[i] for i, d in enumerate(self.noise_shape))
+        noise_shape = self._noise_shape(inputs)
 
         def dropped():
             return K.dropout(inputs, self.rate, noise_shape, seed=self.seed)
@@ -143,6 +147,63 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+
+
+class _SpatialDropout(Dropout):
+    """Dropout of whole feature maps: one draw per sample and channel, shared by every spatial position."""
+
+    rank = 1
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.data_format = K.normalize_data_format("channels_last" if self.rank == 1 else data_format)
+
+    def _noise_shape(self, inputs):
+        if K.ndim(inputs) != self.rank + 2:
+            raise ValueError(f"Layer {self.name} expects an input of rank {self.rank + 2}; got shape "
+                             f"{fmt_shape(K.int_shape(inputs))}.")
+        channels = K.int_shape(inputs)[1 if self.data_format == "channels_first" else -1]
+        ones = (1,) * self.rank
+        return (None, channels, *ones) if self.data_format == "channels_first" else (None, *ones, channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("noise_shape")
+        config.pop("seed")
+        return {**config, **({"data_format": self.data_format} if self.rank > 1 else {})}
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole channels of (batch, steps, channels)."""
+
+    rank = 1
+
+    def __init__(self, rate, **kwargs):
+        super().__init__(rate, None, **kwargs)
+
+
+class SpatialDropout2D(_SpatialDropout):
+    rank = 2
+
+
+class SpatialDropout3D(_SpatialDropout):
+    rank = 3
+
+
+class ActivityRegularization(Layer):
+    """The identity, with an L1/L2 penalty on its output added to the training loss."""
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.l1, self.l2 = float(l1), float(l2)
+        self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
 
 
 class Flatten(Layer):

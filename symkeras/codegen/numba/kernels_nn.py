@@ -143,10 +143,14 @@ def gather(em, node):
     em.line(f"{res} = np.empty(({flat}.shape[0], {table}.shape[1]), np.{ref.dtype})")
     em.open(f"for q in range({flat}.shape[0]):")
     em.line(f"i = {flat}[q]")
-    em.line("if i < 0:")
-    em.line(f"    i += {table}.shape[0]")
-    em.line(f"if i < 0 or i >= {table}.shape[0]:")
-    em.line("    raise IndexError('gather index out of range')")
+    if node.op.strict:
+        em.line(f"if i < 0 or i >= {table}.shape[0]:")
+        em.line("    raise ValueError('index outside the rows of the table')")
+    else:
+        em.line("if i < 0:")
+        em.line(f"    i += {table}.shape[0]")
+        em.line(f"if i < 0 or i >= {table}.shape[0]:")
+        em.line("    raise IndexError('gather index out of range')")
     em.open(f"for col in range({table}.shape[1]):")
     em.line(f"{res}[q, col] = {table}[i, col]")  # a loop: slice assignment costs seconds of compile
     em.close(2)

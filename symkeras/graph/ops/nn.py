@@ -54,9 +54,17 @@ class LogSoftmax(Op):
 
 
 class Gather(Op):
-    """``reference[indices]`` along axis 0 (Embedding lookups)."""
+    """``reference[indices]`` along axis 0 (Embedding lookups).
 
+    Negative indices count from the end unless ``strict``: then every index
+    must lie in ``[0, rows)`` (Embedding), and one outside is a ValueError.
+    """
+
+    __props__ = ("strict",)
     nin = 2
+
+    def __init__(self, strict=False):
+        self.strict = bool(strict)
 
     def infer(self, inputs):
         ref, idx = inputs
@@ -69,8 +77,11 @@ class Gather(Op):
     def perform(self, inputs, rng=None):
         ref, idx = inputs
         n = ref.shape[0]
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            bad = idx[(idx < -n) | (idx >= n)].flat[0]
+        low = 0 if self.strict else -n
+        if idx.size and (idx.min() < low or idx.max() >= n):
+            bad = idx[(idx < low) | (idx >= n)].flat[0]
+            if self.strict:
+                raise ValueError(f"index {bad} is outside [0, {n}) (the rows of the table)")
             raise IndexError(f"gather index {bad} is out of range for a reference of {n} rows.")
         return np.take(ref, idx, axis=0)
 

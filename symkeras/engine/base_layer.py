@@ -245,7 +245,13 @@ class Layer:
             kwargs["mask"] = unpack_singleton(previous_masks)
         if not _has_argument(self.call, "training"):
             kwargs.pop("training", None)
-        output = self.call(inputs if isinstance(inputs, list) else unpack_singleton(input_list), **kwargs)
+        try:
+            output = self.call(inputs if isinstance(inputs, list) else unpack_singleton(input_list), **kwargs)
+        except ValueError as error:
+            if self.name in str(error):
+                raise
+            # (an op's shape check inside call): say which layer, as Keras's input checks do
+            raise ValueError(f"Layer {self.name}: {error}") from error
         output_mask = self.compute_mask(inputs, kwargs.get("mask"))
         outputs = [K.identity(o) if any(o is x for x in input_list) else o for o in to_list(output)]
         shape_in = unpack_singleton(input_shapes)

@@ -1,8 +1,8 @@
-"""Run B1 and B2 on symkeras (cold and warm processes) and on PyTorch eager; write results.json.
+"""Run the workloads on symkeras (cold and warm processes) and on PyTorch eager; write results.json.
 
 Usage (BLAS at its full AVX-512 speed, as ../shared/bench/SPEC.md asks):
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py [B1 B2 B3 B7 B5e]
 
 Each measurement runs in a fresh process; the symkeras "cold" run starts with
 an empty kernel cache, the "warm" run reuses it (a second process).
@@ -17,6 +17,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from workloads import SPECS  # noqa: E402
 
 
 def run(workload, framework, cache):
@@ -40,27 +42,33 @@ def gemm_gflops():
     return 2 * 1024**3 / sorted(times)[len(times) // 2] / 1e9
 
 
-def main():
+def main(workloads=("B1", "B2", "B3", "B7", "B5e")):
     results = {"gemm_gflops": gemm_gflops(), "runs": []}
-    for workload in ("B1", "B2"):
+    for workload in workloads:
+        mlp = SPECS[workload]["kind"] == "mlp"
+        row = {"workload": workload}
         with tempfile.TemporaryDirectory() as cache:
-            cold = run(workload, "symkeras", cache)
-            warm = run(workload, "symkeras", cache)
-            keras_cold = run(workload, "keras", cache)
-            keras = run(workload, "keras", cache)
-        torch = run(workload, "torch", "")
-        results["runs"].append({"workload": workload, "cold": cold, "warm": warm, "keras_cold": keras_cold,
-                                "keras": keras, "torch": torch})
-        print(f"{workload}: symkeras {warm['samples_per_s']:,.0f} samples/s, torch {torch['samples_per_s']:,.0f} "
-              f"(x{warm['samples_per_s'] / torch['samples_per_s']:.2f}); cold first step {cold['first_step_s']:.1f} s,"
-              f" warm first step {warm['first_step_s']:.2f} s (import + build + first step"
-              f" {warm['build_s'] + warm['first_step_s']:.2f} s)", flush=True)
+            if mlp:  # the bare K.function step as well
+                row["cold"] = run(workload, "symkeras", cache)
+                row["warm"] = run(workload, "symkeras", cache)
+            row["keras_cold"] = run(workload, "keras", cache)
+            row["keras"] = run(workload, "keras", cache)
+        row["torch"] = run(workload, "torch", "")
+        results["runs"].append(row)
+        keras, torch = row["keras"], row["torch"]
+        if mlp:
+            warm, cold = row["warm"], row["cold"]
+            print(f"{workload}: symkeras {warm['samples_per_s']:,.0f} samples/s, torch {torch['samples_per_s']:,.0f} "
+                  f"(x{warm['samples_per_s'] / torch['samples_per_s']:.2f}); cold first step {cold['first_step_s']:.1f}"
+                  f" s, warm first step {warm['first_step_s']:.2f} s (import + build + first step"
+                  f" {warm['build_s'] + warm['first_step_s']:.2f} s)", flush=True)
         print(f"{workload} as Keras 2 code (Sequential + fit): {keras['samples_per_s']:,.0f} samples/s "
-              f"(x{keras['samples_per_s'] / torch['samples_per_s']:.2f} torch); first train_on_batch "
-              f"{keras_cold['first_step_s']:.1f} s cold, {keras['first_step_s']:.2f} s warm", flush=True)
+              f"(x{keras['samples_per_s'] / torch['samples_per_s']:.2f} torch {torch['samples_per_s']:,.0f}); "
+              f"first train_on_batch {row['keras_cold']['first_step_s']:.1f} s cold, {keras['first_step_s']:.2f} s "
+              "warm", flush=True)
     with open(os.path.join(HERE, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]) or ("B1", "B2", "B3", "B7", "B5e"))

@@ -86,11 +86,11 @@ def main(workload, framework, repeats=3):
         return
     else:
         import torch
+        from workloads import torch_batches
 
         torch.set_num_threads(2)
         step = build_torch_step(spec)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
-        batches = [(xt[i * bs:(i + 1) * bs], yt[i * bs:(i + 1) * bs]) for i in range(n)]
+        batches = torch_batches(spec, x, y)
         built = time.perf_counter()
         step(batches[0])
         first = time.perf_counter()

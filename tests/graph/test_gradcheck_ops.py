@@ -146,6 +146,8 @@ CASES = [
     # pooling (distinct values: no ties, so the maxima do not move within the finite differences)
     ("max_pool2d_same", lambda x: ops.MaxPool((3, 3), (2, 2), "same")(x), [distinct(2, 5, 6, 2)]),
     ("max_pool1d_valid", lambda x: ops.MaxPool((2,), None, "valid")(x), [distinct(2, 7, 3)]),
+    ("max_pool2d_tiled", lambda x: ops.MaxPool((2, 2))(x), [distinct(2, 4, 6, 2)]),
+    ("max_pool2d_tiled_same", lambda x: ops.MaxPool((3, 3), None, "same")(x), [distinct(1, 5, 7, 2)]),
     ("max_pool3d", lambda x: ops.MaxPool((2, 2, 2), (1, 2, 1), "same")(x), [distinct(1, 3, 4, 3, 2)]),
     ("avg_pool2d_same", lambda x: ops.AvgPool((3, 3), (2, 2), "same")(x), [uniform(2, 5, 6, 2)]),
     ("avg_pool1d_valid", lambda x: ops.AvgPool((3,), (2,), "valid")(x), [uniform(2, 7, 3)]),

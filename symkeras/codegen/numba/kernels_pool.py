@@ -111,6 +111,8 @@ def max_pool(em, node):
 def max_pool_grad(em, node):
     x, gz = node.inputs
     op, rank = node.op, node.op.rank
+    if op.strides == op.pool_size:
+        return _max_pool_grad_tiled(em, node)
     geo, batch, channels = _setup(em, op, x, x)
     out = em.name(node.out)
     em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
@@ -123,6 +125,67 @@ def max_pool_grad(em, node):
 
     _windows(em, op, geo, batch, lambda: _track_maxima(em, op, em.name(x), channels),
              lambda: _reset_maxima(em, op, channels, x.dtype), route)
+
+
+def _max_pool_grad_tiled(em, node) -> None:
+    """Windows that tile the input (strides == pool size): each input element is written once, ``gz`` at its
+    window's first maximum and 0 elsewhere (no zero fill, no scatter); only a valid-padding remainder that no
+    window covers is zeroed first."""
+    x, gz = node.inputs
+    op, rank = node.op, node.op.rank
+    geo, batch, channels = _setup(em, op, x, x)
+    out = em.name(node.out)
+    covered = op.padding == "same" or all(s.isdigit() and int(s) % k == 0 for s, k in zip(geo.S, op.pool_size))
+    if covered:
+        em.line(f"{out} = np.empty({em.tuple_of(em.dims(x))}, np.{node.out.dtype})")
+    else:
+        em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
+    em.line(f"best = np.empty({channels}, np.{x.dtype})")
+    em.line(f"at = np.empty({channels}, np.int64)")
+    position = _out_position(rank)
+
+    def windows(body):
+        em.open(f"for n in range({batch}):")
+        for a in range(rank):
+            em.open(f"for p{a} in range({geo.O[a]}):")
+            em.line(f"b{a} = p{a} * {op.strides[a]} - {geo.lo[a]}")
+        body()
+        em.close(rank + 1)
+
+    def offsets(body):
+        """Every window offset ``k`` (flattened) at input position ``i0..`` inside the input."""
+        em.line("k = -1")
+        for a in range(rank):
+            em.open(f"for k{a} in range({op.pool_size[a]}):")
+            em.line(f"i{a} = b{a} + k{a}")
+        em.line("k += 1")
+        em.open(f"if {' and '.join(f'0 <= i{a} < {geo.S[a]}' for a in range(rank))}:")
+        body()
+        em.close(rank + 1)
+
+    def window():
+        em.open(f"for c in range({channels}):")
+        em.line(f"best[c] = {_lowest(x.dtype)}")
+        em.line("at[c] = 0")
+        em.close()
+
+        def track():
+            em.open(f"for c in range({channels}):")
+            em.line(f"v = {_at(em.name(x), rank)}")
+            em.open("if v > best[c]:")
+            em.line("best[c] = v")
+            em.line("at[c] = k")
+            em.close(2)
+
+        def write():
+            em.open(f"for c in range({channels}):")
+            em.line(f"{_at(out, rank)} = {em.name(gz)}[n, {position}, c] if at[c] == k else 0")
+            em.close()
+
+        offsets(track)
+        offsets(write)
+
+    windows(window)
 
 
 def _routed(array: str, rank: int) -> str:

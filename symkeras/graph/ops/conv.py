@@ -118,6 +118,10 @@ class _ConvFamily(Op):
                      for a, (s, k, st, d) in enumerate(zip(in_spatial, self.kernel_size, self.strides, self.dilation)))
         return out, pads
 
+    def size_source(self, inputs, out, axis):
+        """The batch axis is the first operand's (so gradients between such tensors need no reduction)."""
+        return (0, 0) if axis == 0 and out.ndim == self.rank + 2 and inputs[0].ndim == self.rank + 2 else None
+
     def _check_operands(self, x_channels, w: Tensor, what: str) -> None:
         rank = self.rank
         if w.ndim != rank + 2 or tuple(w.shape[:rank]) != self.kernel_size:

@@ -55,6 +55,12 @@ class _Pooling(Op):
                      for a, (s, k, st) in enumerate(zip(in_spatial, self.pool_size, self.strides)))
         return out, pads
 
+    def size_source(self, inputs, out, axis):
+        """The batch and channel axes are the input's."""
+        if axis in (0, out.ndim - 1) and inputs[0].ndim == out.ndim:
+            return 0, axis
+        return None
+
     def _check_input(self, x) -> tuple:
         if x.ndim != self.rank + 2:
             raise ValueError(f"{self.rank}-D pooling needs an input of rank {self.rank + 2} (batch, {self.rank} "
@@ -120,6 +126,9 @@ class MaxPoolGrad(_Pooling):
     """``(x, gz)`` -> x-shaped: each window's ``gz`` added at its first maximum in ``x``."""
 
     nin = 2
+
+    def size_source(self, inputs, out, axis):
+        return 0, axis  # the result has x's shape (x's values are read: not a shape_from reference)
 
     def infer(self, inputs):
         x, gz = inputs

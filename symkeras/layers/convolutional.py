@@ -82,18 +82,21 @@ class _Conv(Layer):
     """
 
     rank = 2
+    _needs_filters = True
     #: the parameters after filters and kernel_size, in Keras 2's positional order
     _POSITIONAL = ("strides", "padding", "data_format", "dilation_rate", "activation", "use_bias")
     _DEFAULTS = dict(strides=1, padding="valid", data_format=None, dilation_rate=1, activation=None, use_bias=True,
                      kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                      bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None)
 
-    def __init__(self, filters, kernel_size, *args, **kwargs):
+    def __init__(self, filters=None, kernel_size=None, *args, **kwargs):
         owner = type(self).__name__
         kernel_size, args = _legacy_kernel_size(owner, kernel_size, args, self.rank)
         keras1_conv_arguments(kwargs, owner)
         filters = kwargs.pop("filters", filters)
         kernel_size = kwargs.pop("kernel_size", kernel_size)
+        if kernel_size is None or (filters is None and self._needs_filters):
+            raise TypeError(f"{owner} needs {'filters and ' if self._needs_filters else ''}kernel_size.")
         options = self._options(owner, args, kwargs)
         kwargs.pop("groups", None)  # tf-keras writes it (always 1 for these layers)
         _keras1_input_dim(kwargs, owner)
@@ -312,7 +315,9 @@ class DepthwiseConv2D(_Conv):
                  "depthwise_initializer": "glorot_uniform", "depthwise_regularizer": None,
                  "depthwise_constraint": None}
 
-    def __init__(self, kernel_size, *args, **kwargs):
+    _needs_filters = False
+
+    def __init__(self, kernel_size=None, *args, **kwargs):
         super().__init__(None, kernel_size, *args, **kwargs)
 
     def get_config(self):

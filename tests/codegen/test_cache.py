@@ -91,3 +91,37 @@ def test_functions_differing_only_in_seeds_share_one_step():
     a, b = first([data]), second([data])
     assert not np.array_equal(a, b)  # the seeds still differ: they are data of each function
     np.testing.assert_array_equal(a, reference([data]))
+
+
+CONV_SCRIPT = """
+import warnings
+import numpy as np
+import symkeras.backend as K
+from symkeras.codegen.numba import threads
+warnings.simplefilter("error")  # Numba warns when it cannot cache a kernel
+x = K.placeholder((None, 6, 6, 3))
+w = K.variable(np.linspace(-1, 1, 3 * 3 * 3 * 4).reshape(3, 3, 3, 4))
+loss = K.sum(K.square(K.conv2d(x, w)))
+f = K.function([x], [loss] + K.gradients(loss, [x, w]))
+out = f([np.linspace(0, 1, 2 * 6 * 6 * 3, dtype="float32").reshape(2, 6, 6, 3)])
+print(threads.parts(), float(out[0]))
+"""
+
+
+def test_kernels_that_split_over_threads_are_cached(tmp_path):
+    """The convolution kernels (numba.prange over samples when the thread pools can be kept apart) land in
+    Numba's cache like every other kernel, and a second process computes the same values from it."""
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(tmp_path))
+
+    def run():
+        return subprocess.run([sys.executable, "-c", CONV_SCRIPT], env=env, check=True, capture_output=True,
+                              text=True).stdout.split()
+
+    first, second = run(), run()
+    assert first == second
+    kernels = [f[:-3] for f in os.listdir(tmp_path) if f.startswith("symkeras_kernel_") and f.endswith(".py")]
+    cached = {f.split(".")[0] for f in os.listdir(tmp_path / "__pycache__") if f.endswith(".nbi")}
+    assert kernels and not set(kernels) - cached
+    sources = [open(tmp_path / f"{k}.py").read() for k in kernels]
+    if int(first[0]) > 1:
+        assert sum("numba.prange" in s and "parallel=True" in s for s in sources) == 3

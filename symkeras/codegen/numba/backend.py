@@ -32,6 +32,9 @@ class NumbaBackend(Backend):
         for info in pkgutil.iter_modules(package.__path__):
             if info.name.startswith("kernels_"):
                 importlib.import_module(f"{__package__}.{info.name}")
+        from symkeras.codegen.numba import threads
+
+        threads.configure()
         self._loaded = True
 
     def compile(self, graph, inputs, outputs, updates, name):

@@ -30,8 +30,10 @@ class KernelText:
     params: tuple[str, ...]
     body: str
     imports: str = ""
-    #: its reductions may be reassociated (see linker.REASSOCIATE)
+    #: its reductions may be reassociated (see linker.KERNEL_JIT_REASSOCIATING)
     reassociate: bool = False
+    #: it splits its work over Numba's threads (``numba.prange``)
+    parallel: bool = False
 
     def function(self, name: str, decorator: str) -> str:
         """The kernel as a function ``name`` under ``decorator``."""

@@ -2,7 +2,8 @@
 
 A chunk is as many samples as fit a patch buffer of about ``CHUNK``
 elements (at least one), so the patch matrix stays in cache and no
-batch-sized copy of the input is made.  Padding is never materialized:
+batch-sized copy of the input is made.  The chunks are shared out over
+Numba's threads, each calling BLAS on its own thread (see threads.py).  Padding is never materialized:
 positions outside the input read (or receive) nothing.  Groups run one
 product each on their slice of channels.  float32 and float64 go to BLAS as
 they are; other float types compute in float32.
@@ -10,13 +11,15 @@ they are; other float types compute in float32.
 
 from __future__ import annotations
 
+from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.windows import Geometry
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, effective_size
 
 #: elements of the patch buffer of one chunk (float32: 512 KB)
 CHUNK = 1 << 17
-BLAS = "from symkeras.codegen.numba.blas import gemm_into\n"
+IMPORTS = ("from symkeras.codegen.numba.blas import gemm_into\n"
+           "from symkeras.codegen.numba.threads import blas_threads, blas_threads_local\n")
 
 
 def _compute_dtype(dtype: str) -> str:
@@ -65,18 +68,37 @@ def _at(op, array: str) -> str:
 
 
 def _blas(em, a: str, b: str, out: str) -> None:
-    em.line(f"if gemm_into({a}, {b}, {out}) != 0:")
-    em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
+    # a raise inside a prange body turns the whole loop serial, so a missing BLAS is noted per part
+    em.line(f"missing[t] |= gemm_into({a}, {b}, {out})")
 
 
 def _chunks(em, geo: Geometry, kc: str) -> None:
+    """``parts`` (Numba's threads) and ``chunk``: samples per patch buffer, so that every part gets work."""
     em.line(f"per = {geo.positions}")
-    em.line(f"chunk = max(1, min(batch, {CHUNK} // max(per * {kc}, 1)))")
+    em.line(f"parts = {threads.parts()}")
+    em.line(f"chunk = max(1, min(-(-batch // parts), {CHUNK} // max(per * {kc}, 1)))")
+    em.line("saved = blas_threads()")
+    em.line("missing = np.zeros(parts, np.int64)")
+
+
+def _open_parts(em, kc: str, buffers: list[str]) -> None:
+    """The parallel loop over parts: each with BLAS on its own thread only, and buffers of its own."""
+    em.open("for t in numba.prange(parts):")
+    em.line("blas_threads_local(1)")
     em.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
+    for line in buffers:
+        em.line(line)
+
+
+def _close_parts(em) -> None:
+    em.close()
+    em.line("blas_threads_local(saved)")
+    em.line("if missing.any():")
+    em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
 
 
 def _open_chunk(em) -> None:
-    em.open("for n0 in range(0, batch, chunk):")
+    em.open("for n0 in range(t * chunk, batch, parts * chunk):")
     em.line("nn = min(chunk, batch - n0)")
     em.line("rows = nn * per")
     em.line("first = n0 * per")
@@ -120,7 +142,7 @@ def _result(em, out, array: str, shape: list[str], compute: str) -> None:
     em.line(f"{em.name(out)} = {array}{cast}.reshape({em.tuple_of(shape)})")
 
 
-@kernel(Conv, imports=BLAS)
+@kernel(Conv, imports=IMPORTS, parallel=True)
 def conv(em, node):
     x, w = node.inputs
     op, out = node.op, node.out
@@ -131,8 +153,7 @@ def conv(em, node):
     same = compute == w.dtype
     _chunks(em, geo, kc)
     em.line(f"res = np.empty((batch * per, {filters}), COMPUTE)")
-    if op.groups > 1:
-        em.line("prod = np.empty((chunk * per, fg), COMPUTE)")
+    _open_parts(em, kc, ["prod = np.empty((chunk * per, fg), COMPUTE)"] if op.groups > 1 else [])
     em.open(f"for g in range({op.groups}):")
     em.line("c0 = g * cg")
     _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
@@ -147,10 +168,11 @@ def conv(em, node):
         em.line("res[first + q, g * fg + f] = prod[q, f]")
         em.close(2)
     em.close(2)
+    _close_parts(em)
     _result(em, out, "res", ["batch", *geo.O, filters], compute)
 
 
-@kernel(ConvKernelGrad, imports=BLAS)
+@kernel(ConvKernelGrad, imports=IMPORTS, parallel=True)
 def conv_kernel_grad(em, node):
     x, gz = node.inputs
     op, out = node.op, node.out
@@ -161,9 +183,8 @@ def conv_kernel_grad(em, node):
     same = compute == gz.dtype
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
-    em.line(f"total = np.zeros(({kc}, {filters}), COMPUTE)")
-    em.line("grads = np.empty((chunk * per, fg), COMPUTE)")
-    em.line(f"part = np.empty(({kc}, fg), COMPUTE)")
+    em.line(f"totals = np.zeros((parts, {kc}, {filters}), COMPUTE)")
+    _open_parts(em, kc, ["grads = np.empty((chunk * per, fg), COMPUTE)", f"part = np.empty(({kc}, fg), COMPUTE)"])
     em.open(f"for g in range({op.groups}):")
     em.line("c0 = g * cg")
     _open_chunk(em)
@@ -171,12 +192,19 @@ def conv_kernel_grad(em, node):
     _blas(em, "cols[:rows].T", _gradient_rows(em, op, "fg", same), "part")
     em.open(f"for q in range({kc}):")
     em.open("for f in range(fg):")
-    em.line("total[q, g * fg + f] += part[q, f]")
+    em.line("totals[t, q, g * fg + f] += part[q, f]")
     em.close(4)
+    _close_parts(em)
+    em.line(f"total = np.zeros(({kc}, {filters}), COMPUTE)")
+    em.open("for t in range(parts):")
+    em.open(f"for q in range({kc}):")
+    em.open(f"for f in range({filters}):")
+    em.line("total[q, f] += totals[t, q, f]")
+    em.close(3)
     _result(em, out, "total", [*map(str, op.kernel_size), "cg", filters], compute)
 
 
-@kernel(ConvInputGrad, imports=BLAS)
+@kernel(ConvInputGrad, imports=IMPORTS, parallel=True)
 def conv_input_grad(em, node):
     gz, w = node.inputs[:2]
     op, out = node.op, node.out
@@ -192,7 +220,7 @@ def conv_input_grad(em, node):
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
     em.line(f"dx = np.zeros({em.tuple_of(['batch', *geo.S, f'cg * {op.groups}'])}, COMPUTE)")
-    em.line("grads = np.empty((chunk * per, fg), COMPUTE)")
+    _open_parts(em, kc, ["grads = np.empty((chunk * per, fg), COMPUTE)"])
     em.open(f"for g in range({op.groups}):")
     em.line("c0 = g * cg")
     _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
@@ -200,6 +228,7 @@ def conv_input_grad(em, node):
     _blas(em, _gradient_rows(em, op, "fg", same), "wg.T", "cols[:rows]")
     _patch_loops(em, op, geo, "cg", f"{_at(op, 'dx')} += cols[r, base + c]")
     em.close(2)
+    _close_parts(em)
     _result(em, out, "dx", ["batch", *geo.S, f"cg * {op.groups}"], compute)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from symkeras.codegen import cache
 from symkeras.codegen.errors import update_shape_error
+from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import Emitter, KernelTable, KernelTarget, KernelText
 from symkeras.codegen.numba.loops import is_flat
@@ -155,6 +156,8 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     for kernel, fname in table.kernels.items():
         layout.kernel_signatures.append(sorted(table.signatures[kernel]))
         decorator = KERNEL_JIT_REASSOCIATING if kernel.reassociate else KERNEL_JIT
+        if kernel.parallel:
+            decorator = decorator[:-1] + ", parallel=True)"
         kernel_source = kernel_header + kernel.function("kernel", decorator)
         layout.kernel_sources.append(kernel_source)
         imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
@@ -220,7 +223,8 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         arg_types.append(CALLS_TYPE)
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",
-                        imports=getattr(emit, "imports", ""), reassociate=target.reassociate)
+                        imports=getattr(emit, "imports", ""), reassociate=target.reassociate,
+                        parallel=getattr(emit, "parallel", False) and threads.parts() > 1)
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)
         call = em.call_kernel(kernel, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,

@@ -15,12 +15,13 @@ from symkeras.codegen.registry import KernelRegistry
 KERNELS = KernelRegistry("Numba")
 
 
-def kernel(*op_types, inline=False, imports=""):
+def kernel(*op_types, inline=False, imports="", parallel=False):
     """Register the Numba emitter of one or more op types (see the module docstring).
 
-    ``imports``: lines a kernel module of these ops needs (``from ... import gemm_into``, say).
+    ``imports``: lines a kernel module of these ops needs (``from ... import gemm_into``, say);
+    ``parallel``: its kernels use ``numba.prange`` (see threads.py).
     """
-    return KERNELS.register(*op_types, inline=inline, imports=imports)
+    return KERNELS.register(*op_types, inline=inline, imports=imports, parallel=parallel)
 
 
 def find_kernel(op):

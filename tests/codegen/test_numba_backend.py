@@ -293,3 +293,31 @@ def test_reductions_over_inner_axes_accumulate_locally_and_float_sums_reassociat
     nan_row[3, 5] = np.nan
     total, means, maxima, _ = f([nan_row])  # NaN still propagates: only reassociation is allowed
     assert np.isnan(total) and np.isnan(means[3]) and np.isnan(maxima[3]) and not np.isnan(means[4])
+
+
+def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
+    """Elementwise nests and poolings over a batch of large samples (>= loops.SPLIT_ELEMENTS elements each)
+    run their batch axis as numba.prange when there are threads to share it over; values match the
+    reference either way (overlapping windows too, whose gradients add up within one sample)."""
+    from symkeras.codegen.numba import threads
+    from symkeras.codegen.numba.loops import SPLIT_ELEMENTS
+    from symkeras.codegen.reference import evaluate
+
+    x = K.placeholder((None, 16, 16, 32), name="x")
+    assert 16 * 16 * 32 >= SPLIT_ELEMENTS
+    b = K.variable(np.linspace(-0.5, 0.5, 32), name="b")
+    h = K.relu(x + b)
+    pooled = [K.pool2d(h, (2, 2), strides=(2, 2)), K.pool2d(h, (3, 3), strides=(1, 1), padding="same"),
+              K.pool2d(h, (2, 2), strides=(2, 2), pool_mode="avg"),
+              K.pool2d(h, (3, 3), strides=(2, 2), padding="same", pool_mode="avg")]
+    loss = sum(K.sum(K.square(p)) for p in pooled)
+    outputs = [h, *pooled, *K.gradients(loss, [x, b])]
+    f = K.function([x], outputs, backend="numba")
+    data = np.random.default_rng(3).normal(size=(5, 16, 16, 32)).astype("float32")
+    for got, want, t in zip(f([data]), evaluate(outputs, {x: data}), outputs):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=repr(t))
+    split = [s for s in f.program.layout.kernel_sources if "numba.prange" in s]
+    if threads.parts() > 1:  # CI's 2 cores: the relu, its gradient and the six pooling kernels at least
+        assert len(split) >= 8 and all("parallel=True" in s for s in split)
+    else:
+        assert not any("parallel=True" in s for s in f.program.layout.kernel_sources)

@@ -68,6 +68,8 @@ class KernelTarget:
     flat_args: bool = False
     #: the kernel accumulates a float sum or product in a local variable that LLVM may reassociate
     reassociate: bool = False
+    #: its outermost loop is a ``numba.prange`` (see loops.SPLIT_ELEMENTS)
+    parallel: bool = False
     #: the ``calls`` rows the kernel receives as parameters key0, key1, ...
     random_rows: list[int] = field(default_factory=list)
 

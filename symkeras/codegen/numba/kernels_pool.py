@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symkeras.codegen.numba.loops import SPLIT_ELEMENTS
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
 from symkeras.codegen.numba.windows import Geometry
@@ -15,11 +16,23 @@ def _lowest(dtype: str) -> str:
     return lit(-np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min, dtype)
 
 
-def _windows(em, op, geo: Geometry, batch: str, body, before=None, after=None) -> None:
+def _samples(em, node, batch: str, scratch: list[str]) -> None:
+    """Open the loop over samples ``n``, with the per-channel ``scratch`` buffers of each sample; a large
+    sample (see loops.SPLIT_ELEMENTS) shares the samples out over Numba's threads."""
+    split = node.inputs[0].shape[0] is None and None not in node.inputs[0].shape[1:] and \
+        int(np.prod(node.inputs[0].shape[1:])) >= SPLIT_ELEMENTS
+    em.target.parallel = em.target.parallel or split
+    em.open(f"for n in {'numba.prange' if split else 'range'}({batch}):")
+    for line in scratch:
+        em.line(line)
+
+
+def _windows(em, node, geo: Geometry, batch: str, body, before=None, after=None, scratch=()) -> None:
     """For each sample ``n`` and output position ``p0..``: ``before()``, then ``body()`` at every input
     position ``i0..`` of the window (padding skipped), then ``after()``."""
+    op = node.op
     rank = op.rank
-    em.open(f"for n in range({batch}):")
+    _samples(em, node, batch, list(scratch))
     for a in range(rank):
         em.open(f"for p{a} in range({geo.O[a]}):")
         em.line(f"b{a} = p{a} * {op.strides[a]} - {geo.lo[a]}")
@@ -68,10 +81,9 @@ def _reset_maxima(em, op, channels: str, dtype: str) -> None:
     em.close()
 
 
-def _maxima_buffers(em, op, channels: str, dtype: str) -> None:
-    em.line(f"best = np.empty({channels}, np.{dtype})")
-    for a in range(op.rank):
-        em.line(f"at{a} = np.empty({channels}, np.int64)")
+def _maxima_buffers(op, channels: str, dtype: str) -> list[str]:
+    return [f"best = np.empty({channels}, np.{dtype})"] + \
+        [f"at{a} = np.empty({channels}, np.int64)" for a in range(op.rank)]
 
 
 def _out_position(rank: int) -> str:
@@ -85,7 +97,6 @@ def max_pool(em, node):
     geo, batch, channels = _setup(em, op, x, x)
     out = em.name(node.out)
     em.line(f"{out} = np.empty({em.tuple_of([batch, *geo.O, channels])}, np.{x.dtype})")
-    em.line(f"best = np.empty({channels}, np.{x.dtype})")
 
     def reset():
         em.open(f"for c in range({channels}):")
@@ -104,7 +115,7 @@ def max_pool(em, node):
         em.line(f"{out}[n, {_out_position(rank)}, c] = best[c]")
         em.close()
 
-    _windows(em, op, geo, batch, body, reset, store)
+    _windows(em, node, geo, batch, body, reset, store, [f"best = np.empty({channels}, np.{x.dtype})"])
 
 
 @kernel(MaxPoolGrad)
@@ -116,15 +127,14 @@ def max_pool_grad(em, node):
     geo, batch, channels = _setup(em, op, x, x)
     out = em.name(node.out)
     em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
-    _maxima_buffers(em, op, channels, x.dtype)
 
     def route():
         em.open(f"for c in range({channels}):")
         em.line(f"{_routed(out, rank)} += {em.name(gz)}[n, {_out_position(rank)}, c]")
         em.close()
 
-    _windows(em, op, geo, batch, lambda: _track_maxima(em, op, em.name(x), channels),
-             lambda: _reset_maxima(em, op, channels, x.dtype), route)
+    _windows(em, node, geo, batch, lambda: _track_maxima(em, op, em.name(x), channels),
+             lambda: _reset_maxima(em, op, channels, x.dtype), route, _maxima_buffers(op, channels, x.dtype))
 
 
 def _max_pool_grad_tiled(em, node) -> None:
@@ -140,12 +150,11 @@ def _max_pool_grad_tiled(em, node) -> None:
         em.line(f"{out} = np.empty({em.tuple_of(em.dims(x))}, np.{node.out.dtype})")
     else:
         em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
-    em.line(f"best = np.empty({channels}, np.{x.dtype})")
-    em.line(f"at = np.empty({channels}, np.int64)")
     position = _out_position(rank)
 
     def windows(body):
-        em.open(f"for n in range({batch}):")
+        _samples(em, node, batch, [f"best = np.empty({channels}, np.{x.dtype})",
+                                   f"at = np.empty({channels}, np.int64)"])
         for a in range(rank):
             em.open(f"for p{a} in range({geo.O[a]}):")
             em.line(f"b{a} = p{a} * {op.strides[a]} - {geo.lo[a]}")
@@ -200,15 +209,14 @@ def max_pool_select(em, node):
     geo, batch, channels = _setup(em, op, x, x)
     out = em.name(node.out)
     em.line(f"{out} = np.empty({em.tuple_of([batch, *geo.O, channels])}, np.{node.out.dtype})")
-    _maxima_buffers(em, op, channels, x.dtype)
 
     def pick():
         em.open(f"for c in range({channels}):")
         em.line(f"{out}[n, {_out_position(rank)}, c] = {_routed(em.name(v), rank)}")
         em.close()
 
-    _windows(em, op, geo, batch, lambda: _track_maxima(em, op, em.name(x), channels),
-             lambda: _reset_maxima(em, op, channels, x.dtype), pick)
+    _windows(em, node, geo, batch, lambda: _track_maxima(em, op, em.name(x), channels),
+             lambda: _reset_maxima(em, op, channels, x.dtype), pick, _maxima_buffers(op, channels, x.dtype))
 
 
 def _count(em, op, geo: Geometry) -> None:
@@ -226,7 +234,6 @@ def avg_pool(em, node):
     out = em.name(node.out)
     acc = "float64" if node.out.dtype == "float64" else "float32"
     em.line(f"{out} = np.empty({em.tuple_of([batch, *geo.O, channels])}, np.{node.out.dtype})")
-    em.line(f"total = np.empty({channels}, np.{acc})")
 
     def reset():
         em.open(f"for c in range({channels}):")
@@ -244,7 +251,7 @@ def avg_pool(em, node):
         em.line(f"{out}[n, {_out_position(rank)}, c] = total[c] / count")
         em.close()
 
-    _windows(em, op, geo, batch, body, reset, store)
+    _windows(em, node, geo, batch, body, reset, store, [f"total = np.empty({channels}, np.{acc})"])
 
 
 @kernel(AvgPoolGrad)
@@ -254,7 +261,6 @@ def avg_pool_grad(em, node):
     geo, batch, channels = _setup(em, op, like, gz)
     out = em.name(node.out)
     em.filled(out, [batch, *geo.S, channels], "0", f"np.{node.out.dtype}")
-    em.line(f"share = np.empty({channels}, np.{node.out.dtype})")
 
     def spread():
         _count(em, op, geo)
@@ -267,4 +273,4 @@ def avg_pool_grad(em, node):
         em.line(f"{_at(out, rank)} += share[c]")
         em.close()
 
-    _windows(em, op, geo, batch, body, spread)
+    _windows(em, node, geo, batch, body, spread, scratch=[f"share = np.empty({channels}, np.{node.out.dtype})"])

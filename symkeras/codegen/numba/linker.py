@@ -224,7 +224,7 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",
                         imports=getattr(emit, "imports", ""), reassociate=target.reassociate,
-                        parallel=getattr(emit, "parallel", False) and threads.parts() > 1)
+                        parallel=(getattr(emit, "parallel", False) or target.parallel) and threads.parts() > 1)
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)
         call = em.call_kernel(kernel, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,

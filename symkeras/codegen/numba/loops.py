@@ -56,10 +56,13 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     kept = n - len(reduce[1]) if reduce is not None else n
     local = reduce is not None and reduce[0] in ("sum", "prod", "max", "min") and \
         set(reduce[1]) == set(range(kept, n))
+    split = reduce is None and _splits(metas[-1].shape)
     for d in range(n):
         if local and d == kept:
             em.line(f"acc = {buffer.init}")
-        em.open(f"for {loop_vars[d]} in range({sizes[d]}):")
+        loop = "numba.prange" if split and d == 0 else "range"
+        em.open(f"for {loop_vars[d]} in {loop}({sizes[d]}):")
+    em.target.parallel = em.target.parallel or split
     result = _emit_steps(em, program, loads, inputs, metas)
     if reduce is None:
         em.line(f"{buffer.where} = {result}")
@@ -78,6 +81,18 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         target = em.name(out)
         em.line(f"{target}_acc = {target}")
         em.filled(target, buffer.sizes, lambda index: cast(f"{target}_acc[{index}]", out.dtype), f"np.{out.dtype}")
+
+
+#: a loop nest over a batch whose samples have at least this many elements each shares its samples out over
+#: Numba's threads (when threads.parts() > 1); smaller ones would pay more for the hand-over than they save
+SPLIT_ELEMENTS = 1 << 13
+
+
+def _splits(shape) -> bool:
+    """Whether the nest producing ``shape`` runs its batch axis in parallel: a run-time batch of samples
+    of static size >= SPLIT_ELEMENTS."""
+    return len(shape) > 1 and shape[0] is None and None not in shape[1:] and \
+        int(np.prod(shape[1:])) >= SPLIT_ELEMENTS
 
 
 def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], dict]:
@@ -222,8 +237,10 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
     for t in inputs:
         if _is_scalar_literal(t):
             loads.append(lit(t.value.reshape(()).item(), t.dtype))
-        elif t.ndim == 0:
-            loads.append(f"{em.name(t)}[()]")
+        elif t.ndim == 0:  # read once, before the loop
+            scalar = em.fresh("scalar")
+            em.line(f"{scalar} = {em.name(t)}[()]")
+            loads.append(scalar)
         else:
             flat = em.name(t)
             if not em.target.flat_args:

@@ -124,4 +124,4 @@ def test_kernels_that_split_over_threads_are_cached(tmp_path):
     assert kernels and not set(kernels) - cached
     sources = [open(tmp_path / f"{k}.py").read() for k in kernels]
     if int(first[0]) > 1:
-        assert sum("numba.prange" in s and "parallel=True" in s for s in sources) == 3
+        assert sum("numba.prange" in s and "'prange': True" in s for s in sources) == 3

@@ -157,7 +157,7 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
         layout.kernel_signatures.append(sorted(table.signatures[kernel]))
         decorator = KERNEL_JIT_REASSOCIATING if kernel.reassociate else KERNEL_JIT
         if kernel.parallel:
-            decorator = decorator[:-1] + ", parallel=True)"
+            decorator = decorator[:-1] + f", parallel={PRANGE_ONLY})"
         kernel_source = kernel_header + kernel.function("kernel", decorator)
         layout.kernel_sources.append(kernel_source)
         imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
@@ -181,6 +181,11 @@ def kernel_addresses(layout: Layout, modules: list) -> np.ndarray:
 
 JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True)"
 #: kernels are only called from a step: no CPython or C wrapper (a third of a kernel's compile time)
+#: a splitting kernel's parallel loops are its prange loops alone: Numba's other conversions (np.zeros,
+#: array expressions, reductions into parallel loops) cost compile time (conv's kernel gradient: 2.3 -> 1.8 s)
+#: and would split small work too
+PRANGE_ONLY = {option: option == "prange" for option in ("comprehension", "reduction", "inplace_binop", "setitem",
+                                                          "numpy", "stencil", "fusion", "prange")}
 KERNEL_JIT = "@numba.njit(cache=True, error_model='numpy', nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)"
 #: a sum or product accumulated in order is bound by the latency of one add per element (0.34 ms for 400k
 #: floats); letting LLVM reassociate it vectorizes the loop with partial sums.  Only 'reassoc': NaN and Inf

@@ -321,3 +321,22 @@ def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
         assert len(split) >= 8 and all("'prange': True" in s for s in split)
     else:
         assert not any("'prange': True" in s for s in f.program.layout.kernel_sources)
+
+
+def test_convolutions_of_one_window_share_their_kernels_across_layers():
+    """Two 3x3 valid convolutions with different channels and image sizes compile one forward, one
+    kernel-gradient and one input-gradient kernel between them, and each computes its own values."""
+    from symkeras.codegen.reference import evaluate
+
+    x = K.placeholder((None, 9, 9, 2), name="x")
+    w1 = K.variable(np.linspace(-1, 1, 3 * 3 * 2 * 4).reshape(3, 3, 2, 4), name="w1")
+    w2 = K.variable(np.linspace(1, -1, 3 * 3 * 4 * 5).reshape(3, 3, 4, 5), name="w2")
+    y = K.conv2d(K.conv2d(x, w1), w2)
+    loss = K.sum(K.square(y))
+    outputs = [y, *K.gradients(loss, [x, w1, w2])]
+    f = K.function([x], outputs, backend="numba")
+    data = np.random.default_rng(4).normal(size=(3, 9, 9, 2)).astype("float32")
+    for got, want in zip(f([data]), evaluate(outputs, {x: data})):  # float32 sums of terms up to ~1e3
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6 * np.abs(want).max())
+    conv_kernels = [s for s in f.program.layout.kernel_sources if "gemm_into" in s]
+    assert len(conv_kernels) == 3  # forward (both layers), kernel gradient (both), input gradient (the 2nd)

@@ -22,6 +22,13 @@ IMPORTS = ("from symkeras.codegen.numba.blas import gemm_into\n"
            "from symkeras.codegen.numba.threads import blas_threads, blas_threads_local\n")
 
 
+def _size(em, t, axis: int) -> str:
+    """A size read at run time even when static: the kernel's text is then the same for every layer of one
+    window (kernel size, strides, dilation, padding, groups), so they share one compiled kernel.  BLAS does
+    the arithmetic, so literal sizes would speed up only the patch copies (measured: no difference)."""
+    return f"{em.name(t)}.shape[{axis}]"
+
+
 def _compute_dtype(dtype: str) -> str:
     return dtype if dtype in ("float32", "float64") else "float32"
 
@@ -147,9 +154,9 @@ def conv(em, node):
     x, w = node.inputs
     op, out = node.op, node.out
     rank = op.rank
-    geo = Geometry.of_conv(em, op, [em.dim(x, 1 + a) for a in range(rank)])
-    filters = em.dim(w, rank + 1)
-    compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
+    geo = Geometry.of_conv(em, op, [_size(em, x, 1 + a) for a in range(rank)])
+    filters = _size(em, w, rank + 1)
+    compute, kc = _prologue(em, op, out, _size(em, x, 0), f"{_size(em, x, rank + 1)} // {op.groups}", filters)
     same = compute == w.dtype
     _chunks(em, geo, kc)
     em.line(f"res = np.empty((batch * per, {filters}), COMPUTE)")
@@ -177,9 +184,10 @@ def conv_kernel_grad(em, node):
     x, gz = node.inputs
     op, out = node.op, node.out
     rank = op.rank
-    geo = Geometry.of_conv(em, op, [em.dim(x, 1 + a) for a in range(rank)], [em.dim(gz, 1 + a) for a in range(rank)])
-    filters = em.dim(gz, rank + 1)
-    compute, kc = _prologue(em, op, out, em.dim(x, 0), f"{em.dim(x, rank + 1)} // {op.groups}", filters)
+    geo = Geometry.of_conv(em, op, [_size(em, x, 1 + a) for a in range(rank)],
+                           [_size(em, gz, 1 + a) for a in range(rank)])
+    filters = _size(em, gz, rank + 1)
+    compute, kc = _prologue(em, op, out, _size(em, x, 0), f"{_size(em, x, rank + 1)} // {op.groups}", filters)
     same = compute == gz.dtype
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
@@ -210,12 +218,12 @@ def conv_input_grad(em, node):
     op, out = node.op, node.out
     rank = op.rank
     if len(node.inputs) == 3:
-        sizes = [em.dim(node.inputs[2], 1 + a) for a in range(rank)]
+        sizes = [_size(em, node.inputs[2], 1 + a) for a in range(rank)]
     else:
-        sizes = [_transposed_size(op, em.dim(gz, 1 + a), a) for a in range(rank)]
-    geo = Geometry.of_conv(em, op, sizes, [em.dim(gz, 1 + a) for a in range(rank)])
-    filters = em.dim(w, rank + 1)
-    compute, kc = _prologue(em, op, out, em.dim(gz, 0), em.dim(w, rank), filters)
+        sizes = [_transposed_size(op, _size(em, gz, 1 + a), a) for a in range(rank)]
+    geo = Geometry.of_conv(em, op, sizes, [_size(em, gz, 1 + a) for a in range(rank)])
+    filters = _size(em, w, rank + 1)
+    compute, kc = _prologue(em, op, out, _size(em, gz, 0), _size(em, w, rank), filters)
     same = compute == gz.dtype == w.dtype
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")

@@ -219,7 +219,7 @@ def test_pipeline_records_exclusion_and_modes():
     opt = optimize(graph)
     names = [r.name for r in opt.records]
     assert names == ["dce", "inner_graphs", "cse", "constant_folding", "simplify", "stability", "simplify_again",
-                     "fusion"]
+                     "fusion", "conv_epilogue"]
     assert opt.fired["simplify.neutral_element"] == 2
     assert "simplify: neutral_element x2" in opt.report()
     skipped = optimize(graph, exclude=("simplify", "simplify_again"))

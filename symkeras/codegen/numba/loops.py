@@ -63,7 +63,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         loop = "numba.prange" if split and d == 0 else "range"
         em.open(f"for {loop_vars[d]} in {loop}({sizes[d]}):")
     em.target.parallel = em.target.parallel or split
-    result = _emit_steps(em, program, loads, inputs, metas)
+    result = emit_steps(em, program, loads, inputs, metas)
     if reduce is None:
         em.line(f"{buffer.where} = {result}")
     else:
@@ -200,14 +200,14 @@ def _accumulate(em: Emitter, kind: str, into: str, where: str, value: str) -> No
         raise NotImplementedError(f"reduction {kind}")
 
 
-def _emit_steps(em: Emitter, program, loads: list[str], inputs: list[Tensor], metas) -> str:
-    """One line per program step (``sK = ...``); returns the source of the last value."""
+def emit_steps(em: Emitter, program, loads: list[str], inputs: list[Tensor], metas, prefix: str = "s") -> str:
+    """One line per program step (``sK = ...``, ``prefix`` for ``s``); returns the source of the last value."""
     values = list(loads)
     step_dtypes = [t.dtype for t in inputs]
     for s, (op, refs) in enumerate(program):
         meta = metas[len(inputs) + s]
         expr = expression(op, [values[r] for r in refs], [step_dtypes[r] for r in refs], meta.dtype)
-        var = f"s{s}"
+        var = f"{prefix}{s}"
         em.line(f"{var} = {cast(expr, meta.dtype)}")
         values.append(var)
         step_dtypes.append(meta.dtype)
@@ -256,7 +256,7 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
         elements = f"{target}_flat"
         em.line(f"{elements} = {target}.reshape(-1)")
     em.open(f"for i in range({elements}.size):")
-    result = _emit_steps(em, program, loads, inputs, metas)
+    result = emit_steps(em, program, loads, inputs, metas)
     em.line(f"{elements}[i] = {result}")
     em.close()
 

@@ -242,12 +242,16 @@ class Relu(Unary):
 
     def grad(self, inputs, out, gz):
         (x,) = inputs
-        mask = x > self.threshold
+        # With the threshold at 0 and a non-negative slope the output has the input's sign (and stays
+        # below max_value exactly when the input does), so the mask reads the output: the input is then
+        # needed by nothing but the forward step (a convolution can apply the activation in its kernel).
+        v = out if self.threshold == 0 and self.alpha >= 0 else x
+        mask = v > self.threshold
         if self.max_value is not None:
-            mask = mask & (x < self.max_value) & (x > 0)
+            mask = mask & (v < self.max_value) & (v > 0)
         slope = cast(mask, gz.dtype)
         if self.alpha:
-            slope = slope + self.alpha * cast(x < self.threshold, gz.dtype)
+            slope = slope + self.alpha * cast(v < self.threshold, gz.dtype)
         return [gz * slope]
 
 

@@ -61,8 +61,8 @@ class ElementwiseFusion(Pass):
                         or len(members) >= MAX_GROUP):
                     continue
                 exclusive = may_own and consumers[cand] <= owned
-                if not exclusive and not cand.owner.op.cheap:
-                    continue  # needed elsewhere too: recompute it here only if that is cheap
+                if not exclusive and (not cand.owner.op.cheap or self._materialized(cand, consumers, protected)):
+                    continue  # needed elsewhere too: recompute it here only if that is cheap and saves an array
                 members.add(cand)
                 if exclusive:
                     owned.add(cand)
@@ -101,6 +101,13 @@ class ElementwiseFusion(Pass):
             record.fired["fused_group"] += 1
             record.fired["fused_ops"] += len(groups[root])
         return graph.derived([mapped(o) for o in graph.outputs], mapping)
+
+    @staticmethod
+    def _materialized(t: Tensor, consumers, protected) -> bool:
+        """Whether ``t`` is an array whatever fusion does: an output, or read by an op that is neither
+        elementwise nor a fusable reduction.  Then a group reads it rather than recomputing it (which would
+        keep its operands alive: a convolution's output read again for relu's gradient, say)."""
+        return t in protected or any(not is_elementwise(c) and not _is_fusable_reduction(c) for c in consumers[t])
 
     @staticmethod
     def _recomputed_elsewhere(t: Tensor, others: set, group_of: dict, groups: dict) -> bool:

@@ -191,6 +191,19 @@ def test_fusion_keeps_values_needed_elsewhere():
     assert graph.outputs[0].owner.inputs == (graph.outputs[1],) or graph.outputs[1] in graph.outputs[0].owner.inputs
 
 
+def test_a_cheap_value_that_is_an_array_anyway_is_read_not_recomputed():
+    w = K.variable(np.ones((3, 2)), name="w")
+    h = ops.relu(X + 1.0)  # cheap, but a product reads it: it is an array whatever fusion does
+    out = ops.exp(h) * 3.0 + K.sum(K.dot(h, w))
+    graph = optimize(Graph([X], [out])).graph
+    groups = [n for n in graph.nodes if isinstance(n.op, ops.Fused)]
+    relu_group = next(n for n in groups if "Relu" in str(n.op))
+    assert ["Relu" in str(n.op) for n in groups].count(True) == 1  # the exp group reads h
+    assert any(relu_group.outputs[0] in n.inputs for n in groups if n is not relu_group)
+    feed = {X: np.random.default_rng(5).normal(size=(4, 3)).astype("float32")}
+    np.testing.assert_allclose(evaluate(graph.outputs[0], feed), evaluate(out, feed), rtol=1e-6)
+
+
 def test_a_reduction_owns_its_input_when_every_other_consumer_recomputes_it():
     y = placeholder((None, 3), name="y")
     prod = ops.minimum(X, 1.0) * y  # cheap: the second group recomputes it

@@ -296,9 +296,10 @@ def test_reductions_over_inner_axes_accumulate_locally_and_float_sums_reassociat
 
 
 def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
-    """Elementwise nests and poolings over a batch of large samples (>= loops.SPLIT_ELEMENTS elements each)
-    run their batch axis as numba.prange when there are threads to share it over; values match the
-    reference either way (overlapping windows too, whose gradients add up within one sample)."""
+    """Elementwise nests, poolings and sums over the batch of large samples (>= loops.SPLIT_ELEMENTS elements
+    each) run their batch axis as numba.prange when there are threads to share it over; values match the
+    reference either way (overlapping windows too, whose gradients add up within one sample; the sums, with
+    partial sums per part)."""
     from symkeras.codegen.numba import threads
     from symkeras.codegen.numba.loops import SPLIT_ELEMENTS
     from symkeras.codegen.reference import evaluate
@@ -311,14 +312,16 @@ def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
               K.pool2d(h, (2, 2), strides=(2, 2), pool_mode="avg"),
               K.pool2d(h, (3, 3), strides=(2, 2), padding="same", pool_mode="avg")]
     loss = sum(K.sum(K.square(p)) for p in pooled)
-    outputs = [h, *pooled, *K.gradients(loss, [x, b])]
+    sums = [K.sum(h, axis=0), K.sum(h * 2.0, axis=(0, 1, 2), keepdims=True)]  # split into partial sums
+    outputs = [h, *pooled, *sums, *K.gradients(loss, [x, b])]
     f = K.function([x], outputs, backend="numba")
     data = np.random.default_rng(3).normal(size=(5, 16, 16, 32)).astype("float32")
     for got, want, t in zip(f([data]), evaluate(outputs, {x: data}), outputs):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=repr(t))
     split = [s for s in f.program.layout.kernel_sources if "numba.prange" in s]
-    if threads.parts() > 1:  # CI's 2 cores: the relu, its gradient and the six pooling kernels at least
-        assert len(split) >= 8 and all("'prange': True" in s for s in split)
+    if threads.parts() > 1:  # CI's 2 cores: the relu, its gradient, six pooling kernels and three sums
+        assert len(split) >= 11 and all("'prange': True" in s for s in split)
+        assert sum("_parts[t, " in s for s in split) >= 3
     else:
         assert not any("'prange': True" in s for s in f.program.layout.kernel_sources)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.emitter import Emitter
 from symkeras.codegen.numba.scalar import cast, expression, lit, maximum_source, minimum_source
 from symkeras.graph import dtypes
@@ -56,19 +57,24 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     kept = n - len(reduce[1]) if reduce is not None else n
     local = reduce is not None and reduce[0] in ("sum", "prod", "max", "min") and \
         set(reduce[1]) == set(range(kept, n))
-    split = reduce is None and _splits(metas[-1].shape)
+    split = _splits(metas[-1].shape) and (reduce is None or _splits_sum(reduce, local))
+    where = buffer.where
+    if split and reduce is not None:
+        where = _open_partial_sums(em, out, buffer, sizes[0], loop_vars[0])
     for d in range(n):
         if local and d == kept:
             em.line(f"acc = {buffer.init}")
+        if split and reduce is not None and d == 0:
+            continue  # opened with the parts
         loop = "numba.prange" if split and d == 0 else "range"
         em.open(f"for {loop_vars[d]} in {loop}({sizes[d]}):")
     em.target.parallel = em.target.parallel or split
     result = emit_steps(em, program, loads, inputs, metas)
     if reduce is None:
-        em.line(f"{buffer.where} = {result}")
+        em.line(f"{where} = {result}")
     else:
         value = cast(result, buffer.acc_dtype) if metas[-1].dtype != buffer.acc_dtype else result
-        _accumulate(em, reduce[0], "acc" if local else buffer.where, buffer.where, value)
+        _accumulate(em, reduce[0], "acc" if local else where, where, value)
         if local and reduce[0] in ("sum", "prod") and dtypes.is_float(buffer.acc_dtype):
             em.target.reassociate = True
     if local:
@@ -76,7 +82,9 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         em.line(f"{buffer.where} = acc")
         em.close(kept)
     else:
-        em.close(n)
+        em.close(n + (1 if split and reduce is not None else 0))
+    if split and reduce is not None:
+        _add_partial_sums(em, out, buffer)
     if buffer.acc_dtype != out.dtype:  # (a loop: astype costs compile time)
         target = em.name(out)
         em.line(f"{target}_acc = {target}")
@@ -86,6 +94,34 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
 #: a loop nest over a batch whose samples have at least this many elements each shares its samples out over
 #: Numba's threads (when threads.parts() > 1); smaller ones would pay more for the hand-over than they save
 SPLIT_ELEMENTS = 1 << 13
+
+
+def _splits_sum(reduce, local: bool) -> bool:
+    """Whether a reduction's batch axis may be shared out: a sum over it (a bias's gradient, say) into an
+    output element per kept position (each part then sums its samples into partial sums of its own)."""
+    kind, axes, _ = reduce
+    return kind == "sum" and 0 in axes and not local and threads.parts() > 1
+
+
+def _open_partial_sums(em: Emitter, out: Tensor, buffer: _Buffer, batch: str, sample: str) -> str:
+    """Open the parallel loop over parts, each summing samples ``t, t + parts, ...`` into its own partial
+    sums; returns the source of the element a step adds to."""
+    parts = threads.parts()
+    partial = f"{em.name(out)}_parts"
+    em.filled(partial, [str(parts), *buffer.sizes], buffer.init, f"np.{buffer.acc_dtype}")
+    em.open(f"for t in numba.prange({parts}):")
+    em.open(f"for {sample} in range(t, {batch}, {parts}):")
+    return f"{partial}[t, {buffer.index}]" if buffer.index else f"{partial}[t]"
+
+
+def _add_partial_sums(em: Emitter, out: Tensor, buffer: _Buffer) -> None:
+    partial = f"{em.name(out)}_parts"
+
+    def total(index: str) -> str:
+        at = "" if index == "()" else f", {index}"
+        return " + ".join(f"{partial}[{t}{at}]" for t in range(threads.parts()))
+
+    em.filled(em.name(out), buffer.sizes, total, f"np.{buffer.acc_dtype}")
 
 
 def _splits(shape) -> bool:
@@ -159,6 +195,8 @@ class _Buffer:
     sizes: list[str]
     acc_dtype: str
     init: str | None = None
+    #: the index of ``where`` ("" when the result is 0-d)
+    index: str = ""
 
 
 def _result_buffer(em: Emitter, out: Tensor, sizes, loop_vars, reduce) -> _Buffer:
@@ -177,7 +215,7 @@ def _result_buffer(em: Emitter, out: Tensor, sizes, loop_vars, reduce) -> _Buffe
     acc_dtype = "float64" if kind == "sum" and out.dtype in ("float16", "float32") else out.dtype
     init = lit(_reduce_init(kind, acc_dtype), acc_dtype)
     em.filled(target, out_sizes, init, f"np.{acc_dtype}")
-    return _Buffer(f"{target}[{', '.join(out_index) or '()'}]", out_sizes, acc_dtype, init)
+    return _Buffer(f"{target}[{', '.join(out_index) or '()'}]", out_sizes, acc_dtype, init, ", ".join(out_index))
 
 
 def _accumulate(em: Emitter, kind: str, into: str, where: str, value: str) -> None:

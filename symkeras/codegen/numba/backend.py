@@ -32,9 +32,10 @@ class NumbaBackend(Backend):
         for info in pkgutil.iter_modules(package.__path__):
             if info.name.startswith("kernels_"):
                 importlib.import_module(f"{__package__}.{info.name}")
-        from symkeras.codegen.numba import threads
+        from symkeras.codegen.numba import heap, threads
 
         threads.configure()
+        heap.keep_freed_memory()
         self._loaded = True
 
     def compile(self, graph, inputs, outputs, updates, name):

@@ -341,5 +341,30 @@ def test_convolutions_of_one_window_share_their_kernels_across_layers():
     data = np.random.default_rng(4).normal(size=(3, 9, 9, 2)).astype("float32")
     for got, want in zip(f([data]), evaluate(outputs, {x: data})):  # float32 sums of terms up to ~1e3
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6 * np.abs(want).max())
-    conv_kernels = [s for s in f.program.layout.kernel_sources if "gemm_into" in s]
+    conv_kernels = [s for s in f.program.layout.kernel_sources if "|= gemm_into(" in s]  # (or their bodies)
     assert len(conv_kernels) == 3  # forward (both layers), kernel gradient (both), input gradient (the 2nd)
+
+
+def test_parallel_convolutions_call_their_loop_bodies_through_addresses():
+    """With threads to share out, a convolution kernel's loop over parts calls its body, a serial kernel of
+    its own, through the address the step passes (parts.py); values match the reference, a scalar (0-d)
+    epilogue operand included, and the step compiles with every kernel type foreseen."""
+    from symkeras.codegen.numba import threads
+    from symkeras.codegen.reference import evaluate
+
+    x = K.placeholder((None, 6, 6, 3), name="x")
+    w = K.variable(np.linspace(-1, 1, 3 * 3 * 3 * 4).reshape(3, 3, 3, 4), name="w")
+    y = K.relu(K.conv2d(x, w) * 0.5)  # the scale is a 0-d constant the convolution's epilogue reads
+    outputs = [y, *K.gradients(K.sum(K.square(y)), [x, w])]
+    f = K.function([x], outputs, backend="numba")
+    data = np.random.default_rng(5).normal(size=(5, 6, 6, 3)).astype("float32")
+    for got, want in zip(f([data]), evaluate(outputs, {x: data})):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6 * np.abs(want).max())
+    sources = f.program.layout.kernel_sources
+    bodies = [s for s in sources if "|= gemm_into(" in s]
+    launchers = [s for s in sources if "invoke(body0[0], BODY0" in s]
+    if threads.parts() > 1:  # CI's 2 cores
+        assert len(bodies) == len(launchers) == 3
+        assert all("prange" not in s for s in bodies) and all("'prange': True" in s for s in launchers)
+    else:
+        assert len(bodies) == 3 and not launchers

@@ -72,6 +72,10 @@ class KernelTarget:
     parallel: bool = False
     #: the ``calls`` rows the kernel receives as parameters key0, key1, ...
     random_rows: list[int] = field(default_factory=list)
+    #: the ``fns`` slots of the loop bodies it calls (parameters body0, body1, ...; see parts.py)
+    bodies: list[int] = field(default_factory=list)
+    #: module lines its source needs besides the kernel's own imports (the bodies' function types)
+    preamble: list[str] = field(default_factory=list)
 
 
 class Emitter:

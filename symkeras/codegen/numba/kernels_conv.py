@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.loops import emit_steps, replay
+from symkeras.codegen.numba.parts import PART_TYPE, open_parts
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.windows import Geometry
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, effective_size
@@ -88,21 +89,26 @@ def _chunks(em, geo: Geometry, kc: str) -> None:
     em.line(f"per = {geo.positions}")
     em.line(f"parts = {threads.parts()}")
     em.line(f"chunk = max(1, min(-(-batch // parts), {CHUNK} // max(per * {kc}, 1)))")
+
+
+def _open_parts(em, node, prologue: int, kc: str, shared: list[tuple[str, tuple]], buffers: list[str]):
+    """The parallel loop over parts (its body a kernel of its own, see parts.py): each with BLAS on its own
+    thread only, and buffers of its own.  ``em``'s first ``prologue`` lines are sizes and views, the body
+    runs them again; ``shared`` are the arrays allocated since, which the parts write.  Returns the loop."""
     em.line("saved = blas_threads()")
     em.line("missing = np.zeros(parts, np.int64)")
-
-
-def _open_parts(em, kc: str, buffers: list[str]) -> None:
-    """The parallel loop over parts: each with BLAS on its own thread only, and buffers of its own."""
-    em.open("for t in numba.prange(parts):")
-    em.line("blas_threads_local(1)")
-    em.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
+    arguments = [(em.name(t), em.arg_type(t)) for t in dict.fromkeys(node.inputs)]
+    loop = open_parts(em, prologue, [*arguments, ("missing", PART_TYPE), *shared], IMPORTS)
+    body = loop.body
+    body.line("blas_threads_local(1)")
+    body.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
     for line in buffers:
-        em.line(line)
+        body.line(line)
+    return loop
 
 
-def _close_parts(em) -> None:
-    em.close()
+def _close_parts(em, loop) -> None:
+    loop.close()
     em.line("blas_threads_local(saved)")
     em.line("if missing.any():")
     em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
@@ -197,26 +203,29 @@ def _conv(em, node, op: Conv, epilogue: ConvEpilogue | None = None) -> None:
     compute, kc = _prologue(em, op, out, _size(em, x, 0), f"{_size(em, x, rank + 1)} // {op.groups}", filters)
     same = compute == w.dtype
     _chunks(em, geo, kc)
-    em.line(f"res = np.empty((batch * per, {filters}), COMPUTE)")
     loads = _epilogue_loads(em, node, epilogue) if epilogue is not None else None
-    _open_parts(em, kc, ["prod = np.empty((chunk * per, fg), COMPUTE)"] if op.groups > 1 else [])
-    em.open(f"for g in range({op.groups}):")
-    em.line("c0 = g * cg")
-    _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
-    _open_chunk(em)
-    _patch_loops(em, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
+    prologue = len(em.lines)
+    em.line(f"res = np.empty((batch * per, {filters}), COMPUTE)")
+    loop = _open_parts(em, node, prologue, kc, [("res", (compute, 2, "C", False))],
+                       ["prod = np.empty((chunk * per, fg), COMPUTE)"] if op.groups > 1 else [])
+    body = loop.body
+    body.open(f"for g in range({op.groups}):")
+    body.line("c0 = g * cg")
+    _kernel_matrix(body, op, em.name(w), kc, filters, "fg", same)
+    _open_chunk(body)
+    _patch_loops(body, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
     if op.groups == 1:
-        _blas(em, "cols[:rows]", "wg", "res[first:first + rows]")
+        _blas(body, "cols[:rows]", "wg", "res[first:first + rows]")
         if epilogue is not None:
-            _apply_epilogue(em, node, epilogue, loads, filters)
+            _apply_epilogue(body, node, epilogue, loads, filters)
     else:
-        _blas(em, "cols[:rows]", "wg", "prod[:rows]")
-        em.open("for q in range(rows):")
-        em.open("for f in range(fg):")
-        em.line("res[first + q, g * fg + f] = prod[q, f]")
-        em.close(2)
-    em.close(2)
-    _close_parts(em)
+        _blas(body, "cols[:rows]", "wg", "prod[:rows]")
+        body.open("for q in range(rows):")
+        body.open("for f in range(fg):")
+        body.line("res[first + q, g * fg + f] = prod[q, f]")
+        body.close(2)
+    body.close(2)
+    _close_parts(em, loop)
     _result(em, out, "res", ["batch", *geo.O, filters], compute)
 
 
@@ -232,18 +241,21 @@ def conv_kernel_grad(em, node):
     same = compute == gz.dtype
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
+    prologue = len(em.lines)
     em.line(f"totals = np.zeros((parts, {kc}, {filters}), COMPUTE)")
-    _open_parts(em, kc, ["grads = np.empty((chunk * per, fg), COMPUTE)", f"part = np.empty(({kc}, fg), COMPUTE)"])
-    em.open(f"for g in range({op.groups}):")
-    em.line("c0 = g * cg")
-    _open_chunk(em)
-    _patch_loops(em, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
-    _blas(em, "cols[:rows].T", _gradient_rows(em, op, "fg", same), "part")
-    em.open(f"for q in range({kc}):")
-    em.open("for f in range(fg):")
-    em.line("totals[t, q, g * fg + f] += part[q, f]")
-    em.close(4)
-    _close_parts(em)
+    loop = _open_parts(em, node, prologue, kc, [("totals", (compute, 3, "C", False))],
+                       ["grads = np.empty((chunk * per, fg), COMPUTE)", f"product = np.empty(({kc}, fg), COMPUTE)"])
+    body = loop.body
+    body.open(f"for g in range({op.groups}):")
+    body.line("c0 = g * cg")
+    _open_chunk(body)
+    _patch_loops(body, op, geo, "cg", f"cols[r, base + c] = {_at(op, em.name(x))}", "cols[r, base + c] = 0")
+    _blas(body, "cols[:rows].T", _gradient_rows(body, op, "fg", same), "product")
+    body.open(f"for q in range({kc}):")
+    body.open("for f in range(fg):")
+    body.line("totals[t, q, g * fg + f] += product[q, f]")
+    body.close(4)
+    _close_parts(em, loop)
     em.line(f"total = np.zeros(({kc}, {filters}), COMPUTE)")
     em.open("for t in range(parts):")
     em.open(f"for q in range({kc}):")
@@ -268,16 +280,19 @@ def conv_input_grad(em, node):
     same = compute == gz.dtype == w.dtype
     _chunks(em, geo, kc)
     em.line(f"g2 = np.ascontiguousarray({em.name(gz)}).reshape((batch * per, {filters}))")
+    prologue = len(em.lines)
     em.line(f"dx = np.zeros({em.tuple_of(['batch', *geo.S, f'cg * {op.groups}'])}, COMPUTE)")
-    _open_parts(em, kc, ["grads = np.empty((chunk * per, fg), COMPUTE)"])
-    em.open(f"for g in range({op.groups}):")
-    em.line("c0 = g * cg")
-    _kernel_matrix(em, op, em.name(w), kc, filters, "fg", same)
-    _open_chunk(em)
-    _blas(em, _gradient_rows(em, op, "fg", same), "wg.T", "cols[:rows]")
-    _patch_loops(em, op, geo, "cg", f"{_at(op, 'dx')} += cols[r, base + c]")
-    em.close(2)
-    _close_parts(em)
+    loop = _open_parts(em, node, prologue, kc, [("dx", (compute, rank + 2, "C", False))],
+                       ["grads = np.empty((chunk * per, fg), COMPUTE)"])
+    body = loop.body
+    body.open(f"for g in range({op.groups}):")
+    body.line("c0 = g * cg")
+    _kernel_matrix(body, op, em.name(w), kc, filters, "fg", same)
+    _open_chunk(body)
+    _blas(body, _gradient_rows(body, op, "fg", same), "wg.T", "cols[:rows]")
+    _patch_loops(body, op, geo, "cg", f"{_at(op, 'dx')} += cols[r, base + c]")
+    body.close(2)
+    _close_parts(em, loop)
     _result(em, out, "dx", ["batch", *geo.S, f"cg * {op.groups}"], compute)
 
 

@@ -20,6 +20,7 @@ from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import Emitter, KernelTable, KernelTarget, KernelText
 from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
+from symkeras.codegen.numba.parts import CALL_IMPORTS, PART_TYPE
 from symkeras.codegen.numba.registry import find_kernel
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
@@ -226,9 +227,16 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
+    imports = getattr(emit, "imports", "")
+    for j, slot in enumerate(target.bodies):  # loop bodies called through their addresses (parts.py)
+        params.append(f"body{j}")
+        actuals.append(f"fns[{slot}:{slot + 1}]")
+        arg_types.append(PART_TYPE)
+    if target.bodies:
+        imports += CALL_IMPORTS + "\n".join(target.preamble) + "\n"
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",
-                        imports=getattr(emit, "imports", ""), reassociate=target.reassociate,
+                        imports=imports, reassociate=target.reassociate,
                         parallel=(getattr(emit, "parallel", False) or target.parallel) and threads.parts() > 1)
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)

@@ -3,8 +3,10 @@
 A chunk is as many samples as fit a patch buffer of about ``CHUNK``
 elements (at least one), so the patch matrix stays in cache and no
 batch-sized copy of the input is made.  The chunks are shared out over
-Numba's threads, each calling BLAS on its own thread (see threads.py).  Padding is never materialized:
-positions outside the input read (or receive) nothing.  Groups run one
+Numba's threads, each calling BLAS on its own thread (see threads.py); the
+loop over the threads calls its body, a kernel of its own, through its
+address (parts.py), which halves the kernel's compile time.  Padding is
+never materialized: positions outside the input read (or receive) nothing.  Groups run one
 product each on their slice of channels.  float32 and float64 go to BLAS as
 they are; other float types compute in float32.
 """

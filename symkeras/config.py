@@ -19,6 +19,7 @@ import os
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _DATA_FORMATS = ("channels_last", "channels_first")
 
+_unsafe_deserialization = False
 _settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba"}
 
 
@@ -104,6 +105,18 @@ def epsilon() -> float:
 
 def set_epsilon(value: float) -> None:
     _settings["epsilon"] = float(value)
+
+
+def enable_unsafe_deserialization() -> None:
+    """Let every later load deserialize code stored in files (Lambda layers' functions), as if each passed
+    ``safe_mode=False``.  Only for files you trust: loading them runs their code."""
+    global _unsafe_deserialization
+    _unsafe_deserialization = True
+
+
+def unsafe_deserialization_enabled() -> bool:
+    """Whether ``enable_unsafe_deserialization()`` was called in this process."""
+    return _unsafe_deserialization
 
 
 def image_data_format() -> str:

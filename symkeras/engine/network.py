@@ -292,6 +292,13 @@ class Network(Layer):
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
 
     # --- files ---------------------------------------------------------------------------
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (no weights), for ``models.model_from_json``; ``kwargs`` go to
+        ``json.dumps``."""
+        from symkeras.saving.model_config import model_to_json
+
+        return model_to_json(self, **kwargs)
+
     def save_weights(self, filepath, overwrite=True) -> None:
         """Write every layer's weights to an HDF5 file in Keras 2's layout."""
         from symkeras.saving.hdf5 import save_weights

@@ -99,10 +99,22 @@ from symkeras.layers.spatial import (  # noqa: F401
 from symkeras.utils.generic_utils import deserialize_object
 
 
-def deserialize(config, custom_objects=None):
-    """A layer from its {"class_name", "config"}."""
+def deserialize(config, custom_objects=None, safe_mode=None):
+    """A layer (or model) from its {"class_name", "config"}.
+
+    Args:
+        config: the layer's serialized form.
+        custom_objects: names of custom classes and functions the config refers to.
+        safe_mode: refuse to deserialize stored bytecode (Lambda functions).  None: the setting of the
+            enclosing load (``load_model(..., safe_mode=...)``), else True.
+
+    Raises:
+        ValueError: for an unknown class, or stored code in safe mode (naming the layer).
+    """
     from symkeras import models
+    from symkeras.saving.safe_mode import resolve, safe_mode_scope
 
     objects = {name: obj for name, obj in globals().items() if isinstance(obj, type)}
     objects.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
-    return deserialize_object(config, objects, custom_objects, kind="layer")
+    with safe_mode_scope(resolve(safe_mode)):
+        return deserialize_object(config, objects, custom_objects, kind="layer")

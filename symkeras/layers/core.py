@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import marshal
 import types
 
 import numpy as np
@@ -11,6 +9,7 @@ import numpy as np
 import symkeras.backend as K
 from symkeras import activations, constraints, initializers, regularizers
 from symkeras.engine.base_layer import Layer, fmt_shape
+from symkeras.saving.bytecode import func_dump, func_load  # noqa: F401  (Keras 2 exports them here too)
 from symkeras.utils.generic_utils import renamed_argument, serialize_object
 
 
@@ -312,23 +311,6 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
-def func_dump(func) -> tuple:
-    """A function's code, defaults and closure values, as text and plain data (for configs)."""
-    code = base64.b64encode(marshal.dumps(func.__code__)).decode("ascii")
-    closure = tuple(cell.cell_contents for cell in func.__closure__) if func.__closure__ else None
-    return code, func.__defaults__, closure
-
-
-def func_load(code, defaults=None, closure=None, globs=None):
-    """The function ``func_dump`` described."""
-    if isinstance(code, (tuple, list)):
-        code, defaults, closure = code
-    raw = marshal.loads(base64.b64decode(code.encode("ascii")))
-    cells = tuple(types.CellType(value) for value in closure) if closure else None
-    return types.FunctionType(raw, globs or globals(), name=raw.co_name,
-                              argdefs=tuple(defaults) if defaults else None, closure=cells)
-
-
 class Lambda(Layer):
     """Wraps an expression: ``Lambda(lambda x: x ** 2)``; ``output_shape`` is optional (a tuple or a callable)."""
 
@@ -370,20 +352,31 @@ class Lambda(Layer):
                 "output_shape": output_shape, "output_shape_type": output_shape_type, "arguments": self.arguments}
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """The layer of ``get_config()``.  A function stored as bytecode is refused in safe mode
+        (``safe_mode=True``, or inside ``load_model``/``layers.deserialize`` without ``safe_mode=False``:
+        see symkeras/saving/safe_mode.py); a function stored by name is looked up in ``custom_objects``."""
+        from symkeras.saving import safe_mode as safety
         from symkeras.utils.generic_utils import get_custom_objects
 
         config = dict(config)
+        safe = safety.in_safe_mode() if safe_mode is None else safety.resolve(safe_mode)
+        name = config.get("name", "lambda")
         scope = {**globals(), **get_custom_objects(), **(custom_objects or {})}
         if config.pop("function_type", "function") == "lambda":
-            function = func_load(config["function"], globs=scope)
+            if safe:
+                safety.refuse_code(name, "function")
+            function = func_load(config["function"], globs=scope, layer=name)
         else:
-            function = scope.get(config["function"])
-            if function is None:
-                raise ValueError(f"Unknown function in Lambda config: {config['function']}")
+            function = scope.get(config["function"]) if not str(config["function"]).startswith("_") else None
+            if not callable(function):
+                raise ValueError(f"Lambda layer {name!r}: unknown function {config['function']!r}; pass it in "
+                                 f"custom_objects.")
         config["function"] = function
         if config.pop("output_shape_type", "raw") == "lambda":
-            config["output_shape"] = func_load(config["output_shape"], globs=scope)
+            if safe:
+                safety.refuse_code(name, "output_shape")
+            config["output_shape"] = func_load(config["output_shape"], globs=scope, layer=name)
         elif isinstance(config.get("output_shape"), list):
             config["output_shape"] = tuple(config["output_shape"])
         return cls(**config)

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 import symkeras.backend as K
+from symkeras.saving.atomic import replacing
 
 KERAS_VERSION = "2.2.4"  # the Keras API and file layout symkeras writes
 BACKEND = "tensorflow"  # kernels are stored as TensorFlow's (correlation, channels_last)
@@ -135,8 +136,9 @@ def _matched(layer, values, saved_name, skip_mismatch) -> list:
 
 
 def save_weights(model, filepath, overwrite=True) -> None:
+    """Every layer's weights, written atomically (saving/atomic.py): the previous file survives a failure."""
     h5py = _h5py()
-    with h5py.File(filepath, "w" if overwrite else "w-") as f:
+    with replacing(filepath, overwrite) as path, h5py.File(path, "w") as f:
         save_weights_to_group(f, model.layers)
 
 
@@ -160,26 +162,50 @@ def _json_default(obj):
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
-    """The whole model: its config, weights and (if compiled) its training config and optimizer state."""
+    """The whole model: its config, weights and (if compiled) its training config and optimizer state.
+
+    Everything is serialized before a file is opened, and the file is written atomically
+    (saving/atomic.py): an error or a kill during the save leaves the previous file as it was.
+
+    Raises:
+        TypeError: a config value that is not JSON-serializable (no file touched).
+        FileExistsError: the file exists and ``overwrite`` is False.
+    """
     h5py = _h5py()
-    with h5py.File(filepath, "w" if overwrite else "w-") as f:
+    config = {"class_name": type(model).__name__, "config": model.get_config()}
+    model_config = json.dumps(config, default=_json_default).encode("utf8")
+    training_config, optimizer_weights = None, []
+    if include_optimizer and getattr(model, "optimizer", None) is not None and model._compiled:
+        training = {"optimizer_config": {"class_name": type(model.optimizer).__name__,
+                                         "config": model.optimizer.get_config()},
+                    "loss": model.loss, "metrics": model.metrics, "weighted_metrics": model.weighted_metrics,
+                    "sample_weight_mode": model.sample_weight_mode, "loss_weights": model.loss_weights}
+        training_config = json.dumps(training, default=_json_default).encode("utf8")
+        optimizer_weights = model.optimizer.weights
+    with replacing(filepath, overwrite) as path, h5py.File(path, "w") as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = BACKEND
-        config = {"class_name": type(model).__name__, "config": model.get_config()}
-        f.attrs["model_config"] = json.dumps(config, default=_json_default).encode("utf8")
+        f.attrs["model_config"] = model_config
         save_weights_to_group(f.create_group("model_weights"), model.layers)
-        if include_optimizer and getattr(model, "optimizer", None) is not None and model._compiled:
-            training = {"optimizer_config": {"class_name": type(model.optimizer).__name__,
-                                             "config": model.optimizer.get_config()},
-                        "loss": model.loss, "metrics": model.metrics, "weighted_metrics": model.weighted_metrics,
-                        "sample_weight_mode": model.sample_weight_mode, "loss_weights": model.loss_weights}
-            f.attrs["training_config"] = json.dumps(training, default=_json_default).encode("utf8")
-            if model.optimizer.weights:
-                write_weights(f.create_group("optimizer_weights"), model.optimizer.weights)
+        if training_config is not None:
+            f.attrs["training_config"] = training_config
+            if optimizer_weights:
+                write_weights(f.create_group("optimizer_weights"), optimizer_weights)
 
 
-def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002  (Keras's argument name)
-    """A model saved by ``save_model`` (or by Keras 2 / tf-keras in the HDF5 format), compiled if it was."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002  (Keras's name)
+    """A model saved by ``save_model`` (or by Keras 2 / tf-keras in the HDF5 format), compiled if it was.
+
+    Args:
+        filepath: the HDF5 file.
+        custom_objects: names of custom layers, losses, metrics and functions the file refers to.
+        compile: compile the model with the stored training configuration (if any).
+        safe_mode: refuse to deserialize code stored in the file (Lambda layers' bytecode).  Pass False
+            only for files you trust (or call ``symkeras.config.enable_unsafe_deserialization()``).
+
+    Raises:
+        ValueError: the file holds no model, or (safe mode) stored code, naming the layer.
+    """
     from symkeras import optimizers
     from symkeras.layers import deserialize
 
@@ -188,7 +214,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002  (Ker
         if "model_config" not in f.attrs:
             raise ValueError(f"No model found in config file {filepath!r}.")
         config = json.loads(_text(f.attrs["model_config"]))
-        model = deserialize(config, custom_objects=custom_objects)
+        model = deserialize(config, custom_objects=custom_objects, safe_mode=safe_mode)
         load_weights_from_group(f["model_weights"], model.layers)
         training = f.attrs.get("training_config")
         if not compile:

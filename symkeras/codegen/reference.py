@@ -15,6 +15,7 @@ from symkeras.codegen.errors import node_shape_error, update_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
+from symkeras.runtime.interrupts import deferred_interrupts
 from symkeras.runtime.storage import HOST
 
 
@@ -95,8 +96,9 @@ class ReferenceProgram(Program):
             if value.shape != var.shape:
                 raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
             new_values.append(value)
-        for (var, _), value in zip(self.updates, new_values):
-            HOST.write(var, value)
+        with deferred_interrupts():  # all of the updates or none (Ctrl-C comes after them)
+            for (var, _), value in zip(self.updates, new_values):
+                HOST.write(var, value)
         return results
 
     def trace(self, graph, arrays):

@@ -91,6 +91,8 @@ class NumbaProgram(Program):
     def _step(self, arrays):
         try:
             return self.module.step(*self._arguments(arrays, self.fns))
+        except SystemError as error:
+            raise _delivered(error) from None
         except TypingError as error:
             if MISMATCH not in str(error) or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
                 raise
@@ -138,3 +140,22 @@ class NumbaProgram(Program):
         values.update(zip(layout.variables, variables))
         values.update(zip(tensors, results))
         return values
+
+
+#: CPython's message when a C function returns a result while an exception is pending
+_RESULT_WITH_EXCEPTION = "returned a result with an exception set"
+
+
+def _delivered(error: SystemError) -> BaseException:
+    """The exception a signal handler raised while the step ran (Ctrl-C's KeyboardInterrupt), else ``error``.
+
+    Numba boxes the step's results with a Python call (``_numba_unpickle``), where a pending signal's
+    handler runs; the step has finished by then, its updates all applied, but CPython reports the handler's
+    exception as a SystemError.  The step's results are dropped: the batch counts as completed, and its
+    caller sees the exception the user asked for.
+    """
+    cause = error.__cause__
+    if _RESULT_WITH_EXCEPTION in str(error) and isinstance(cause, BaseException):
+        return cause.with_traceback(None)
+    return error
+

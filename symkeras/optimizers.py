@@ -166,14 +166,22 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
+    """Adagrad.  ``initial_accumulator_value``: where the squared-gradient sums start (Keras 2.2: 0, the
+    default here; tf-keras: 0.1, honoured when a tf-keras file or config sets it)."""
+
     _HYPER = ("lr", "decay")
 
-    def __init__(self, learning_rate=0.01, epsilon=None, decay=0.0, **kwargs):
+    def __init__(self, learning_rate=0.01, epsilon=None, decay=0.0, initial_accumulator_value=0.0, **kwargs):
         super().__init__({"lr": learning_rate, "decay": decay}, epsilon, **kwargs)
+        value = float(initial_accumulator_value)
+        if not value >= 0.0:
+            raise ValueError(f"Adagrad: initial_accumulator_value must be >= 0; got {initial_accumulator_value!r}.")
+        self.initial_accumulator_value = value
 
     def get_updates(self, loss, params):
         grads, lr = self._begin_updates(loss, params)
-        accumulators = self._slots(params, "accumulator")
+        accumulators = [K.variable(np.full(K.int_shape(p), self.initial_accumulator_value, dtype=K.dtype(p)),
+                                   dtype=K.dtype(p), name=f"Adagrad/accumulator_{i}") for i, p in enumerate(params)]
         self.weights = [self.iterations] + accumulators
         for p, g, a in zip(params, grads, accumulators):
             new_a = a + K.square(g)
@@ -181,6 +189,10 @@ class Adagrad(Optimizer):
             new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)
             self.updates.append(K.update(p, self._constrained(p, new_p)))
         return self.updates
+
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value}
 
 
 class Adadelta(Optimizer):

@@ -9,6 +9,7 @@ with the input shape), runs ``call`` (graph nodes, no numbers), records a
 from __future__ import annotations
 
 import inspect
+import os
 import re
 
 import numpy as np
@@ -105,8 +106,14 @@ class Layer:
     # --- weights -------------------------------------------------------------
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=True,
                    constraint=None) -> Tensor:
-        """Create a weight variable named ``<layer>/<name>:0`` and register it."""
+        """Create a weight variable named ``<layer>/<name>:0`` and register it.
+
+        Raises:
+            ValueError: a negative size, or a weight larger than this machine's memory (checked before
+                anything is allocated: a config from a file may ask for terabytes).
+        """
         shape = tuple(int(d) for d in shape)
+        _check_weight_size(self.name, name, shape, dtype or self.dtype)
         init = initializers.get(initializer or "glorot_uniform")
         value = init(shape, dtype=dtype or self.dtype)
         if isinstance(value, Tensor):  # an initializer written with backend functions
@@ -384,3 +391,21 @@ def _input_key(inputs):
 def _keras_shape(x: Tensor) -> tuple:
     shape = getattr(x, "_keras_shape", None)
     return tuple(shape) if shape is not None else tuple(K.int_shape(x))
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _check_weight_size(layer: str, weight: str, shape: tuple, dtype) -> None:
+    if any(d < 0 for d in shape):
+        raise ValueError(f"Layer {layer}: weight '{weight}' has a negative size in its shape {shape}.")
+    size = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    limit = _physical_memory()
+    if limit is not None and size > limit:
+        raise ValueError(f"Layer {layer}: weight '{weight}' of shape {shape} would take {size / 2**30:,.1f} GiB, "
+                         f"more than this machine's {limit / 2**30:,.1f} GiB of memory.")
+

@@ -10,6 +10,8 @@ cost nothing at inference.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 import symkeras.backend as K
@@ -322,7 +324,9 @@ class Model(Network):
             raise ValueError(f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape), so the "
                              f"number of samples must be a multiple of it; got {len(inputs[0])} samples.")
 
-    def _batch_size(self, batch_size, steps=None):
+    def _batch_size(self, batch_size, steps=None, steps_name="steps"):
+        _check_count(batch_size, "batch_size")
+        _check_count(steps, steps_name)
         fixed = self._fixed_batch_size()
         if batch_size is None and steps is None:
             return fixed or 32
@@ -332,7 +336,14 @@ class Model(Network):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, **kwargs):
-        """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the epoch logs."""
+        """Train for ``epochs`` epochs; returns a History whose ``history`` dict holds the epoch logs.
+
+        Raises:
+            ValueError: no data (x None or 0 samples), batch_size/epochs/steps_per_epoch not positive,
+                validation_split outside [0, 1) or leaving no training samples.
+            TypeError: a non-integer batch_size/epochs/steps, or an unknown keyword argument.
+        """
+        _check_x(x, "fit")
         self._build_from_data(x)
         if "nb_epoch" in kwargs:
             renamed_argument(kwargs, "nb_epoch", "epochs", "fit")
@@ -340,10 +351,16 @@ class Model(Network):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments: {sorted(kwargs)}")
         self._check_compiled()
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1); got {validation_split}.")
-        batch_size = self._batch_size(batch_size, steps_per_epoch)
+        _check_count(epochs, "epochs", minimum=0)
+        _check_count(initial_epoch, "initial_epoch", minimum=0)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) or \
+                not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be a number in [0, 1); got {validation_split!r}.")
+        batch_size = self._batch_size(batch_size, steps_per_epoch, "steps_per_epoch")
+        _check_count(validation_steps, "validation_steps")
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight, batch_size)
+        if steps_per_epoch is None:
+            _check_samples(ins, "fit")
         val_ins = None
         if validation_data is not None:
             if len(validation_data) == 2:
@@ -359,6 +376,9 @@ class Model(Network):
             val_ins = v_ins + v_targets + v_weights
         elif validation_split and 0.0 < validation_split < 1.0:
             split_at = int(len(ins[0]) * (1.0 - validation_split))
+            if split_at == 0:
+                raise ValueError(f"validation_split={validation_split} leaves no training samples of the "
+                                 f"{len(ins[0])} given.")
             all_arrays = ins + targets + weights
             val_ins = [a[split_at:] for a in all_arrays]
             train = [a[:split_at] for a in all_arrays]
@@ -376,17 +396,30 @@ class Model(Network):
                                         validation_steps=validation_steps)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None):
-        """The loss and metrics over the data: a scalar, or a list ordered as ``metrics_names``."""
+        """The loss and metrics over the data: a scalar, or a list ordered as ``metrics_names``.
+
+        Raises:
+            ValueError: no data (x None or 0 samples), batch_size or steps not positive.
+        """
+        _check_x(x, "evaluate")
         self._build_from_data(x)
         self._check_compiled()
         batch_size = self._batch_size(batch_size, steps)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, batch_size=batch_size)
+        if steps is None:
+            _check_samples(ins, "evaluate")
         function = self._make_test_function()
         return training_arrays.test_loop(self, function, ins + targets + weights, batch_size=batch_size,
                                          verbose=verbose, steps=steps, callbacks=callbacks)
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
-        """The model's outputs for ``x``, batch by batch (an array, or a list for several outputs)."""
+        """The model's outputs for ``x``, batch by batch (an array, or a list for several outputs); 0 samples
+        give arrays of 0 rows with the outputs' shapes and dtypes.
+
+        Raises:
+            ValueError: x is None, batch_size or steps not positive.
+        """
+        _check_x(x, "predict")
         self._build_from_data(x)
         batch_size = self._batch_size(batch_size, steps)
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
@@ -397,18 +430,21 @@ class Model(Network):
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One gradient update on one batch; returns the loss (and metrics) of that batch."""
+        _check_x(x, "train_on_batch")
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight)
         outputs = self._make_train_function()(ins + targets + weights)
         return _scalars(outputs)
 
     def test_on_batch(self, x, y, sample_weight=None):
+        _check_x(x, "test_on_batch")
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight)
         outputs = self._make_test_function()(ins + targets + weights)
         return _scalars(outputs)
 
     def predict_on_batch(self, x):
+        _check_x(x, "predict_on_batch")
         self._build_from_data(x)
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
         outputs = self._make_predict_function()(ins)
@@ -474,3 +510,27 @@ def _keras1_generator_arguments(kwargs: dict, generator, owner: str) -> dict:
     if unknown:
         raise TypeError(f"{owner}: unrecognized keyword arguments: {unknown}")
     return kwargs
+
+
+def _check_x(x, method: str) -> None:
+    if x is None:
+        raise ValueError(f"{method}: no input data (x is None); pass the inputs as a NumPy array, or a list or "
+                         f"dict of arrays (one per model input).")
+
+
+def _check_count(value, name: str, minimum: int = 1) -> None:
+    """``value`` is None or an integer >= ``minimum`` (batch sizes, epochs, steps)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {kind}; got {value}.")
+
+
+def _check_samples(arrays, method: str) -> None:
+    if arrays and len(arrays[0]) == 0:
+        raise ValueError(f"{method}: the data has 0 samples; there is nothing to "
+                         f"{'train on' if method == 'fit' else 'evaluate'}.")
+

@@ -130,7 +130,19 @@ def predict_loop(model, function, inputs, batch_size=32, verbose=0, steps=None, 
         if progbar is not None:
             progbar.update(progress)
     callback_list.on_predict_end({})
-    if chunks is None:
-        return [] if len(model.outputs) > 1 else np.empty((0,))
+    if chunks is None:  # no samples: arrays of 0 rows, shaped and typed as the outputs
+        chunks = [[out] for out in _empty_outputs(model, function, inputs)]
     results = [np.concatenate(c) for c in chunks]
     return results[0] if len(results) == 1 else results
+
+
+def _empty_outputs(model, function, inputs) -> list[np.ndarray]:
+    """The outputs for 0 samples: from the outputs' static shapes, or by running ``function`` on the empty
+    inputs where a size besides the batch is known only at run time."""
+    from symkeras import backend as K
+
+    shapes = [K.int_shape(out) for out in model.outputs]
+    if all(None not in shape[1:] for shape in shapes):
+        return [np.empty((0, *shape[1:]), dtype=out.dtype) for shape, out in zip(shapes, model.outputs)]
+    return list(function(inputs))
+

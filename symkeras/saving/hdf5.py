@@ -11,6 +11,7 @@ str, bytes and numpy byte strings everywhere (h5py 3 returns str).
 from __future__ import annotations
 
 import json
+import os
 import warnings
 
 import numpy as np
@@ -90,10 +91,44 @@ def _weighted_layers(layers):
     return [layer for layer in layers if layer.weights]
 
 
-def load_weights_from_group(group, layers, by_name=False, skip_mismatch=False) -> None:
-    """Assign the file's weights to ``layers`` (by order, or by layer name); nothing changes on an error."""
+def _member(group, name: str, source: str, what: str):
+    """``group[name]``, or a ValueError naming the file, the group and what is missing."""
+    try:
+        return group[name]
+    except (KeyError, ValueError, OSError) as error:
+        raise ValueError(f"{source}: {what} {name!r} is missing or unreadable in group {group.name!r} "
+                         f"({error}).") from None
+
+
+def _read(group, layer: str, name: str, source: str) -> np.ndarray:
+    """The weight ``name`` of ``layer`` (a dataset of ``group``), or a ValueError naming both and the file."""
+    try:
+        return np.asarray(group[name])
+    except (KeyError, OSError, TypeError, ValueError) as error:
+        raise ValueError(f"{source}: weight {name!r} of layer {layer!r} is missing or unreadable in group "
+                         f"{group.name!r} ({error}).") from None
+
+
+def _layer_names(group, source: str) -> list[str]:
     names = load_attributes(group, "layer_names")
-    saved = [(name, load_attributes(group[name], "weight_names")) for name in names]
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{source}: the layer name {name!r} appears twice; layer names in a model file must "
+                             f"be unique.")
+        seen.add(name)
+    return names
+
+
+def load_weights_from_group(group, layers, by_name=False, skip_mismatch=False, source: str = "the file") -> None:
+    """Assign the file's weights to ``layers`` (by order, or by layer name); nothing changes on an error.
+
+    Raises:
+        ValueError: naming ``source`` and the layer or weight, for a layer or weight the file lists but does
+            not hold, duplicate layer names, or weights that do not fit the model.
+    """
+    names = _layer_names(group, source)
+    saved = [(name, load_attributes(_member(group, name, source, "layer"), "weight_names")) for name in names]
     saved = [(name, weight_names) for name, weight_names in saved if weight_names]
     pairs = []
     if by_name:
@@ -101,15 +136,15 @@ def load_weights_from_group(group, layers, by_name=False, skip_mismatch=False) -
         for layer in _weighted_layers(layers):
             if layer.name not in by_layer:
                 continue
-            values = [np.asarray(group[layer.name][n]) for n in by_layer[layer.name]]
+            values = [_read(group[layer.name], layer.name, n, source) for n in by_layer[layer.name]]
             pairs += _matched(layer, values, layer.name, skip_mismatch)
     else:
         targets = _weighted_layers(layers)
         if len(saved) != len(targets):
-            raise ValueError(f"You are trying to load a weight file containing {len(saved)} layers into a model with "
-                             f"{len(targets)} layers.")
+            raise ValueError(f"{source}: you are trying to load a weight file containing {len(saved)} layers into a "
+                             f"model with {len(targets)} layers.")
         for layer, (name, weight_names) in zip(targets, saved):
-            values = [np.asarray(group[name][n]) for n in weight_names]
+            values = [_read(group[name], name, n, source) for n in weight_names]
             pairs += _matched(layer, values, name, skip_mismatch)
     K.batch_set_value(pairs)
 
@@ -142,11 +177,28 @@ def save_weights(model, filepath, overwrite=True) -> None:
         save_weights_to_group(f, model.layers)
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False) -> None:
+def _source(filepath) -> str:
+    return repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else "the file"
+
+
+def _open(filepath):
+    """The HDF5 file for reading; FileNotFoundError, or a ValueError naming a file that is not HDF5."""
     h5py = _h5py()
-    with h5py.File(filepath, "r") as f:
+    if isinstance(filepath, (str, os.PathLike)) and not os.path.exists(filepath):
+        raise FileNotFoundError(f"No such file: {_source(filepath)}")
+    try:
+        return h5py.File(filepath, "r")
+    except OSError as error:
+        raise ValueError(f"{_source(filepath)} is not a readable HDF5 file (damaged, truncated or another "
+                         f"format): {error}") from None
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False) -> None:
+    """Weights written by save_weights or save, by layer order or by layer name; nothing changes on an error."""
+    with _open(filepath) as f:
         group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
-        load_weights_from_group(group, model.layers, by_name=by_name, skip_mismatch=skip_mismatch)
+        load_weights_from_group(group, model.layers, by_name=by_name, skip_mismatch=skip_mismatch,
+                                source=_source(filepath))
 
 
 def _json_default(obj):
@@ -209,13 +261,13 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     from symkeras import optimizers
     from symkeras.layers import deserialize
 
-    h5py = _h5py()
-    with h5py.File(filepath, "r") as f:
+    source = _source(filepath)
+    with _open(filepath) as f:
         if "model_config" not in f.attrs:
-            raise ValueError(f"No model found in config file {filepath!r}.")
-        config = json.loads(_text(f.attrs["model_config"]))
+            raise ValueError(f"No model found in config file {source}.")
+        config = _json_attribute(f, "model_config", source)
         model = deserialize(config, custom_objects=custom_objects, safe_mode=safe_mode)
-        load_weights_from_group(f["model_weights"], model.layers)
+        load_weights_from_group(_member(f, "model_weights", source, "group"), model.layers, source=source)
         training = f.attrs.get("training_config")
         if not compile:
             return model
@@ -223,7 +275,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             warnings.warn("No training configuration found in save file: the model was *not* compiled. "
                           "Compile it manually.", UserWarning, stacklevel=2)
             return model
-        training = json.loads(_text(training))
+        training = _json_attribute(f, "training_config", source)
+        if not isinstance(training, dict) or "optimizer_config" not in training:
+            raise ValueError(f"{source}: the training configuration has no optimizer_config; load the model with "
+                             f"compile=False and compile it yourself.")
         optimizer = optimizers.deserialize(training["optimizer_config"], custom_objects=custom_objects)
         model.compile(optimizer=optimizer, loss=_custom(training["loss"], custom_objects),
                       metrics=_custom(training.get("metrics"), custom_objects),
@@ -232,14 +287,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
                       sample_weight_mode=training.get("sample_weight_mode"))
         if "optimizer_weights" in f:
             group = f["optimizer_weights"]
-            values = [np.asarray(group[name]) for name in load_attributes(group, "weight_names")]
             model._make_train_function()
-            try:
+            try:  # a slot missing or of the wrong shape: Keras 2 starts the optimizer afresh, with a warning
+                values = [_read(group, "optimizer", name, source) for name in load_attributes(group, "weight_names")]
                 model.optimizer.set_weights(values)
             except ValueError as error:
-                warnings.warn(f"Error in loading the saved optimizer state. As a result, your model is starting "
-                              f"with a freshly initialized optimizer. ({error})", UserWarning, stacklevel=2)
+                warnings.warn(f"Error in loading the saved optimizer state of {source}. As a result, your model is "
+                              f"starting with a freshly initialized optimizer. ({error})", UserWarning, stacklevel=2)
     return model
+
+
+def _json_attribute(f, name: str, source: str):
+    try:
+        return json.loads(_text(f.attrs[name]))
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{source}: the {name} attribute is not valid JSON ({error}).") from None
 
 
 def _custom(value, custom_objects):

@@ -53,3 +53,24 @@ def test_optimizer_steps_match_keras2(case):
     np.testing.assert_allclose(step_losses, FIXTURES[f"optimizer/{case}/losses"], rtol=1e-5)
     for i, weight in enumerate(model.get_weights()):
         np.testing.assert_allclose(weight, FIXTURES[f"optimizer/{case}/weight{i}"], rtol=1e-4, atol=1e-6)
+
+
+def test_a_tf_keras_adagrad_config_keeps_its_initial_accumulator_value():
+    """tf-keras writes initial_accumulator_value (its default 0.1): loading honours it, with no warning, so
+    training continues as it would in tf-keras (the steps match the fixture's)."""
+    import warnings
+
+    config = {"class_name": "Adagrad", "config": {"name": "Adagrad", "learning_rate": 0.1, "decay": 0.0,
+                                                  "initial_accumulator_value": 0.1, "epsilon": 1e-07}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer = optimizers.deserialize(config)
+    assert optimizer.initial_accumulator_value == 0.1
+    assert optimizer.get_config()["initial_accumulator_value"] == 0.1
+    model = Sequential([Dense(3, activation="tanh", input_shape=(4,)), Dense(2)])
+    model.set_weights(INITIAL_WEIGHTS)
+    model.compile(optimizer=optimizer, loss="mse")
+    step_losses = [model.train_on_batch(TRAIN_X, TRAIN_Y) for _ in range(STEPS)]
+    np.testing.assert_allclose(step_losses, FIXTURES["optimizer/adagrad_initial_accumulator/losses"], rtol=1e-5)
+    with pytest.raises(ValueError, match="initial_accumulator_value must be >= 0; got -1"):
+        optimizers.Adagrad(initial_accumulator_value=-1)

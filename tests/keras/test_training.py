@@ -39,7 +39,7 @@ def test_fit_before_compile_is_a_runtime_error(rng):
     ("int_labels", ValueError, "`categorical_crossentropy` expects targets to be binary matrices"),
     ("label_width", ValueError, "A target array with shape \\(20, 3\\) was passed for an output of shape "
                                 "\\(None, 2\\) while using as loss `categorical_crossentropy`"),
-    ("split", ValueError, "validation_split must be in \\[0, 1\\); got 1.0"),
+    ("split", ValueError, "validation_split must be a number in \\[0, 1\\); got 1.0"),
     ("validation_tuple", ValueError, "it must contain 2 \\(x_val, y_val\\) or 3"),
 ])
 def test_bad_input_raises_clear_errors_and_leaves_the_model_unchanged(rng, case, error, message):

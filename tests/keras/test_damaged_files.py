@@ -1,0 +1,120 @@
+"""Damaged model files give clean errors that name the file and what is wrong (issue 13, defect 7); a
+missing optimizer slot is treated as a wrong-shaped one (a warning, a fresh optimizer); a config asking for
+an absurdly large weight fails before anything is allocated."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from symkeras.layers import Dense
+from symkeras.models import Sequential, load_model
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = Sequential([Dense(4, input_shape=(3,), name="hidden"), Dense(2, name="out")])
+    model.compile("adam", "mse")
+    model.train_on_batch(np.ones((5, 3), "float32"), np.zeros((5, 2), "float32"))  # Adam has its slots now
+    path = str(tmp_path / "model.h5")
+    model.save(path)
+    return model, path
+
+
+def _edit(path, change):
+    with h5py.File(path, "r+") as f:
+        change(f)
+
+
+def test_files_that_are_not_hdf5_or_do_not_exist(tmp_path, saved):
+    _, path = saved
+    text = tmp_path / "notes.h5"
+    text.write_text("not a model")
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(open(path, "rb").read()[:300])
+    for bad in (text, truncated):
+        with pytest.raises(ValueError, match=f"'{bad}' is not a readable HDF5 file"):
+            load_model(str(bad))
+        with pytest.raises(ValueError, match="is not a readable HDF5 file"):
+            saved[0].load_weights(str(bad))
+    with pytest.raises(FileNotFoundError, match="No such file: .*missing.h5"):
+        load_model(str(tmp_path / "missing.h5"))
+
+
+def test_a_missing_layer_or_weight_names_the_file_and_the_layer(saved):
+    model, path = saved
+    before = model.get_weights()
+    _edit(path, lambda f: f["model_weights"]["out"]["out"].__delitem__("kernel:0"))
+    with pytest.raises(ValueError, match=r"model.h5': weight 'out/kernel:0' of layer 'out' is missing"):
+        load_model(path)
+    with pytest.raises(ValueError, match="weight 'out/kernel:0' of layer 'out' is missing"):
+        model.load_weights(path)
+    for a, b in zip(before, model.get_weights()):  # nothing changed
+        np.testing.assert_array_equal(a, b)
+    _edit(path, lambda f: f["model_weights"].__delitem__("hidden"))
+    with pytest.raises(ValueError, match="layer 'hidden' is missing"):
+        load_model(path)
+
+
+def test_duplicate_layer_names_and_bad_json_are_errors(saved):
+    _, path = saved
+    _edit(path, lambda f: f["model_weights"].attrs.__setitem__("layer_names", [b"hidden", b"hidden"]))
+    with pytest.raises(ValueError, match="the layer name 'hidden' appears twice"):
+        load_model(path)
+    _edit(path, lambda f: f.attrs.__setitem__("model_config", b"{not json"))
+    with pytest.raises(ValueError, match="the model_config attribute is not valid JSON"):
+        load_model(path)
+
+
+def test_no_optimizer_config_is_an_error_that_says_how_to_load(saved):
+    _, path = saved
+
+    def drop(f):
+        training = json.loads(f.attrs["training_config"])
+        del training["optimizer_config"]
+        f.attrs["training_config"] = json.dumps(training).encode()
+
+    _edit(path, drop)
+    with pytest.raises(ValueError, match="no optimizer_config; load the model with compile=False"):
+        load_model(path)
+    assert load_model(path, compile=False).layers[0].name == "hidden"
+
+
+def test_a_missing_optimizer_slot_warns_like_a_wrong_shaped_one(saved):
+    model, path = saved
+
+    def first_slot(f):
+        group = f["optimizer_weights"]
+        return group, [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]][1]
+
+    def wrong_shape(f):
+        group, name = first_slot(f)
+        del group[name]
+        group.create_dataset(name, data=np.zeros((7, 7), "float32"))
+
+    def missing(f):
+        group, name = first_slot(f)
+        del group[name]
+
+    for damage in (wrong_shape, missing):
+        model.save(path)
+        _edit(path, damage)
+        with pytest.warns(UserWarning, match="freshly initialized optimizer"):
+            loaded = load_model(path)
+        for a, b in zip(loaded.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_an_absurd_weight_shape_fails_before_allocation(saved):
+    _, path = saved
+
+    def huge(f):
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][0]["config"]["units"] = 4 * 10**12  # a 3 x 4e12 kernel: ~44 TiB
+        f.attrs["model_config"] = json.dumps(config).encode()
+
+    _edit(path, huge)
+    with pytest.raises(ValueError, match=r"Layer hidden: weight 'kernel' of shape \(3, 4000000000000\) would take "
+                                         r"[\d,.]+ GiB, more than this machine's"):
+        load_model(path)

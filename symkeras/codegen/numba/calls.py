@@ -124,8 +124,10 @@ def jit_address(dispatcher, arg_types, result) -> int:
     Raises TypeError when the kernel does not return the array type the
     step was generated for (calling it through the pointer would be unsafe).
     """
+    from symkeras.codegen.cache import compile_healing
+
     args = numba_signature(arg_types)
-    dispatcher.compile(args)
+    compile_healing(dispatcher, args)
     compiled = dispatcher.overloads[args]
     expected = result_type(result)
     if compiled.signature.return_type != expected:

@@ -70,6 +70,7 @@ class NumbaProgram(Program):
             start = time.perf_counter()
             self.stats["compile"] = compile_kernels(self._step_job(arrays) + self.kernel_jobs)
             self.fns = kernel_addresses(self.layout, self.kernel_modules)
+            self._load_step(arrays)
             results = self._step(arrays)
             self.stats["compile_seconds"] = time.perf_counter() - start
             return list(results)
@@ -87,6 +88,16 @@ class NumbaProgram(Program):
         signature = [(str(t.dtype), t.ndim, t.layout, not t.mutable) for t in types]
         return [{"name": self.module.__name__, "path": self.path, "function": "step", "signatures": [signature],
                  "sys_path": [PACKAGE_ROOT]}]
+
+    def _load_step(self, arrays) -> None:
+        """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a
+        typing error is left to the first call, which handles it (see _step)."""
+        from numba.core.errors import NumbaError
+
+        try:
+            cache.compile_healing(self.module.step, tuple(numba.typeof(a) for a in self._arguments(arrays, self.fns)))
+        except NumbaError:
+            pass
 
     def _step(self, arrays):
         try:

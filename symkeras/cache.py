@@ -1,0 +1,43 @@
+"""``python -m symkeras.cache info|clear|trim [MB]``: the kernel cache's size, emptying it, bounding it.
+
+The cache lives in ``SYMKERAS_CACHE_DIR`` (default ``~/.cache/symkeras``) and is bounded by
+``SYMKERAS_CACHE_MAX_MB`` (default 1024): see symkeras/codegen/cache.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from symkeras.codegen import cache
+
+
+def info() -> str:
+    """A summary of the cache: directory, modules, size, bound."""
+    listed = cache.entries()
+    size = sum(e["bytes"] for e in listed)
+    bound = cache.max_bytes()
+    limit = f"{bound / 2**20:,.0f} MB" if bound else "none"
+    return f"directory: {cache.cache_dir()}\nmodules: {len(listed)}\nsize: {size / 2**20:,.1f} MB\nbound: {limit}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m symkeras.cache", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="where the cache is, how many modules, how large")
+    sub.add_parser("clear", help="remove every cached module and its compiled code")
+    trim = sub.add_parser("trim", help="remove least recently used modules down to a size")
+    trim.add_argument("megabytes", type=float, nargs="?", help="the size to keep (default: the bound)")
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        print(info())
+    elif args.command == "clear":
+        print(f"removed {cache.clear()} modules from {cache.cache_dir()}")
+    else:
+        limit = cache.max_bytes() if args.megabytes is None else int(args.megabytes * 2**20)
+        print(f"removed {cache.trim(limit)} modules from {cache.cache_dir()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

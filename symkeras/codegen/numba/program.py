@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numba
@@ -61,6 +62,8 @@ class NumbaProgram(Program):
         self._variable_arrays: list[np.ndarray] = []
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
         self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None}
+        #: its kernels' parallel loops run on Numba's workqueue, which one thread at a time may use
+        self._exclusive = PARALLEL_LOCK if any(PARALLEL_MARK in s for s in self.layout.kernel_sources) else None
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
@@ -89,6 +92,13 @@ class NumbaProgram(Program):
         return [{"name": self.module.__name__, "path": self.path, "function": "step", "signatures": [signature],
                  "sys_path": [PACKAGE_ROOT]}]
 
+    def _exclusively(self, step, arguments):
+        """``step(*arguments)``, holding the parallel lock when its kernels have parallel loops."""
+        if self._exclusive is None:
+            return step(*arguments)
+        with self._exclusive:
+            return step(*arguments)
+
     def _load_step(self, arrays) -> None:
         """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a
         typing error is left to the first call, which handles it (see _step)."""
@@ -101,7 +111,7 @@ class NumbaProgram(Program):
 
     def _step(self, arrays):
         try:
-            return self.module.step(*self._arguments(arrays, self.fns))
+            return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
         except SystemError as error:
             raise _delivered(error) from None
         except TypingError as error:
@@ -115,7 +125,7 @@ class NumbaProgram(Program):
         self.kernel_modules = load_kernels(self.layout)
         self.module, self.path = cache.load_module(self.source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)
-        return self.module.step(*self._arguments(arrays, self.fns))
+        return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
 
     def _located(self, error: ValueError, arrays) -> ValueError:
         """A kernel's shape error, with the node (and layer) that raised it found by the reference evaluator.
@@ -145,13 +155,19 @@ class NumbaProgram(Program):
         module, _ = cache.load_module(source, prefix="symkeras_trace")
         data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
         variables = [HOST.array(v) for v in layout.variables]
-        results = module.step(*arrays, *variables, *data, random_rows(layout.random_nodes), fns)
+        results = self._exclusively(module.step, [*arrays, *variables, *data, random_rows(layout.random_nodes), fns])
         values = dict(zip(graph.inputs, arrays))
         values.update(zip(layout.data, data))
         values.update(zip(layout.variables, variables))
         values.update(zip(tensors, results))
         return values
 
+
+#: steps with parallel kernels run one at a time in a process: Numba's workqueue threading layer aborts the
+#: process when two threads launch parallel loops at once (predict from several threads did)
+PARALLEL_LOCK = threading.Lock()
+#: how a parallel kernel's decorator reads (linker.PRANGE_ONLY)
+PARALLEL_MARK = "'prange': True"
 
 #: CPython's message when a C function returns a result while an exception is pending
 _RESULT_WITH_EXCEPTION = "returned a result with an exception set"

@@ -61,9 +61,11 @@ class Backend:
     is_reference = False
 
     def compile(self, graph: Graph, inputs: Sequence[Tensor], outputs: Sequence[Tensor],
-                updates: Sequence[tuple[Tensor, Tensor]], name: str) -> Program:
+                updates: Sequence[tuple[Tensor, Tensor]], name: str, nan_guard: bool = False) -> Program:
         """A Program computing ``outputs`` and the update values (all tensors of ``graph``) from
-        ``inputs``; ``updates`` pairs each variable with its new value."""
+        ``inputs``; ``updates`` pairs each variable with its new value.  ``nan_guard``: check every node's
+        float outputs as the program runs and raise FloatingPointError (errors.nan_guard_message) at the
+        first NaN or Inf, before any update is applied."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

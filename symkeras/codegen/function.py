@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -63,6 +64,9 @@ class Function:
         mode: ``"fast_run"`` rewrites the graph before code generation,
             ``"none"`` runs no rewrite.
         exclude: names of rewrite passes to skip.
+        nan_guard: check every node's float outputs while the function runs and raise FloatingPointError
+            at the first NaN or Inf, naming the node, its op, its place in the optimized graph and its
+            Keras layer; no update is applied then.  None: on when ``SYMKERAS_NAN_GUARD=1``.
 
     Raises:
         ValueError: an unknown backend, pass or mode; a bad update.
@@ -70,7 +74,7 @@ class Function:
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs, updates=None, name: str | None = None,
-                 backend: str | None = None, mode: str = "fast_run", exclude=()):
+                 backend: str | None = None, mode: str = "fast_run", exclude=(), nan_guard: bool | None = None):
         self.inputs = list(inputs)
         for i, t in enumerate(self.inputs):
             if not isinstance(t, Tensor):
@@ -92,8 +96,10 @@ class Function:
         opt_updates = [(var, new) for (var, _), new in zip(self.updates, new_outputs[n:])]
         #: seconds spent in the rewrite pipeline
         self.rewrite_seconds = time.perf_counter() - start
+        #: whether the NaN guard checks this function's nodes
+        self.nan_guard = bool(nan_guard) if nan_guard is not None else os.environ.get("SYMKERAS_NAN_GUARD") == "1"
         self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
-                                            self.name)
+                                            self.name, nan_guard=self.nan_guard)
         self.dump_folder = None
         if dump_to:
             from symkeras.graph.printing import format_tree

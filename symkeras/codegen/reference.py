@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.backend import Backend, Program, Residency, register_backend
-from symkeras.codegen.errors import node_shape_error, update_shape_error
+from symkeras.codegen.errors import nan_guard_message, node_shape_error, update_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
@@ -25,9 +25,11 @@ class Evaluator:
     ``read(variable)`` gives a variable's array (default: the host storage's buffer).
     """
 
-    def __init__(self, graph: Graph, read=HOST.array):
+    def __init__(self, graph: Graph, read=HOST.array, guard: str | None = None):
         self.graph = graph
         self.read = read
+        #: the function's name when its NaN guard is on: every node's float outputs are checked
+        self.guard = guard
         self.calls = {node.uid: 0 for node in graph.nodes if node.op.is_random}
 
     def leaf_values(self, feed: dict[Tensor, np.ndarray]) -> dict[Tensor, np.ndarray]:
@@ -46,8 +48,14 @@ class Evaluator:
     def run(self, feed: dict[Tensor, np.ndarray]) -> dict[Tensor, np.ndarray]:
         """Values of every tensor of the graph, given the placeholders' values."""
         values = self.leaf_values(feed)
-        for node in self.graph.nodes:
-            values.update(zip(node.outputs, self.run_node(node, [values[i] for i in node.inputs])))
+        count = len(self.graph.nodes)
+        for index, node in enumerate(self.graph.nodes):
+            results = self.run_node(node, [values[i] for i in node.inputs])
+            if self.guard is not None:
+                for k, value in enumerate(results):
+                    if value.dtype.kind == "f" and not np.isfinite(value).all():
+                        raise FloatingPointError(nan_guard_message(self.guard, node, index, count, k))
+            values.update(zip(node.outputs, results))
         return values
 
     def run_node(self, node, args: list[np.ndarray]) -> list[np.ndarray]:
@@ -78,11 +86,11 @@ class Evaluator:
 class ReferenceProgram(Program):
     """A Function's graph run by the Evaluator; updates written to the host storage after each call."""
 
-    def __init__(self, backend, graph, inputs, outputs, updates, name):
+    def __init__(self, backend, graph, inputs, outputs, updates, name, nan_guard=False):
         super().__init__()
         self.backend = backend
         self.inputs, self.outputs, self.updates, self.name = list(inputs), list(outputs), list(updates), name
-        self.evaluator = Evaluator(graph)
+        self.evaluator = Evaluator(graph, guard=name if nan_guard else None)
         self.residency = Residency(backend.storage, graph.variables + [var for var, _ in self.updates])
         self.stats = {"nodes": len(graph.nodes)}
 
@@ -113,8 +121,8 @@ class ReferenceBackend(Backend):
     storage = HOST
     is_reference = True
 
-    def compile(self, graph, inputs, outputs, updates, name):
-        return ReferenceProgram(self, graph, inputs, outputs, updates, name)
+    def compile(self, graph, inputs, outputs, updates, name, nan_guard=False):
+        return ReferenceProgram(self, graph, inputs, outputs, updates, name, nan_guard)
 
 
 register_backend(ReferenceBackend())

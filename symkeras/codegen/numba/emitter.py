@@ -54,6 +54,8 @@ class KernelTable:
     functions: dict[tuple, int] = field(default_factory=dict)
     #: random nodes, in the order of their rows in the step's ``calls`` array
     random_nodes: list[Node] = field(default_factory=list)
+    #: the step checks its nodes' outputs (NaN guard): it imports guard.all_finite
+    guarded: bool = False
 
 
 @dataclass

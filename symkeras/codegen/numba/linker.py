@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symkeras.codegen import cache
-from symkeras.codegen.errors import update_shape_error
+from symkeras.codegen.errors import nan_guard_message, update_shape_error
 from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import Emitter, KernelTable, KernelTarget, KernelText
@@ -22,6 +22,7 @@ from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
 from symkeras.codegen.numba.parts import CALL_IMPORTS, PART_TYPE
 from symkeras.codegen.numba.registry import find_kernel
+from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 
@@ -53,18 +54,19 @@ class Layout:
 
 
 def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
-             name: str = "function", address_calls: bool = True) -> tuple[str, Layout]:
+             name: str = "function", address_calls: bool = True, nan_guard: bool = False) -> tuple[str, Layout]:
     """Source of the module computing ``outputs`` and ``updates`` over ``graph``, and what its step takes.
 
     Four steps: bind the step's arguments, emit the schedule, emit the
     results and the variable writes, assemble the module text.
     ``address_calls=False`` calls every kernel through its dispatcher (Numba
-    then compiles the kernels' code into the step again: slower to build).
+    then compiles the kernels' code into the step again: slower to build).  ``nan_guard`` checks every
+    node's float outputs after it runs (see Backend.compile).
     """
     em = Emitter(KernelTable(address_calls=address_calls))
     layout = Layout()
     args = _bind_arguments(em, graph, fed, updates, layout)
-    written = _emit_schedule(em, graph, outputs, updates)
+    written = _emit_schedule(em, graph, outputs, updates, name if nan_guard else None)
     layout.random_nodes = list(em.table.random_nodes)
     _emit_results(em, outputs, updates, written, name)
     return _module_source(em, layout, args, name), layout
@@ -94,22 +96,40 @@ def _bind_arguments(em: Emitter, graph: Graph, fed, updates, layout: Layout) -> 
     return args + ["calls", "fns"]
 
 
-def _emit_schedule(em: Emitter, graph: Graph, outputs, updates) -> set[Tensor]:
-    """Every node in order, inline or as a kernel call; returns the variables computed in place."""
+def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | None = None) -> set[Tensor]:
+    """Every node in order, inline or as a kernel call; returns the variables computed in place.
+
+    ``guard`` (the function's name): after each node, its float outputs are checked for NaN and Inf.
+    Updates computed in place are then left out of the plan, so that a step stopped by the guard has
+    changed no variable.
+    """
     in_place = plan_in_place(graph, outputs, updates)
-    for node in graph.nodes:
+    if guard is not None:
+        in_place = {node: dest for node, dest in in_place.items() if dest.kind != "variable"}
+    for index, node in enumerate(graph.nodes):
         emit = find_kernel(node.op)
         em.comment(node)
         if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
             emit(em, node)
-            continue
-        dest = in_place.get(node)
-        if dest is not None:
-            why = ("variable update" if dest.kind == "variable" else
-                   "its input dies here" if dest in node.inputs else "no longer read")
-            em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
-        _call_kernel(em, node, emit, dest)
+        else:
+            dest = in_place.get(node)
+            if dest is not None:
+                why = ("variable update" if dest.kind == "variable" else
+                       "its input dies here" if dest in node.inputs else "no longer read")
+                em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
+            _call_kernel(em, node, emit, dest)
+        if guard is not None:
+            _emit_guard(em, node, index, len(graph.nodes), guard)
     return {var for var in in_place.values() if var.kind == "variable"}
+
+
+def _emit_guard(em: Emitter, node, index: int, count: int, guard: str) -> None:
+    for k, out in enumerate(node.outputs):
+        if dtypes.is_float(out.dtype):
+            message = nan_guard_message(guard, node, index, count, k)
+            em.line(f"if not all_finite({em.name(out)}):")
+            em.line(f"    raise FloatingPointError({message!r})")
+            em.table.guarded = True
 
 
 def _emit_results(em: Emitter, outputs, updates, written: set[Tensor], name: str) -> None:
@@ -149,6 +169,8 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
     kernel_header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
     imports = ["from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat"]
+    if table.guarded:
+        imports.append("from symkeras.codegen.numba.guard import all_finite")
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
     for (kernel, arg_types, result), slot in table.functions.items():

@@ -43,14 +43,15 @@ class NumbaProgram(Program):
     """
 
     def __init__(self, backend, graph: Graph, inputs: list[Tensor], outputs: list[Tensor],
-                 updates: list[tuple[Tensor, Tensor]], name: str = "function"):
+                 updates: list[tuple[Tensor, Tensor]], name: str = "function", nan_guard: bool = False):
         super().__init__()
         self.backend = backend
         self.graph = graph
         self.name = name
         self.inputs = list(inputs)
         self._generate_args = (graph, list(inputs), list(outputs), list(updates), name)
-        self.source, self.layout = generate(*self._generate_args)
+        self._generate_options = {"nan_guard": nan_guard}
+        self.source, self.layout = generate(*self._generate_args, **self._generate_options)
         self.kernel_modules = load_kernels(self.layout)
         self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures,
                              "sys_path": [PACKAGE_ROOT]}
@@ -121,7 +122,7 @@ class NumbaProgram(Program):
             raise self._located(error, arrays) from error
         # an argument of a type the linker did not foresee (a read-only input array, say): call every
         # kernel through its dispatcher, which compiles the variants it needs
-        self.source, self.layout = generate(*self._generate_args, address_calls=False)
+        self.source, self.layout = generate(*self._generate_args, address_calls=False, **self._generate_options)
         self.kernel_modules = load_kernels(self.layout)
         self.module, self.path = cache.load_module(self.source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)

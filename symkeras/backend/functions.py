@@ -6,7 +6,7 @@ from symkeras.codegen.function import Function
 from symkeras.graph import grad, ops, rewrite
 from symkeras.graph.basic import Tensor
 
-_FUNCTION_OPTIONS = ("backend", "mode", "exclude", "nan_guard")
+_FUNCTION_OPTIONS = ("backend", "mode", "exclude", "nan_guard", "profile")
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
@@ -16,7 +16,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
     after each call.  The learning phase need not be fed: it defaults to 0.
     symkeras options: ``backend`` ("numba" or "reference"), ``mode``
     ("fast_run" or "none"), ``exclude`` (rewrite passes to skip) and
-    ``nan_guard`` (raise at the first node producing NaN or Inf; see Function).
+    ``nan_guard`` (raise at the first node producing NaN or Inf; see Function)
+    and ``profile`` (time every node; ``f.profile()`` reports).
     """
     unknown = sorted(set(kwargs) - set(_FUNCTION_OPTIONS))
     if unknown:

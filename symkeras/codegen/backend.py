@@ -41,6 +41,14 @@ class Program:
         backend's storage, all computed from the values before the call."""
         raise NotImplementedError
 
+    def node_seconds(self) -> list[float] | None:
+        """Profile: seconds per node of the compiled graph (in its order) over the calls so far; None when
+        the program was not compiled with ``profile=True``."""
+        return None
+
+    def reset_profile(self) -> None:
+        """Forget the run times measured so far (the function's compiling first call is not profiled)."""
+
     def trace(self, graph: Graph, arrays: list[np.ndarray]) -> dict[Tensor, np.ndarray]:
         """Every tensor of ``graph`` (over the same inputs) as this backend computes it, for the debug
         mode; no update is applied and the random draws of ``run`` are not advanced."""
@@ -61,11 +69,13 @@ class Backend:
     is_reference = False
 
     def compile(self, graph: Graph, inputs: Sequence[Tensor], outputs: Sequence[Tensor],
-                updates: Sequence[tuple[Tensor, Tensor]], name: str, nan_guard: bool = False) -> Program:
+                updates: Sequence[tuple[Tensor, Tensor]], name: str, nan_guard: bool = False,
+                profile: bool = False) -> Program:
         """A Program computing ``outputs`` and the update values (all tensors of ``graph``) from
         ``inputs``; ``updates`` pairs each variable with its new value.  ``nan_guard``: check every node's
         float outputs as the program runs and raise FloatingPointError (errors.nan_guard_message) at the
-        first NaN or Inf, before any update is applied."""
+        first NaN or Inf, before any update is applied.  ``profile``: the program measures each node's run
+        time (``Program.node_seconds``)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

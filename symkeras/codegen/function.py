@@ -67,6 +67,8 @@ class Function:
         nan_guard: check every node's float outputs while the function runs and raise FloatingPointError
             at the first NaN or Inf, naming the node, its op, its place in the optimized graph and its
             Keras layer; no update is applied then.  None: on when ``SYMKERAS_NAN_GUARD=1``.
+        profile: measure the run time of every node as the function runs (``f.profile()`` reports it).
+            None: on when ``SYMKERAS_PROFILE=1``.
 
     Raises:
         ValueError: an unknown backend, pass or mode; a bad update.
@@ -74,7 +76,8 @@ class Function:
     """
 
     def __init__(self, inputs: Sequence[Tensor], outputs, updates=None, name: str | None = None,
-                 backend: str | None = None, mode: str = "fast_run", exclude=(), nan_guard: bool | None = None):
+                 backend: str | None = None, mode: str = "fast_run", exclude=(), nan_guard: bool | None = None,
+                 profile: bool | None = None):
         self.inputs = list(inputs)
         for i, t in enumerate(self.inputs):
             if not isinstance(t, Tensor):
@@ -98,8 +101,11 @@ class Function:
         self.rewrite_seconds = time.perf_counter() - start
         #: whether the NaN guard checks this function's nodes
         self.nan_guard = bool(nan_guard) if nan_guard is not None else os.environ.get("SYMKERAS_NAN_GUARD") == "1"
+        #: whether the function measures its nodes' run times (see profile())
+        self.profiling = bool(profile) if profile is not None else os.environ.get("SYMKERAS_PROFILE") == "1"
+        self.calls, self.call_seconds = 0, 0.0
         self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
-                                            self.name, nan_guard=self.nan_guard)
+                                            self.name, nan_guard=self.nan_guard, profile=self.profiling)
         self.dump_folder = None
         if dump_to:
             from symkeras.graph.printing import format_tree
@@ -146,8 +152,31 @@ class Function:
         return array.astype(t.dtype, copy=False)
 
     def __call__(self, inputs=()):
-        results = self.program.run(self._check_inputs(inputs))
+        if not self.profiling:
+            results = self.program.run(self._check_inputs(inputs))
+            return results[0] if self.single_output else results
+        compiling = self.program.stats.get("compile_seconds", 0.0) is None  # this call compiles
+        start = time.perf_counter()
+        try:
+            results = self.program.run(self._check_inputs(inputs))
+        finally:
+            if compiling:  # the profile is of running, not of compiling: stats.compile_seconds has that
+                self.program.reset_profile()
+            else:
+                self.calls += 1
+                self.call_seconds += time.perf_counter() - start
         return results[0] if self.single_output else results
+
+    def profile(self, file=None) -> str:
+        """Print (to ``file``, default stdout) and return the function's profile, like Theano's: rewrite
+        time per pass, code generation and compile time (cold or from the cache), and, when the function
+        was made with ``profile=True`` (or ``SYMKERAS_PROFILE=1``), its calls and the run time of every
+        node over them, slowest first."""
+        from symkeras.codegen.profile import format_profile
+
+        text = format_profile(self)
+        print(text, file=file)
+        return text
 
     # --- inspection ---------------------------------------------------------
     def debug(self, inputs=()):

@@ -8,6 +8,8 @@ a graph as built (``evaluate``, ``mode="none"``).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from symkeras.codegen.backend import Backend, Program, Residency, register_backend
@@ -25,9 +27,11 @@ class Evaluator:
     ``read(variable)`` gives a variable's array (default: the host storage's buffer).
     """
 
-    def __init__(self, graph: Graph, read=HOST.array, guard: str | None = None):
+    def __init__(self, graph: Graph, read=HOST.array, guard: str | None = None, profile: bool = False):
         self.graph = graph
         self.read = read
+        #: profile: seconds per node over the runs so far
+        self.node_seconds = [0.0] * len(graph.nodes) if profile else None
         #: the function's name when its NaN guard is on: every node's float outputs are checked
         self.guard = guard
         self.calls = {node.uid: 0 for node in graph.nodes if node.op.is_random}
@@ -50,7 +54,10 @@ class Evaluator:
         values = self.leaf_values(feed)
         count = len(self.graph.nodes)
         for index, node in enumerate(self.graph.nodes):
+            start = time.perf_counter() if self.node_seconds is not None else 0.0
             results = self.run_node(node, [values[i] for i in node.inputs])
+            if self.node_seconds is not None:
+                self.node_seconds[index] += time.perf_counter() - start
             if self.guard is not None:
                 for k, value in enumerate(results):
                     if value.dtype.kind == "f" and not np.isfinite(value).all():
@@ -86,11 +93,11 @@ class Evaluator:
 class ReferenceProgram(Program):
     """A Function's graph run by the Evaluator; updates written to the host storage after each call."""
 
-    def __init__(self, backend, graph, inputs, outputs, updates, name, nan_guard=False):
+    def __init__(self, backend, graph, inputs, outputs, updates, name, nan_guard=False, profile=False):
         super().__init__()
         self.backend = backend
         self.inputs, self.outputs, self.updates, self.name = list(inputs), list(outputs), list(updates), name
-        self.evaluator = Evaluator(graph, guard=name if nan_guard else None)
+        self.evaluator = Evaluator(graph, guard=name if nan_guard else None, profile=profile)
         self.residency = Residency(backend.storage, graph.variables + [var for var, _ in self.updates])
         self.stats = {"nodes": len(graph.nodes)}
 
@@ -109,6 +116,9 @@ class ReferenceProgram(Program):
                 HOST.write(var, value)
         return results
 
+    def node_seconds(self):
+        return None if self.evaluator.node_seconds is None else list(self.evaluator.node_seconds)
+
     def trace(self, graph, arrays):
         self.residency.ensure()
         return Evaluator(graph).run(dict(zip(self.inputs, arrays)))
@@ -121,8 +131,8 @@ class ReferenceBackend(Backend):
     storage = HOST
     is_reference = True
 
-    def compile(self, graph, inputs, outputs, updates, name, nan_guard=False):
-        return ReferenceProgram(self, graph, inputs, outputs, updates, name, nan_guard)
+    def compile(self, graph, inputs, outputs, updates, name, nan_guard=False, profile=False):
+        return ReferenceProgram(self, graph, inputs, outputs, updates, name, nan_guard, profile)
 
 
 register_backend(ReferenceBackend())

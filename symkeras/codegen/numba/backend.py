@@ -38,8 +38,9 @@ class NumbaBackend(Backend):
         heap.keep_freed_memory()
         self._loaded = True
 
-    def compile(self, graph, inputs, outputs, updates, name, nan_guard=False):
+    def compile(self, graph, inputs, outputs, updates, name, nan_guard=False, profile=False):
         from symkeras.codegen.numba.program import NumbaProgram
 
         self.load_kernels()
-        return NumbaProgram(self, graph, list(inputs), list(outputs), list(updates), name, nan_guard=nan_guard)
+        return NumbaProgram(self, graph, list(inputs), list(outputs), list(updates), name, nan_guard=nan_guard,
+                            profile=profile)

@@ -56,6 +56,8 @@ class KernelTable:
     random_nodes: list[Node] = field(default_factory=list)
     #: the step checks its nodes' outputs (NaN guard): it imports guard.all_finite
     guarded: bool = False
+    #: the step counts its nodes' cycles (profile): it imports profiling.cycles
+    profiled: bool = False
 
 
 @dataclass

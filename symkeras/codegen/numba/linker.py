@@ -54,19 +54,21 @@ class Layout:
 
 
 def generate(graph: Graph, fed: list[Tensor], outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]],
-             name: str = "function", address_calls: bool = True, nan_guard: bool = False) -> tuple[str, Layout]:
+             name: str = "function", address_calls: bool = True, nan_guard: bool = False,
+             profile: bool = False) -> tuple[str, Layout]:
     """Source of the module computing ``outputs`` and ``updates`` over ``graph``, and what its step takes.
 
     Four steps: bind the step's arguments, emit the schedule, emit the
     results and the variable writes, assemble the module text.
     ``address_calls=False`` calls every kernel through its dispatcher (Numba
     then compiles the kernels' code into the step again: slower to build).  ``nan_guard`` checks every
-    node's float outputs after it runs (see Backend.compile).
+    node's float outputs after it runs (see Backend.compile); ``profile`` adds each node's CPU cycles to
+    the step's last argument, ``prof`` (one int64 per node).
     """
     em = Emitter(KernelTable(address_calls=address_calls))
     layout = Layout()
-    args = _bind_arguments(em, graph, fed, updates, layout)
-    written = _emit_schedule(em, graph, outputs, updates, name if nan_guard else None)
+    args = _bind_arguments(em, graph, fed, updates, layout) + (["prof"] if profile else [])
+    written = _emit_schedule(em, graph, outputs, updates, name if nan_guard else None, profile)
     layout.random_nodes = list(em.table.random_nodes)
     _emit_results(em, outputs, updates, written, name)
     return _module_source(em, layout, args, name), layout
@@ -96,7 +98,8 @@ def _bind_arguments(em: Emitter, graph: Graph, fed, updates, layout: Layout) -> 
     return args + ["calls", "fns"]
 
 
-def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | None = None) -> set[Tensor]:
+def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | None = None,
+                   profile: bool = False) -> set[Tensor]:
     """Every node in order, inline or as a kernel call; returns the variables computed in place.
 
     ``guard`` (the function's name): after each node, its float outputs are checked for NaN and Inf.
@@ -106,6 +109,9 @@ def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | Non
     in_place = plan_in_place(graph, outputs, updates)
     if guard is not None:
         in_place = {node: dest for node, dest in in_place.items() if dest.kind != "variable"}
+    if profile:
+        em.table.profiled = True
+        em.line("tprof = cycles()")
     for index, node in enumerate(graph.nodes):
         emit = find_kernel(node.op)
         em.comment(node)
@@ -120,6 +126,8 @@ def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | Non
             _call_kernel(em, node, emit, dest)
         if guard is not None:
             _emit_guard(em, node, index, len(graph.nodes), guard)
+        if profile:
+            em.line(f"tnow = cycles(); prof[{index}] += tnow - tprof; tprof = tnow")
     return {var for var in in_place.values() if var.kind == "variable"}
 
 
@@ -171,6 +179,8 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     imports = ["from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat"]
     if table.guarded:
         imports.append("from symkeras.codegen.numba.guard import all_finite")
+    if table.profiled:
+        imports.append("from symkeras.codegen.numba.profiling import cycles")
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
     for (kernel, arg_types, result), slot in table.functions.items():

@@ -43,14 +43,16 @@ class NumbaProgram(Program):
     """
 
     def __init__(self, backend, graph: Graph, inputs: list[Tensor], outputs: list[Tensor],
-                 updates: list[tuple[Tensor, Tensor]], name: str = "function", nan_guard: bool = False):
+                 updates: list[tuple[Tensor, Tensor]], name: str = "function", nan_guard: bool = False,
+                 profile: bool = False):
         super().__init__()
         self.backend = backend
         self.graph = graph
         self.name = name
         self.inputs = list(inputs)
         self._generate_args = (graph, list(inputs), list(outputs), list(updates), name)
-        self._generate_options = {"nan_guard": nan_guard}
+        self._generate_options = {"nan_guard": nan_guard, "profile": profile}
+        started = time.perf_counter()
         self.source, self.layout = generate(*self._generate_args, **self._generate_options)
         self.kernel_modules = load_kernels(self.layout)
         self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures,
@@ -62,7 +64,11 @@ class NumbaProgram(Program):
         self.residency = Residency(backend.storage, self.layout.variables)
         self._variable_arrays: list[np.ndarray] = []
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
-        self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None}
+        self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None,
+                      "generate_seconds": time.perf_counter() - started}
+        #: profile: each node's cycles over the calls so far, and the steps' wall time
+        self.node_cycles = np.zeros(len(graph.nodes), np.int64) if profile else None
+        self.step_seconds = 0.0
         #: its kernels' parallel loops run on Numba's workqueue, which one thread at a time may use
         self._exclusive = PARALLEL_LOCK if any(PARALLEL_MARK in s for s in self.layout.kernel_sources) else None
 
@@ -81,7 +87,21 @@ class NumbaProgram(Program):
         return list(self._step(arrays))
 
     def _arguments(self, arrays, fns):
-        return [*arrays, *self._variable_arrays, *self.data, self.calls, fns]
+        extra = [] if self.node_cycles is None else [self.node_cycles]
+        return [*arrays, *self._variable_arrays, *self.data, self.calls, fns, *extra]
+
+    def reset_profile(self) -> None:
+        if self.node_cycles is not None:
+            self.node_cycles[:] = 0
+        self.step_seconds = 0.0
+
+    def node_seconds(self) -> list[float] | None:
+        """Profile: the seconds each node of the compiled graph took over the calls so far (its share of
+        the cycles, times the steps' wall time), or None when not profiling."""
+        if self.node_cycles is None:
+            return None
+        total = int(self.node_cycles.sum())
+        return [float(c) / total * self.step_seconds if total else 0.0 for c in self.node_cycles]
 
     def _step_job(self, arrays) -> list[dict]:
         """The step's compile as a job for precompile (it needs the kernels' types, not their code)."""
@@ -95,10 +115,14 @@ class NumbaProgram(Program):
 
     def _exclusively(self, step, arguments):
         """``step(*arguments)``, holding the parallel lock when its kernels have parallel loops."""
-        if self._exclusive is None:
-            return step(*arguments)
-        with self._exclusive:
-            return step(*arguments)
+        start = time.perf_counter()
+        try:
+            if self._exclusive is None:
+                return step(*arguments)
+            with self._exclusive:
+                return step(*arguments)
+        finally:
+            self.step_seconds += time.perf_counter() - start
 
     def _load_step(self, arrays) -> None:
         """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a

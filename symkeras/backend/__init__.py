@@ -35,6 +35,7 @@ from symkeras.backend.functions import (  # noqa: F401
     function,
     gradients,
     moving_average_update,
+    print_tensor,
     update,
     update_add,
     update_sub,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from symkeras.codegen.function import Function
 from symkeras.graph import grad, ops, rewrite
-from symkeras.graph.basic import Tensor
+from symkeras.graph.basic import Tensor, as_tensor
 
 _FUNCTION_OPTIONS = ("backend", "mode", "exclude", "nan_guard", "profile")
 
@@ -23,6 +23,20 @@ def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
     if unknown:
         raise ValueError(f"Invalid argument(s) to K.function: {', '.join(unknown)}.")
     return Function(list(inputs), outputs, updates=updates, name=name, **kwargs)
+
+
+def print_tensor(x, message=""):
+    """Keras 2's ``K.print_tensor``: a tensor equal to ``x`` that prints ``message`` and its value (to
+    stdout) each time a compiled function computes it; use the returned tensor in the code that follows.
+
+    Args:
+        x: a symbolic tensor.
+        message: the text printed before the value.
+
+    Returns:
+        The same values as ``x``.
+    """
+    return ops.print_tensor(as_tensor(x), message)
 
 
 def gradients(loss, variables) -> list:

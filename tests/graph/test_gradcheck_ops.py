@@ -154,6 +154,7 @@ CASES = [
     ("max_pool_grad", lambda g: ops.MaxPoolGrad((3, 3), (2, 2), "same")(POOLED, g), [uniform(2, 3, 3, 2)]),
     ("max_pool_select", lambda v: ops.MaxPoolSelect((3, 3), (2, 2), "same")(POOLED, v), [uniform(2, 5, 6, 2)]),
     ("avg_pool_grad", lambda g: ops.AvgPoolGrad((3, 3), (2, 2), "same")(g, POOLED), [uniform(2, 3, 3, 2)]),
+    ("print_tensor", lambda x: ops.print_tensor(x * x, "finite differences: "), [uniform(2, 3)]),
 ]
 
 

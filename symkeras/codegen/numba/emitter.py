@@ -58,6 +58,8 @@ class KernelTable:
     guarded: bool = False
     #: the step counts its nodes' cycles (profile): it imports profiling.cycles
     profiled: bool = False
+    #: import lines inline kernels need in the step module
+    step_imports: set[str] = field(default_factory=set)
 
 
 @dataclass

@@ -181,6 +181,7 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
         imports.append("from symkeras.codegen.numba.guard import all_finite")
     if table.profiled:
         imports.append("from symkeras.codegen.numba.profiling import cycles")
+    imports += sorted(table.step_imports)
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
     for (kernel, arg_types, result), slot in table.functions.items():

@@ -16,6 +16,7 @@ from symkeras.graph.ops.broadcast import (  # noqa: F401
 )
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, conv, conv_transpose  # noqa: F401, E402
 from symkeras.graph.ops.conv_epilogue import ConvEpilogue  # noqa: F401, E402
+from symkeras.graph.ops.debug import PrintTensor, print_tensor  # noqa: F401, E402
 from symkeras.graph.ops.elemwise import (  # noqa: F401
     Abs,
     Add,

@@ -1,0 +1,28 @@
+"""Kernels of the ops that show values while a step runs (graph/ops/debug.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+from numba.core.errors import NumbaWarning
+
+from symkeras.codegen.numba.registry import kernel
+from symkeras.graph.ops.debug import PrintTensor
+
+# the print's objmode block runs with the GIL, by design: Numba's note that it does is noise here
+warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel execution",
+                        category=NumbaWarning)
+
+
+@kernel(PrintTensor, inline=True)
+def print_tensor(em, node):
+    """In the step itself (``numba.objmode`` takes the GIL back to print through Python), then the input
+    passes on as the output: the same array, so it keeps the input's layout and read-only flag."""
+    (x,) = node.inputs
+    em.table.step_imports.add("from symkeras.graph.ops.debug import show")
+    em.open("with numba.objmode():")
+    em.line(f"show({node.op.message!r}, {em.name(x)})")
+    em.close()
+    em.line(f"{em.name(node.out)} = {em.name(x)}")
+    em.aliases.add(node.out)
+    em.view_layout(node.out, x)

@@ -104,8 +104,16 @@ class Function:
         #: whether the function measures its nodes' run times (see profile())
         self.profiling = bool(profile) if profile is not None else os.environ.get("SYMKERAS_PROFILE") == "1"
         self.calls, self.call_seconds = 0, 0.0
-        self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
-                                            self.name, nan_guard=self.nan_guard, profile=self.profiling)
+        # the options go to the backend only when asked for: a backend that has none of them still works
+        options = {key: True for key, on in (("nan_guard", self.nan_guard), ("profile", self.profiling)) if on}
+        try:
+            self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
+                                                self.name, **options)
+        except TypeError as error:
+            unsupported = [key for key in options if f"'{key}'" in str(error)]
+            if not unsupported:
+                raise
+            raise ValueError(f"The {self.backend.name} backend does not support {', '.join(unsupported)}.") from None
         self.dump_folder = None
         if dump_to:
             from symkeras.graph.printing import format_tree

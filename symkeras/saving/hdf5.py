@@ -10,6 +10,8 @@ str, bytes and numpy byte strings everywhere (h5py 3 returns str).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import warnings
@@ -55,36 +57,87 @@ def save_attributes(group, name: str, values) -> None:
         group.attrs[name] = values
 
 
+def _declared_bytes(shape, itemsize: int) -> int:
+    return int(np.prod(shape, dtype=object)) * int(itemsize) if shape is not None else int(itemsize)
+
+
+def _attr(group, name: str, default=None):
+    """``group.attrs[name]`` (``default`` when absent), refusing one whose declared size exceeds the file's:
+    damaged metadata can declare gigabytes, and HDF5 would try to read them."""
+    attrs = group.attrs
+    if name not in attrs:
+        return default
+    attribute = attrs.get_id(name)
+    size = _declared_bytes(attribute.shape, attribute.dtype.itemsize)
+    if size > group.file.id.get_filesize():
+        raise ValueError(f"attribute {name!r} of group {group.name!r} declares {size:,} bytes, more than the "
+                         f"file holds: the file is damaged.")
+    return attrs[name]
+
+
 def load_attributes(group, name: str) -> list[str]:
     """A list-of-strings attribute, whole or in chunks, as str."""
     if name in group.attrs:
-        values = list(group.attrs[name])
+        values = list(_attr(group, name))
     else:
         values, i = [], 0
         while f"{name}{i}" in group.attrs:
-            values.extend(group.attrs[f"{name}{i}"])
+            values.extend(_attr(group, f"{name}{i}"))
             i += 1
     return [_text(v) for v in values]
+
+
+#: the attribute of a weights group holding the SHA-256 of its weights' bytes, in order (files symkeras
+#: wrote): damaged metadata may point a dataset at other valid data, which its own checksum cannot catch
+WEIGHTS_CHECKSUM = "symkeras_weights_sha256"
+
+
+def _digest_update(digest, value: np.ndarray) -> None:
+    value = np.ascontiguousarray(value)
+    digest.update(f"{value.dtype.str}{value.shape}".encode())
+    digest.update(memoryview(value).cast("B") if value.size else b"")
 
 
 def save_weights_to_group(group, layers) -> None:
     save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in layers])
     group.attrs["backend"] = BACKEND.encode("utf8")
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
+    digest = hashlib.sha256()
     for layer in layers:
-        write_weights(group.create_group(layer.name), layer.weights)
+        write_weights(group.create_group(layer.name), layer.weights, digest)
+    group.attrs[WEIGHTS_CHECKSUM] = digest.hexdigest()
 
 
-def write_weights(group, weights) -> None:
+def write_weights(group, weights, digest=None) -> None:
     """One dataset per weight, at the weight's name (``layer/kernel:0`` makes a subgroup), and the
-    ``weight_names`` attribute listing them in order."""
+    ``weight_names`` attribute listing them in order; ``digest`` (a hashlib object) is fed their bytes,
+    else the group gets its own checksum."""
+    own = digest is None
+    digest = hashlib.sha256() if own else digest
     save_attributes(group, "weight_names", [w.name.encode("utf8") for w in weights])
     for weight, value in zip(weights, K.batch_get_value(weights)):
-        dataset = group.create_dataset(weight.name, value.shape, dtype=value.dtype)
+        _digest_update(digest, value)
+        # Fletcher-32 checksums (a standard HDF5 filter every reader has): damaged data fails to read
+        # instead of loading as different weights
+        dataset = group.create_dataset(weight.name, value.shape, dtype=value.dtype, fletcher32=bool(value.shape))
         if value.shape:
             dataset[:] = value
         else:
             dataset[()] = value
+    if own:
+        group.attrs[WEIGHTS_CHECKSUM] = digest.hexdigest()
+
+
+def verify_weights(group, values: list[np.ndarray], source: str, what: str = "weights") -> None:
+    """Raise ValueError when ``group`` carries a checksum that ``values`` (all of its weights, in the
+    order written) do not match."""
+    if WEIGHTS_CHECKSUM not in group.attrs:
+        return  # written by Keras 2 or tf-keras
+    digest = hashlib.sha256()
+    for value in values:
+        _digest_update(digest, value)
+    if digest.hexdigest() != _text(_attr(group, WEIGHTS_CHECKSUM)):
+        raise ValueError(f"{source}: the {what} do not match their checksum: the file is damaged.")
 
 
 def _weighted_layers(layers):
@@ -103,7 +156,13 @@ def _member(group, name: str, source: str, what: str):
 def _read(group, layer: str, name: str, source: str) -> np.ndarray:
     """The weight ``name`` of ``layer`` (a dataset of ``group``), or a ValueError naming both and the file."""
     try:
-        return np.asarray(group[name])
+        dataset = group[name]
+        if not isinstance(dataset, _h5py().Dataset):
+            raise ValueError(f"it is a {type(dataset).__name__}, not a dataset")
+        size = _declared_bytes(dataset.shape, dataset.dtype.itemsize)
+        if size > group.file.id.get_filesize():
+            raise ValueError(f"it declares {size:,} bytes, more than the file holds")
+        return np.asarray(dataset)
     except (KeyError, OSError, TypeError, ValueError) as error:
         raise ValueError(f"{source}: weight {name!r} of layer {layer!r} is missing or unreadable in group "
                          f"{group.name!r} ({error}).") from None
@@ -130,22 +189,21 @@ def load_weights_from_group(group, layers, by_name=False, skip_mismatch=False, s
     names = _layer_names(group, source)
     saved = [(name, load_attributes(_member(group, name, source, "layer"), "weight_names")) for name in names]
     saved = [(name, weight_names) for name, weight_names in saved if weight_names]
+    stored = {name: [_read(group[name], name, n, source) for n in weight_names] for name, weight_names in saved}
+    verify_weights(group, [v for name, _ in saved for v in stored[name]], source)
     pairs = []
     if by_name:
-        by_layer = {name: weight_names for name, weight_names in saved}
         for layer in _weighted_layers(layers):
-            if layer.name not in by_layer:
+            if layer.name not in stored:
                 continue
-            values = [_read(group[layer.name], layer.name, n, source) for n in by_layer[layer.name]]
-            pairs += _matched(layer, values, layer.name, skip_mismatch)
+            pairs += _matched(layer, stored[layer.name], layer.name, skip_mismatch)
     else:
         targets = _weighted_layers(layers)
         if len(saved) != len(targets):
             raise ValueError(f"{source}: you are trying to load a weight file containing {len(saved)} layers into a "
                              f"model with {len(targets)} layers.")
-        for layer, (name, weight_names) in zip(targets, saved):
-            values = [_read(group[name], name, n, source) for n in weight_names]
-            pairs += _matched(layer, values, name, skip_mismatch)
+        for layer, (name, _) in zip(targets, saved):
+            pairs += _matched(layer, stored[name], name, skip_mismatch)
     K.batch_set_value(pairs)
 
 
@@ -193,9 +251,30 @@ def _open(filepath):
                          f"format): {error}") from None
 
 
+def _from_h5py(error: BaseException) -> bool:
+    """Whether ``error`` was raised inside h5py (its innermost frame is h5py's)."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith("h5py")
+
+
+@contextlib.contextmanager
+def _reading(source: str):
+    """HDF5's own errors on a damaged file (RuntimeError, KeyError, OSError, ...) as a ValueError naming it."""
+    try:
+        yield
+    except ValueError:
+        raise
+    except (RuntimeError, KeyError, OSError, TypeError, IndexError, UnicodeError, AttributeError) as error:
+        if not _from_h5py(error):
+            raise
+        raise ValueError(f"{source} is damaged (HDF5: {type(error).__name__}: {error}).") from error
+
+
 def load_weights(model, filepath, by_name=False, skip_mismatch=False) -> None:
     """Weights written by save_weights or save, by layer order or by layer name; nothing changes on an error."""
-    with _open(filepath) as f:
+    with _open(filepath) as f, _reading(_source(filepath)):
         group = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
         load_weights_from_group(group, model.layers, by_name=by_name, skip_mismatch=skip_mismatch,
                                 source=_source(filepath))
@@ -237,10 +316,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     with replacing(filepath, overwrite) as path, h5py.File(path, "w") as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = BACKEND
-        f.attrs["model_config"] = model_config
+        # fixed-length byte strings: their size is in the attribute's header, so a reader can check it
+        # before reading (a damaged variable-length string sent HDF5 reading for minutes)
+        f.attrs["model_config"] = np.bytes_(model_config)
+        f.attrs[CHECKSUM] = _checksum(model_config, training_config)
         save_weights_to_group(f.create_group("model_weights"), model.layers)
         if training_config is not None:
-            f.attrs["training_config"] = training_config
+            f.attrs["training_config"] = np.bytes_(training_config)
             if optimizer_weights:
                 write_weights(f.create_group("optimizer_weights"), optimizer_weights)
 
@@ -262,13 +344,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     from symkeras.layers import deserialize
 
     source = _source(filepath)
-    with _open(filepath) as f:
+    with _open(filepath) as f, _reading(source):
         if "model_config" not in f.attrs:
             raise ValueError(f"No model found in config file {source}.")
+        _verify_checksum(f, source)
         config = _json_attribute(f, "model_config", source)
         model = deserialize(config, custom_objects=custom_objects, safe_mode=safe_mode)
         load_weights_from_group(_member(f, "model_weights", source, "group"), model.layers, source=source)
-        training = f.attrs.get("training_config")
+        training = _attr(f, "training_config")
         if not compile:
             return model
         if training is None:
@@ -290,6 +373,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             model._make_train_function()
             try:  # a slot missing or of the wrong shape: Keras 2 starts the optimizer afresh, with a warning
                 values = [_read(group, "optimizer", name, source) for name in load_attributes(group, "weight_names")]
+                verify_weights(group, values, source, "optimizer's weights")
                 model.optimizer.set_weights(values)
             except ValueError as error:
                 warnings.warn(f"Error in loading the saved optimizer state of {source}. As a result, your model is "
@@ -297,9 +381,36 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     return model
 
 
+#: the root attribute holding the SHA-256 of model_config and training_config (files symkeras wrote)
+CHECKSUM = "symkeras_config_sha256"
+
+
+def _checksum(model_config: bytes, training_config: bytes | None) -> str:
+    return hashlib.sha256(model_config + b"\0" + (training_config or b"")).hexdigest()
+
+
+def _verify_checksum(f, source: str) -> None:
+    """A file symkeras wrote must hold the configs it wrote: a damaged one could still parse and build a
+    different model (one flipped bit turns "relu" into "selu")."""
+    if CHECKSUM not in f.attrs:
+        return  # written by Keras 2 or tf-keras
+    try:
+        model_config = _attr(f, "model_config")
+        model_config = model_config.encode("utf8") if isinstance(model_config, str) else bytes(model_config)
+        training = _attr(f, "training_config")
+        if isinstance(training, str):
+            training = training.encode("utf8")
+        stored = _text(_attr(f, CHECKSUM))
+    except (KeyError, TypeError, ValueError, OSError) as error:
+        raise ValueError(f"{source}: the model's configuration cannot be read ({error}).") from None
+    if _checksum(model_config, bytes(training) if training is not None else None) != stored:
+        raise ValueError(f"{source}: the model's configuration does not match its checksum: the file is "
+                         f"damaged.")
+
+
 def _json_attribute(f, name: str, source: str):
     try:
-        return json.loads(_text(f.attrs[name]))
+        return json.loads(_text(_attr(f, name)))
     except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise ValueError(f"{source}: the {name} attribute is not valid JSON ({error}).") from None
 

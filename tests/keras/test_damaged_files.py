@@ -10,6 +10,7 @@ import pytest
 
 from symkeras.layers import Dense
 from symkeras.models import Sequential, load_model
+from symkeras.saving.hdf5 import CHECKSUM
 
 
 @pytest.fixture
@@ -25,6 +26,15 @@ def saved(tmp_path):
 def _edit(path, change):
     with h5py.File(path, "r+") as f:
         change(f)
+
+
+def _edit_as_other_writer(path, change):
+    """Edit the configs and drop symkeras's checksum of them, as in a file tf-keras wrote."""
+    def both(f):
+        change(f)
+        del f.attrs[CHECKSUM]
+
+    _edit(path, both)
 
 
 def test_files_that_are_not_hdf5_or_do_not_exist(tmp_path, saved):
@@ -62,7 +72,7 @@ def test_duplicate_layer_names_and_bad_json_are_errors(saved):
     _edit(path, lambda f: f["model_weights"].attrs.__setitem__("layer_names", [b"hidden", b"hidden"]))
     with pytest.raises(ValueError, match="the layer name 'hidden' appears twice"):
         load_model(path)
-    _edit(path, lambda f: f.attrs.__setitem__("model_config", b"{not json"))
+    _edit_as_other_writer(path, lambda f: f.attrs.__setitem__("model_config", b"{not json"))
     with pytest.raises(ValueError, match="the model_config attribute is not valid JSON"):
         load_model(path)
 
@@ -75,7 +85,7 @@ def test_no_optimizer_config_is_an_error_that_says_how_to_load(saved):
         del training["optimizer_config"]
         f.attrs["training_config"] = json.dumps(training).encode()
 
-    _edit(path, drop)
+    _edit_as_other_writer(path, drop)
     with pytest.raises(ValueError, match="no optimizer_config; load the model with compile=False"):
         load_model(path)
     assert load_model(path, compile=False).layers[0].name == "hidden"
@@ -114,7 +124,34 @@ def test_an_absurd_weight_shape_fails_before_allocation(saved):
         config["config"]["layers"][0]["config"]["units"] = 4 * 10**12  # a 3 x 4e12 kernel: ~44 TiB
         f.attrs["model_config"] = json.dumps(config).encode()
 
-    _edit(path, huge)
+    _edit_as_other_writer(path, huge)
     with pytest.raises(ValueError, match=r"Layer hidden: weight 'kernel' of shape \(3, 4000000000000\) would take "
                                          r"[\d,.]+ GiB, more than this machine's"):
+        load_model(path)
+
+
+def test_a_config_edited_into_another_valid_model_fails_its_checksum(saved):
+    """One flipped bit may keep the JSON valid and build a different model ("relu" -> "selu"); symkeras's
+    files carry a checksum of their configs, and their weights HDF5's Fletcher-32 checksums."""
+    model, path = saved
+
+    def activation(f):
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][0]["config"]["activation"] = "selu"
+        f.attrs["model_config"] = json.dumps(config).encode()
+
+    _edit(path, activation)
+    with pytest.raises(ValueError, match="does not match its checksum: the file is damaged"):
+        load_model(path)
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        kernel = f["model_weights"]["hidden"]["hidden"]["kernel:0"]
+        assert kernel.fletcher32 and kernel.chunks is not None
+        offset = kernel.id.get_offset() if kernel.chunks is None else kernel.id.get_chunk_info(0).byte_offset
+    with open(path, "r+b") as fh:  # flip one bit of the kernel's stored bytes
+        fh.seek(offset + 5)
+        byte = fh.read(1)
+        fh.seek(offset + 5)
+        fh.write(bytes([byte[0] ^ 0x10]))
+    with pytest.raises(ValueError, match="weight 'hidden/kernel:0' of layer 'hidden' is missing or unreadable"):
         load_model(path)

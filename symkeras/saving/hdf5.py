@@ -24,6 +24,8 @@ from symkeras.saving.atomic import replacing
 KERAS_VERSION = "2.2.4"  # the Keras API and file layout symkeras writes
 BACKEND = "tensorflow"  # kernels are stored as TensorFlow's (correlation, channels_last)
 HDF5_OBJECT_HEADER_LIMIT = 64512
+#: configs up to this many bytes together are stored as fixed-length strings in the root's object header
+FIXED_CONFIG_LIMIT = 48 * 1024
 
 
 def _h5py():
@@ -316,13 +318,16 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     with replacing(filepath, overwrite) as path, h5py.File(path, "w") as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = BACKEND
-        # fixed-length byte strings: their size is in the attribute's header, so a reader can check it
-        # before reading (a damaged variable-length string sent HDF5 reading for minutes)
-        f.attrs["model_config"] = np.bytes_(model_config)
+        # fixed-length byte strings where they fit the object header: their size is in the attribute's
+        # header, so a reader can check it before reading (a damaged variable-length string sent HDF5
+        # reading for minutes); larger configs go to the heap as variable-length strings
+        fixed = len(model_config) + len(training_config or b"") <= FIXED_CONFIG_LIMIT
+        store = np.bytes_ if fixed else bytes
+        f.attrs["model_config"] = store(model_config)
         f.attrs[CHECKSUM] = _checksum(model_config, training_config)
         save_weights_to_group(f.create_group("model_weights"), model.layers)
         if training_config is not None:
-            f.attrs["training_config"] = np.bytes_(training_config)
+            f.attrs["training_config"] = store(training_config)
             if optimizer_weights:
                 write_weights(f.create_group("optimizer_weights"), optimizer_weights)
 

@@ -155,3 +155,17 @@ def test_a_config_edited_into_another_valid_model_fails_its_checksum(saved):
         fh.write(bytes([byte[0] ^ 0x10]))
     with pytest.raises(ValueError, match="weight 'hidden/kernel:0' of layer 'hidden' is missing or unreadable"):
         load_model(path)
+
+
+def test_a_config_larger_than_an_object_header_still_saves_and_loads(tmp_path):
+    """Small configs are fixed-length strings (their size checked before reading); one beyond HDF5's
+    64 KB object header goes to the heap as Keras writes it, checksummed all the same."""
+    model = Sequential([Dense(2, input_shape=(2,))] + [Dense(2) for _ in range(200)])
+    model.compile("sgd", "mse")
+    path = str(tmp_path / "deep.h5")
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        assert len(f.attrs["model_config"]) > 64 * 1024 and CHECKSUM in f.attrs
+    loaded = load_model(path)
+    x = np.ones((1, 2), "float32")
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)

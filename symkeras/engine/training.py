@@ -262,6 +262,7 @@ class Model(Network):
                                check_targets=True):
         inputs = standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
                                         check_batch_axis=False, exception_prefix="input")
+        _check_finite(inputs, self._feed_input_names, "input")
         if y is None:
             if check_targets:
                 raise ValueError("This model needs targets (y) to train or evaluate; got y=None.")
@@ -282,6 +283,7 @@ class Model(Network):
         check_loss_and_target_compatibility(targets, self._feed_loss_fns, self._feed_output_shapes)
         targets = standardize_input_data(targets, self._feed_output_names, target_shapes, check_batch_axis=False,
                                          exception_prefix="target")
+        _check_finite(targets, self._feed_output_names, "target")
         weights = []
         for target, sw, cw, mode in zip(targets, self._per_output(sample_weight, "sample_weight"),
                                         self._per_output(class_weight, "class_weight"), self.sample_weight_modes):
@@ -463,6 +465,10 @@ class Model(Network):
         use_multiprocessing = renamed.get("use_multiprocessing", use_multiprocessing)
         max_queue_size = renamed.get("max_queue_size", max_queue_size)
         self._check_compiled()
+        _check_count(steps_per_epoch, "steps_per_epoch")
+        _check_count(validation_steps, "validation_steps")
+        _check_count(epochs, "epochs", minimum=0)
+        _check_count(initial_epoch, "initial_epoch", minimum=0)
         return training_generator.fit_generator(self, generator, steps_per_epoch, epochs, verbose, callbacks,
                                                 validation_data, validation_steps, class_weight, max_queue_size,
                                                 workers, use_multiprocessing, shuffle, initial_epoch)
@@ -472,6 +478,7 @@ class Model(Network):
         """Loss and metrics over the batches of a generator or a Sequence."""
         steps = _keras1_generator_arguments(kwargs, generator, "evaluate_generator").get("steps", steps)
         self._check_compiled()
+        _check_count(steps, "steps")
         return training_generator.evaluate_generator(self, generator, steps, max_queue_size, workers,
                                                      use_multiprocessing, verbose)
 
@@ -479,6 +486,7 @@ class Model(Network):
                           verbose=0, **kwargs):
         """Outputs for the batches of a generator or a Sequence, concatenated."""
         steps = _keras1_generator_arguments(kwargs, generator, "predict_generator").get("steps", steps)
+        _check_count(steps, "steps")
         return training_generator.predict_generator(self, generator, steps, max_queue_size, workers,
                                                     use_multiprocessing, verbose)
 
@@ -527,6 +535,17 @@ def _check_count(value, name: str, minimum: int = 1) -> None:
     if value < minimum:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {kind}; got {value}.")
+
+
+def _check_finite(arrays, names, what: str) -> None:
+    """NaN or Inf in the data a model is fed is a ValueError naming the input and the first sample (a NaN
+    loss a few batches later would name nothing)."""
+    for array, name in zip(arrays, names):
+        if array is None or array.dtype.kind not in "fc" or np.isfinite(array).all():
+            continue
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(f"Error when checking {what}: {name} holds NaN or Inf (first at index {tuple(bad.tolist())}, "
+                         f"value {array[tuple(bad)]}); the model cannot train on or predict from it.")
 
 
 def _check_samples(arrays, method: str) -> None:

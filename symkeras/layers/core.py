@@ -45,7 +45,9 @@ class Dense(Layer):
         use_bias = kwargs.pop("use_bias", use_bias)
         _keras1_input_dim(kwargs, "Dense")
         super().__init__(**kwargs)
-        if units is None or int(units) <= 0:
+        if isinstance(units, bool) or not isinstance(units, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dense layer {self.name}: units must be a positive integer; got {units!r}.")
+        if int(units) <= 0:
             raise ValueError(f"Dense layer {self.name} needs a positive number of units; got {units!r}.")
         self.units = int(units)
         self.activation = activations.get(activation)

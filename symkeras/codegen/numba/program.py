@@ -71,6 +71,7 @@ class NumbaProgram(Program):
         self.step_seconds = 0.0
         #: its kernels' parallel loops run on Numba's workqueue, which one thread at a time may use
         self._exclusive = PARALLEL_LOCK if any(PARALLEL_MARK in s for s in self.layout.kernel_sources) else None
+        self._plain = self._exclusive is None and self.node_cycles is None
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
@@ -114,15 +115,21 @@ class NumbaProgram(Program):
                  "sys_path": [PACKAGE_ROOT]}]
 
     def _exclusively(self, step, arguments):
-        """``step(*arguments)``, holding the parallel lock when its kernels have parallel loops."""
-        start = time.perf_counter()
-        try:
-            if self._exclusive is None:
-                return step(*arguments)
-            with self._exclusive:
-                return step(*arguments)
-        finally:
-            self.step_seconds += time.perf_counter() - start
+        """``step(*arguments)``, holding the parallel lock when its kernels have parallel loops (and timed
+        when profiling: the per-call path stays two branches otherwise)."""
+        if self.node_cycles is not None:
+            start = time.perf_counter()
+            try:
+                return self._locked(step, arguments)
+            finally:
+                self.step_seconds += time.perf_counter() - start
+        return self._locked(step, arguments)
+
+    def _locked(self, step, arguments):
+        if self._exclusive is None:
+            return step(*arguments)
+        with self._exclusive:
+            return step(*arguments)
 
     def _load_step(self, arrays) -> None:
         """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a
@@ -136,6 +143,8 @@ class NumbaProgram(Program):
 
     def _step(self, arrays):
         try:
+            if self._plain:  # the per-call path: no lock to take, no time to measure
+                return self.module.step(*self._arguments(arrays, self.fns))
             return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
         except SystemError as error:
             raise _delivered(error) from None

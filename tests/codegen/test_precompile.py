@@ -73,9 +73,12 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600)
     assert all(precompile.is_cached(job["path"]) for job in jobs)
     assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {str(i) for i in range(len(jobs))}
-    # the first call then compiles the step alone, and computes what the reference does
+    # the first call then compiles the step alone (unless a step of the same code, differing only in its
+    # kernels, was compiled before: it names no kernel), and computes what the reference does
+    step_compiled_before = precompile.is_cached(f.program.path)
     loss = f(_data())[0]
-    assert f.program.stats['compile']["pending"] == 1 and precompile.is_cached(f.program.path)
+    assert f.program.stats['compile']["pending"] == (0 if step_compiled_before else 1)
+    assert precompile.is_cached(f.program.path)
     reference, _ = _training_step(2.5, backend="reference")
     np.testing.assert_allclose(loss, reference(_data())[0], rtol=1e-5)
 

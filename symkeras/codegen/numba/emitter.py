@@ -60,6 +60,10 @@ class KernelTable:
     profiled: bool = False
     #: import lines inline kernels need in the step module
     step_imports: set[str] = field(default_factory=set)
+    #: kernels the step calls through their dispatchers (by name, so it imports them); the others are
+    #: reached through ``fns`` alone, so the step's text does not name them and steps differing only in
+    #: their kernels (layer widths) are one module
+    called_by_name: set = field(default_factory=set)
 
 
 @dataclass
@@ -148,7 +152,7 @@ class Emitter:
 
     def call_kernel(self, kernel: KernelText, actuals: list[str], arg_types: list, result,
                     flat_like: str | None = None, shape: str = "") -> str:
-        """Source calling ``kernel`` with ``actuals`` (the step imports each distinct kernel once).
+        """Source calling ``kernel`` with ``actuals`` (a kernel called by name is imported once).
 
         With every argument type known, the call goes through the kernel's
         address (see calls.py); otherwise through its dispatcher.  A flat
@@ -163,6 +167,7 @@ class Emitter:
         if known:
             signatures.add(tuple(arg_types))
         if not known or not table.address_calls:
+            table.called_by_name.add(kernel)
             if flat_like is None:
                 return f"{name}({', '.join(actuals)})"
             raveled = [f"{a}.ravel()" if t[1] == 1 else a for a, t in zip(actuals, arg_types)]

@@ -170,7 +170,7 @@ def _emit_results(em: Emitter, outputs, updates, written: set[Tensor], name: str
 
 
 def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> str:
-    """The step module: header, the kernel modules it imports, the kernels' function types, the step."""
+    """The step module: header, the kernel modules it calls by name, the kernels' function types, the step."""
     import symkeras
 
     table = em.table
@@ -194,7 +194,8 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
             decorator = decorator[:-1] + f", parallel={PRANGE_ONLY})"
         kernel_source = kernel_header + kernel.function("kernel", decorator)
         layout.kernel_sources.append(kernel_source)
-        imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
+        if kernel in table.called_by_name:
+            imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
     source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"
     return source + f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
 

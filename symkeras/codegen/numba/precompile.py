@@ -56,7 +56,7 @@ def _module(name: str, path: str):
     if name in sys.modules:
         return sys.modules[name]
     directory = os.path.dirname(path)
-    if directory not in sys.path:  # a step imports its kernels' modules by name
+    if directory not in sys.path:  # a step calling kernels through their dispatchers imports them by name
         sys.path.append(directory)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -541,11 +541,17 @@ def _check_finite(arrays, names, what: str) -> None:
     """NaN or Inf in the data a model is fed is a ValueError naming the input and the first sample (a NaN
     loss a few batches later would name nothing)."""
     for array, name in zip(arrays, names):
-        if array is None or array.dtype.kind not in "fc" or np.isfinite(array).all():
+        if array is None or array.dtype.kind not in "fc" or _all_finite(array):
             continue
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"Error when checking {what}: {name} holds NaN or Inf (first at index {tuple(bad.tolist())}, "
                          f"value {array[tuple(bad)]}); the model cannot train on or predict from it.")
+
+
+def _all_finite(array, chunk: int = 1 << 20) -> bool:
+    """``np.isfinite(array).all()`` a million elements at a time (no temporary the size of the data)."""
+    flat = array.reshape(-1)
+    return all(np.isfinite(flat[i:i + chunk]).all() for i in range(0, flat.size, chunk))
 
 
 def _check_samples(arrays, method: str) -> None:

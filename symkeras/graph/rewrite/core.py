@@ -84,6 +84,18 @@ def is_op(t: Tensor, *types) -> bool:
     return t.owner is not None and isinstance(t.owner.op, types)
 
 
+def carry_over(t: Tensor, mapped: Callable[[Tensor], Tensor], rebuilt: dict, mapping: dict) -> None:
+    """A pass leaves ``t``'s node as it is: rebuild it on its mapped inputs (once per node, in ``rebuilt``)
+    when any of them changed, and map ``t`` to the rebuilt node's output."""
+    node = rebuilt.get(t.owner)
+    if node is None:
+        args = [mapped(i) for i in t.owner.inputs]
+        changed = any(a is not b for a, b in zip(args, t.owner.inputs))
+        node = rebuilt[t.owner] = t.owner.rebuilt(args) if changed else t.owner
+    if node is not t.owner:
+        mapping[t] = node.outputs[t.index]
+
+
 def _same_meta(old: Tensor, new: Tensor) -> bool:
     return old.dtype == new.dtype and old.ndim == new.ndim and all(
         a is None or b is None or a == b for a, b in zip(old.shape, new.shape))

@@ -17,7 +17,7 @@ from symkeras.graph.fgraph import Graph
 from symkeras.graph.ops.conv import Conv
 from symkeras.graph.ops.conv_epilogue import ConvEpilogue
 from symkeras.graph.ops.fused import Fused
-from symkeras.graph.rewrite.core import Pass, PassRecord
+from symkeras.graph.rewrite.core import Pass, PassRecord, carry_over
 
 #: the dtypes a convolution kernel computes in (others compute in float32 and cast at the end)
 EPILOGUE_DTYPES = ("float32", "float64")
@@ -78,13 +78,7 @@ class ConvEpilogueFusion(Pass):
                 mapping[group.inputs[position]] = new  # what is left of the convolution's readers wants its shape
                 record.fired["conv_epilogue"] += 1
                 continue
-            node = rebuilt.get(t.owner)
-            if node is None:
-                args = [mapped(i) for i in t.owner.inputs]
-                changed = any(a is not b for a, b in zip(args, t.owner.inputs))
-                node = rebuilt[t.owner] = t.owner.rebuilt(args) if changed else t.owner
-            if node is not t.owner:
-                mapping[t] = node.outputs[t.index]
+            carry_over(t, mapped, rebuilt, mapping)
         if not mapping:
             return graph
         return graph.derived([mapped(o) for o in graph.outputs], mapping)

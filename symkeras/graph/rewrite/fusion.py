@@ -9,7 +9,7 @@ from symkeras.graph import provenance
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
 from symkeras.graph.ops.fused import FUSABLE_REDUCTIONS, Fused
-from symkeras.graph.rewrite.core import Pass, PassRecord
+from symkeras.graph.rewrite.core import Pass, PassRecord, carry_over
 
 #: at most this many ops in one fused kernel
 MAX_GROUP = 32
@@ -84,13 +84,7 @@ class ElementwiseFusion(Pass):
                 continue
             root = group_of.get(t)
             if root is None:
-                node = rebuilt.get(t.owner)
-                if node is None:
-                    args = [mapped(i) for i in t.owner.inputs]
-                    changed = any(a is not b for a, b in zip(args, t.owner.inputs))
-                    node = rebuilt[t.owner] = t.owner.rebuilt(args) if changed else t.owner
-                if node is not t.owner:
-                    mapping[t] = node.outputs[t.index]
+                carry_over(t, mapped, rebuilt, mapping)
                 continue
             if root is not t:
                 continue  # built with its root

@@ -155,7 +155,17 @@ CASES = [
     ("max_pool_select", lambda v: ops.MaxPoolSelect((3, 3), (2, 2), "same")(POOLED, v), [uniform(2, 5, 6, 2)]),
     ("avg_pool_grad", lambda g: ops.AvgPoolGrad((3, 3), (2, 2), "same")(g, POOLED), [uniform(2, 3, 3, 2)]),
     ("print_tensor", lambda x: ops.print_tensor(x * x, "finite differences: "), [uniform(2, 3)]),
+    ("loop", lambda x, h, w: _recurrence(x, h, w), [uniform(3, 2, 2), uniform(2, 2), uniform(2, 2)]),
 ]
+
+
+def _recurrence(x, h0, w):
+    """A Loop: h_t = tanh(x_t + h_{t-1} w), its stacked states (tests/graph/test_loop.py checks more)."""
+    from symkeras.graph.basic import placeholder
+
+    xt, ht = placeholder((None, 2), dtype=x.dtype), placeholder((None, 2), dtype=x.dtype)
+    step, captured = ops.capture_step([xt, ht], [ops.tanh(xt + ops.matmul(ht, w))])
+    return ops.Loop(step, 1, 1).make_node(x, h0, *captured).outputs[0]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -113,22 +113,30 @@ def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | Non
         em.table.profiled = True
         em.line("tprof = cycles()")
     for index, node in enumerate(graph.nodes):
-        emit = find_kernel(node.op)
-        em.comment(node)
-        if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
-            emit(em, node)
-        else:
-            dest = in_place.get(node)
-            if dest is not None:
-                why = ("variable update" if dest.kind == "variable" else
-                       "its input dies here" if dest in node.inputs else "no longer read")
-                em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
-            _call_kernel(em, node, emit, dest)
+        emit_node(em, node, in_place.get(node))
         if guard is not None:
             _emit_guard(em, node, index, len(graph.nodes), guard)
         if profile:
             em.line(f"tnow = cycles(); prof[{index}] += tnow - tprof; tprof = tnow")
     return {var for var in in_place.values() if var.kind == "variable"}
+
+
+def emit_node(em: Emitter, node, dest: Tensor | None = None) -> None:
+    """Emit one node: inline (its kernel's lines in the step) or as a call of its kernel function.
+
+    ``dest``: a buffer the kernel may write its result into (see memory.plan_in_place).  A Loop's kernel
+    emits its step graph's nodes with this, inside the loop.
+    """
+    emit = find_kernel(node.op)
+    em.comment(node)
+    if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
+        emit(em, node)
+        return
+    if dest is not None:
+        why = ("variable update" if dest.kind == "variable" else
+               "its input dies here" if dest in node.inputs else "no longer read")
+        em.line(f"# writes into the buffer of {em.name(dest)} ({why})")
+    _call_kernel(em, node, emit, dest)
 
 
 def _emit_guard(em: Emitter, node, index: int, count: int, guard: str) -> None:

@@ -118,6 +118,7 @@ from symkeras.graph.ops.elemwise import (  # noqa: F401
 )
 from symkeras.graph.ops.fused import Fused  # noqa: F401, E402
 from symkeras.graph.ops.linalg import Einsum, batch_dot, dot, matmul, tensordot  # noqa: F401
+from symkeras.graph.ops.loop import Loop, capture_step  # noqa: F401, E402
 from symkeras.graph.ops.nn import (  # noqa: F401
     Gather,
     GatherGrad,

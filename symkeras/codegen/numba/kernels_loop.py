@@ -1,0 +1,106 @@
+"""The Loop op in the Numba backend: the loop is written into the step itself.
+
+Its step graph's nodes are emitted inside a ``for t in range(T)`` of the
+step, like the step's own nodes (kernels called through their addresses,
+views and BLAS calls inline), so no Python runs per time step.  Sequence
+slices are views; states are carried in local variables; stacked outputs
+are allocated once, before the loop (per-step outputs at the first step,
+when their shape is known).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symkeras.codegen.numba.registry import kernel
+from symkeras.graph import ops, provenance
+
+FRESH = ("C", False)
+
+
+@kernel(ops.Loop, inline=True)
+def loop(em, node):
+    from symkeras.codegen.numba.linker import emit_node
+
+    op = node.op
+    step = op.step
+    seqs, inits, nonseqs = op.split(node.inputs)
+    x_in, s_in, w_in = op.split(step.inputs)
+    where = provenance.where(node)
+    steps = em.fresh("steps")
+    em.line(f"{steps} = {em.dim(seqs[0], 0)}")
+    for seq in seqs[1:]:
+        em.line(f"if {em.dim(seq, 0)} != {steps}:")
+        em.line(f"    raise ValueError({f'{where}: its sequences differ in their number of time steps'!r})")
+    em.line(f"if {steps} == 0:")
+    em.line(f"    raise ValueError({f'{where}: the sequences have no time steps'!r})")
+    _bind_constants(em, step)
+    states = []
+    for init in inits:
+        state = em.fresh("state")
+        em.line(f"{state} = {em.name(init)}.copy()")
+        states.append(state)
+    nst = op.n_states
+    for j, init in enumerate(inits):
+        if op.keep[j] == "all":
+            em.line(f"{em.name(node.outputs[j])} = np.empty(({steps},) + {states[j]}.shape, np.{init.dtype})")
+    for out in node.outputs[nst:]:
+        # allocated at the first step, when the per-step shape is known
+        em.line(f"{em.name(out)} = np.empty({(1,) * out.ndim}, np.{out.dtype})")
+    t = em.fresh("time")
+    first = f"{steps} - 1" if op.backwards else "0"
+    em.open(f"for {t} in range({steps} - 1, -1, -1):" if op.backwards else f"for {t} in range({steps}):")
+    for x_ph, seq in zip(x_in, seqs):
+        em.line(f"{em.name(x_ph)} = {em.name(seq)}[{t}]")
+        em.layouts[x_ph] = em.layout_of(seq)
+    for s_ph, state in zip(s_in, states):
+        em.bind(s_ph, state)
+        em.layouts[s_ph] = FRESH
+    for w_ph, w in zip(w_in, nonseqs):
+        em.bind(w_ph, em.name(w))
+        em.layouts[w_ph] = em.layout_of(w)
+    for inner_node in step.nodes:
+        emit_node(em, inner_node)
+    for j, new in enumerate(step.outputs[:nst]):
+        if op.keep[j] == "all":
+            _store(em, em.name(node.outputs[j]), t, em.name(new), new.ndim)
+    for out, new in zip(node.outputs[nst:], step.outputs[nst:]):
+        em.line(f"if {t} == {first}:")
+        em.line(f"    {em.name(out)} = np.empty(({steps},) + {em.name(new)}.shape, np.{out.dtype})")
+        _store(em, em.name(out), t, em.name(new), new.ndim)
+    for state, new in zip(states, step.outputs[:nst]):
+        fresh = new.owner is not None and new.owner.op.view_of is None and em.layout_of(new) == FRESH
+        em.line(f"{state} = {em.name(new)}" + ("" if fresh else ".copy()"))
+    em.close()
+    for j in range(nst):
+        if op.keep[j] == "last":
+            em.line(f"{em.name(node.outputs[j])} = {states[j]}")
+    for out in node.outputs:
+        em.layouts[out] = FRESH
+
+
+def _bind_constants(em, step) -> None:
+    """The small constants of the step graph, as arrays made before the loop."""
+    inputs = set(step.inputs)
+    for leaf in step.leaves:
+        if leaf in inputs:
+            continue
+        value = np.asarray(leaf.value)
+        items = ", ".join(_literal(v) for v in value.ravel().tolist())
+        em.line(f"{em.name(leaf)} = np.array([{items}], np.{leaf.dtype}).reshape({em.tuple_of(map(str, value.shape))})")
+        em.layouts[leaf] = FRESH
+
+
+def _literal(v) -> str:
+    if isinstance(v, float) and not np.isfinite(v):
+        return "np.nan" if np.isnan(v) else ("np.inf" if v > 0 else "-np.inf")
+    return repr(v)
+
+
+def _store(em, target: str, t: str, src: str, ndim: int) -> None:
+    """``target[t] = src`` as loops (slice assignment is slow to compile)."""
+    loop = [em.fresh("j") for _ in range(ndim)]
+    for k, j in enumerate(loop):
+        em.open(f"for {j} in range({src}.shape[{k}]):")
+    em.line(f"{target}[{', '.join([t, *loop])}] = {src}[{', '.join(loop) or '()'}]")
+    em.close(ndim)

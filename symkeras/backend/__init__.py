@@ -127,6 +127,7 @@ from symkeras.backend.nn import (  # noqa: F401
     tanh,
     truncated_normal,
 )
+from symkeras.backend.recurrent import rnn  # noqa: F401
 from symkeras.backend.state import (  # noqa: F401
     clear_session,
     get_uid,

@@ -85,6 +85,8 @@ from symkeras.layers.pooling import (  # noqa: F401
     MaxPooling2D,
     MaxPooling3D,
 )
+from symkeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
+from symkeras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: F401
 from symkeras.layers.spatial import (  # noqa: F401
     Cropping1D,
     Cropping2D,

@@ -31,6 +31,7 @@ from symkeras.layers.core import (  # noqa: F401
     Dropout,
     Flatten,
     Lambda,
+    Masking,
     Permute,
     RepeatVector,
     Reshape,
@@ -98,6 +99,7 @@ from symkeras.layers.spatial import (  # noqa: F401
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from symkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from symkeras.utils.generic_utils import deserialize_object
 
 

@@ -113,6 +113,32 @@ class Activation(Layer):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
+class Masking(Layer):
+    """Marks the time steps whose features all equal ``mask_value`` as masked (later layers that support
+    masks skip them) and zeroes them.
+
+    Arguments: mask_value=0.0.  Input (samples, time, features): the mask is (samples, time).
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs, mask=None):
+        return K.any(K.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = K.any(K.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        return inputs * K.cast(keep, K.dtype(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}
+
+
 class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs while training (scaling the rest); identity at inference."""
 

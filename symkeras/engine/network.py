@@ -188,6 +188,23 @@ class Network(Layer):
         found += [update for update, key in self._updates if key is None]
         return self._unique(found)
 
+    @property
+    def state_updates(self) -> list:
+        """The updates of the stateful layers (their states after each batch): run by predict and evaluate
+        too, so states carry over from batch to batch whatever the call."""
+        return self._unique([update for layer in self.layers if getattr(layer, "stateful", False)
+                             for update in self._owned(layer._updates)])
+
+    @property
+    def stateful(self) -> bool:
+        return any(getattr(layer, "stateful", False) for layer in self.layers)
+
+    def reset_states(self) -> None:
+        """Set the states of every stateful layer back to zeros."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     # --- the network as a layer -----------------------------------------------------
     def call(self, inputs, **kwargs):
         new_inputs = to_list(inputs)

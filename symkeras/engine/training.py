@@ -245,14 +245,20 @@ class Model(Network):
     def _make_test_function(self):
         self._check_compiled()
         if self.test_function is None:
-            self.test_function = K.function(self._feeds(), _with_phase(self._metric_tensors, 0),
-                                            name="test_function")
+            states = self.state_updates
+            ends = _with_phase(list(self._metric_tensors) + [new for _, new in states], 0)
+            n = len(self._metric_tensors)
+            self.test_function = K.function(self._feeds(), ends[:n], name="test_function",
+                                            updates=[(var, new) for (var, _), new in zip(states, ends[n:])])
         return self.test_function
 
     def _make_predict_function(self):
         if getattr(self, "predict_function", None) is None:
-            self.predict_function = K.function(list(self._feed_inputs), _with_phase(self.outputs, 0),
-                                               name="predict_function")
+            states = self.state_updates
+            ends = _with_phase(list(self.outputs) + [new for _, new in states], 0)
+            n = len(self.outputs)
+            self.predict_function = K.function(list(self._feed_inputs), ends[:n], name="predict_function",
+                                               updates=[(var, new) for (var, _), new in zip(states, ends[n:])])
         return self.predict_function
 
     # --- data ---------------------------------------------------------------------------
@@ -315,16 +321,22 @@ class Model(Network):
         sizes = {shape[0] for shape in self._feed_input_shapes if shape and shape[0] is not None}
         return next(iter(sizes)) if sizes else None
 
-    def _check_fixed_batch(self, inputs, batch_size) -> None:
+    def _check_fixed_batch(self, inputs, batch_size, one_batch: bool = False) -> None:
+        """A fixed batch size (batch_input_shape; a stateful layer's states are per sample of it) must be the
+        one used: ``batch_size`` equal to it, the samples a multiple of it (``one_batch``: exactly it)."""
         fixed = self._fixed_batch_size()
         if fixed is None or not inputs:
             return
+        stateful = [layer.name for layer in self.layers if getattr(layer, "stateful", False)]
+        owner = (f"The model's stateful layer(s) {', '.join(stateful)} keep states for batches of {fixed} samples"
+                 if stateful else f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape)")
         if batch_size is not None and batch_size != fixed:
-            raise ValueError(f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape); "
-                             f"got batch_size={batch_size}.")
-        if len(inputs[0]) % fixed:
-            raise ValueError(f"The model's inputs have a fixed batch size of {fixed} (batch_input_shape), so the "
-                             f"number of samples must be a multiple of it; got {len(inputs[0])} samples.")
+            raise ValueError(f"{owner}; got batch_size={batch_size}.")
+        count = len(inputs[0])
+        if one_batch and count != fixed:
+            raise ValueError(f"{owner}; got a batch of {count} samples.")
+        if count % fixed:
+            raise ValueError(f"{owner}, so the number of samples must be a multiple of it; got {count} samples.")
 
     def _batch_size(self, batch_size, steps=None, steps_name="steps"):
         _check_count(batch_size, "batch_size")
@@ -435,6 +447,7 @@ class Model(Network):
         _check_x(x, "train_on_batch")
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight, class_weight)
+        self._check_fixed_batch(ins, None, one_batch=True)
         outputs = self._make_train_function()(ins + targets + weights)
         return _scalars(outputs)
 
@@ -442,6 +455,7 @@ class Model(Network):
         _check_x(x, "test_on_batch")
         self._build_from_data(x)
         ins, targets, weights = self._standardize_user_data(x, y, sample_weight)
+        self._check_fixed_batch(ins, None, one_batch=True)
         outputs = self._make_test_function()(ins + targets + weights)
         return _scalars(outputs)
 
@@ -449,6 +463,7 @@ class Model(Network):
         _check_x(x, "predict_on_batch")
         self._build_from_data(x)
         ins, _, _ = self._standardize_user_data(x, check_targets=False)
+        self._check_fixed_batch(ins, None, one_batch=True)
         outputs = self._make_predict_function()(ins)
         return outputs[0] if len(outputs) == 1 else outputs
 

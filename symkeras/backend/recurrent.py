@@ -9,7 +9,7 @@ from symkeras.graph.basic import Tensor, as_tensor, constant, placeholder
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
-        input_length=None):
+        input_length=None, zero_output_for_mask=False):
     """Iterate ``step_function`` over the time axis of ``inputs`` (Keras 2's contract).
 
     Args:
@@ -24,6 +24,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         constants: tensors passed to every step after the states.
         unroll: build the step once per time step (the number of steps must be static) instead of a loop.
         input_length: accepted for compatibility with Keras 2; not needed.
+        zero_output_for_mask: a masked step outputs zeros instead of the previous output (as tf-keras's
+            Bidirectional asks of its layers when they return sequences).
 
     Returns:
         ``(last_output, outputs, new_states)``: the last step's output ``(samples, ...)``, every step's
@@ -45,8 +47,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         if not initial_states:
             raise ValueError("K.rnn: a mask needs at least one state (a masked step keeps the states).")
     if unroll:
-        return _unrolled(step_function, inputs, initial_states, go_backwards, mask, constants)
-    return _looped(step_function, inputs, initial_states, go_backwards, mask, constants)
+        return _unrolled(step_function, inputs, initial_states, go_backwards, mask, constants, zero_output_for_mask)
+    return _looped(step_function, inputs, initial_states, go_backwards, mask, constants, zero_output_for_mask)
 
 
 def _bool_mask(mask: Tensor, inputs: Tensor) -> Tensor:
@@ -92,7 +94,7 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
         constant(np.zeros((1, *output.shape[1:]), dtype=output.dtype), dtype=output.dtype)
 
 
-def _looped(step_function, inputs, initial_states, go_backwards, mask, constants):
+def _looped(step_function, inputs, initial_states, go_backwards, mask, constants, zero_output=False):
     time_major = (1, 0, *range(2, inputs.ndim))
     sequence = ops.transpose(inputs, time_major)
     x_t = placeholder(sequence.shape[1:], dtype=sequence.dtype, name="input_t")
@@ -106,12 +108,16 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
         mask_t = placeholder((inputs.shape[0],), dtype="bool", name="mask_t")
         sequences.append(ops.transpose(mask, (1, 0)))
         slices.append(mask_t)
-        previous = placeholder(output.shape, dtype=output.dtype, name="previous_output")
         step_outputs = [_masked(mask_t, new, old) for new, old in zip(new_states, state_ts)]
-        step_outputs.append(_masked(mask_t, output, previous))
-        states.append(_zero_output_like(output, inputs, initial_states))
-        state_inputs.append(previous)
-        output_at = len(step_outputs) - 1  # the previous output is a state: its stacked values are the outputs
+        if zero_output:
+            step_outputs.append(_masked(mask_t, output, ops.zeros_like(output)))
+        else:
+            previous = placeholder(output.shape, dtype=output.dtype, name="previous_output")
+            step_outputs.append(_masked(mask_t, output, previous))
+            states.append(_zero_output_like(output, inputs, initial_states))
+            state_inputs.append(previous)
+        # with the previous output a state, its stacked values are the outputs
+        output_at = len(step_outputs) - 1
     elif any(output is s for s in new_states):
         output_at = next(j for j, s in enumerate(new_states) if output is s)
     else:
@@ -129,7 +135,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
     return last_output, ops.transpose(outputs_tm, time_major), final_states
 
 
-def _unrolled(step_function, inputs, initial_states, go_backwards, mask, constants):
+def _unrolled(step_function, inputs, initial_states, go_backwards, mask, constants, zero_output=False):
     steps = inputs.shape[1]
     if steps is None:
         raise ValueError("K.rnn: unrolling requires a fixed number of time steps; the inputs have shape "
@@ -143,7 +149,7 @@ def _unrolled(step_function, inputs, initial_states, go_backwards, mask, constan
             mask_t = mask[:, t]
             if previous is None:
                 previous = _zero_output_like(output, inputs, initial_states)
-            output = _masked(mask_t, output, previous)
+            output = _masked(mask_t, output, ops.zeros_like(output) if zero_output else previous)
             new_states = [_masked(mask_t, new, old) for new, old in zip(new_states, states)]
             previous = output
         outputs.append(output)

@@ -86,8 +86,11 @@ class RNN(Layer):
         self._num_constants = kwargs.pop("num_constants", None)
         if kwargs.pop("time_major", False):
             raise ValueError("time_major=True is not supported: inputs are (samples, time, ...).")
-        kwargs.pop("zero_output_for_mask", None)
+        zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         super().__init__(**kwargs)
+        #: a masked step outputs zeros rather than the previous output (Bidirectional sets it when
+        #: returning sequences, as tf-keras does)
+        self.zero_output_for_mask = zero_output_for_mask
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -261,7 +264,7 @@ class RNN(Layer):
 
         last_output, outputs, states = K.rnn(step, sequence, initial_state, go_backwards=self.go_backwards,
                                              mask=mask, constants=constants, unroll=self.unroll,
-                                             input_length=steps)
+                                             input_length=steps, zero_output_for_mask=self.zero_output_for_mask)
         if self.stateful:
             self.add_update([(var, new) for var, new in zip(self._states, states)], inputs)
         output = outputs if self.return_sequences else last_output

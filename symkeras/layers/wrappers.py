@@ -133,6 +133,8 @@ class Bidirectional(Wrapper):
             raise ValueError("Forward layer and backward layer should have different `go_backwards` values.")
         self.backward_layer = backward_layer
         self.forward_layer.name = f"forward_{layer.name}" if not layer.name.startswith("forward_") else layer.name
+        for each in (self.forward_layer, self.backward_layer):
+            each.zero_output_for_mask = each.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state

@@ -18,6 +18,22 @@ from symkeras.layers import Input
 from symkeras.models import Model, Sequential
 from symkeras.testing.gradcheck import verify_grad
 
+
+class Fresh:
+    """A constructor argument made anew for each layer built (a wrapped layer or a cell: in the floatx of
+    the test, never shared between the layers a test builds)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __repr__(self):
+        return "fresh"
+
+
+def _layer(cls, kwargs, **extra):
+    return cls(**{k: v.make() if isinstance(v, Fresh) else v for k, v in kwargs.items()}, **extra)
+
+
 # (layer class, constructor arguments, input shapes without the batch axis, call arguments for the gradient check)
 CASES = [
     (layers.Dense, {"units": 3, "activation": "tanh"}, [(4,)], {}),
@@ -90,7 +106,25 @@ CASES = [
     (layers.AlphaDropout, {"rate": 0.3}, [(4,)], {}),
     (layers.ActivityRegularization, {"l1": 0.1, "l2": 0.2}, [(4,)], {}),
     (layers.ReLU, {"max_value": 0.8, "negative_slope": 0.1, "threshold": 0.2}, [(5,)], {}),
+    (layers.SimpleRNN, {"units": 3}, [(4, 2)], {}),
+    (layers.SimpleRNN, {"units": 2, "return_sequences": True, "go_backwards": True, "activation": "sigmoid"},
+     [(3, 2)], {}),
+    (layers.GRU, {"units": 2}, [(3, 2)], {}),
+    (layers.GRU, {"units": 2, "reset_after": False, "return_sequences": True}, [(3, 2)], {}),
+    (layers.LSTM, {"units": 2}, [(3, 2)], {}),
+    (layers.LSTM, {"units": 2, "return_sequences": True, "unroll": True, "go_backwards": True}, [(3, 2)], {}),
+    (layers.LSTM, {"units": 2, "dropout": 0.3, "recurrent_dropout": 0.2, "unit_forget_bias": False}, [(3, 2)], {}),
+    (layers.RNN, {"cell": Fresh(lambda: layers.LSTMCell(2))}, [(3, 2)], {}),
+    (layers.RNN, {"cell": Fresh(lambda: [layers.SimpleRNNCell(2), layers.GRUCell(3)]), "return_sequences": True},
+     [(3, 2)], {}),
+    (layers.Masking, {"mask_value": 0.0}, [(3, 2)], {}),
+    (layers.TimeDistributed, {"layer": Fresh(lambda: layers.Dense(2, activation="tanh"))}, [(3, 2)], {}),
+    (layers.Bidirectional, {"layer": Fresh(lambda: layers.GRU(2, return_sequences=True))}, [(3, 2)], {}),
+    (layers.Bidirectional, {"layer": Fresh(lambda: layers.SimpleRNN(2)), "merge_mode": "mul"}, [(3, 2)], {}),
 ]
+
+#: cells are covered through the RNN cases that run them
+CELLS = {layers.SimpleRNNCell, layers.GRUCell, layers.LSTMCell, layers.StackedRNNCells}
 
 
 def _data(shapes, rng, batch=3):
@@ -110,7 +144,7 @@ def _case_id(case):
 def test_layer_contract(case, rng):
     cls, kwargs, shapes, _ = case
     data = [d.astype("float32") for d in _data(shapes, rng)]
-    layer = cls(**kwargs)
+    layer = _layer(cls, kwargs)
     inputs = [Input(shape=s) for s in shapes]
     output = _call(layer, inputs)
     batch_shapes = [(None, *s) for s in shapes]
@@ -134,7 +168,7 @@ def test_layer_contract(case, rng):
         assert rebuilt.get_config() == config
 
     if len(shapes) == 1:
-        sequential = Sequential([cls(**kwargs, input_shape=shapes[0])])
+        sequential = Sequential([_layer(cls, kwargs, input_shape=shapes[0])])
         sequential.set_weights(weights)
         np.testing.assert_allclose(sequential.predict(data[0]), expected, rtol=1e-5, atol=1e-6)
     rebuilt_model = Model(rebuilt._inbound_nodes[0].input_tensors, rebuilt._inbound_nodes[0].output_tensors)
@@ -146,7 +180,7 @@ def test_layer_contract(case, rng):
 def test_layer_gradients_match_finite_differences(case, rng):
     cls, kwargs, shapes, call_kwargs = case
     K.set_floatx("float64")
-    layer = cls(**kwargs)
+    layer = _layer(cls, kwargs)
     inputs = [Input(shape=s) for s in shapes]
     output = layer(inputs if len(inputs) > 1 else inputs[0], **call_kwargs)
     weights = layer.trainable_weights
@@ -161,7 +195,15 @@ def test_layer_gradients_match_finite_differences(case, rng):
 
 def test_every_exported_layer_has_a_contract_case():
     exported = {obj for obj in vars(layers).values()
-                if inspect.isclass(obj) and issubclass(obj, Layer) and obj not in (Layer, layers.InputLayer)}
+                if inspect.isclass(obj) and issubclass(obj, Layer) and obj not in (Layer, layers.InputLayer,
+                                                                                    layers.Wrapper)}
     covered = {case[0] for case in CASES}
+    for case in CASES:
+        cell = case[1].get("cell")
+        if cell is not None:
+            cell = cell.make()
+            covered |= {type(c) for c in (cell if isinstance(cell, list) else [cell])}
+            covered |= {layers.StackedRNNCells} if isinstance(cell, list) else set()
+    assert CELLS <= covered
     missing = sorted(c.__name__ for c in exported - covered)
     assert not missing, f"layers without a contract case: {missing}"

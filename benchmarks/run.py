@@ -2,7 +2,7 @@
 
 Usage (BLAS at its full AVX-512 speed, as ../shared/bench/SPEC.md asks):
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py [B1 B2 B3 B7 B5e]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py [B1 B2 B3 B7 B4 B5 B5e]
 
 Each measurement runs in a fresh process; the symkeras "cold" run starts with
 an empty kernel cache, the "warm" run reuses it (a second process).
@@ -42,7 +42,7 @@ def gemm_gflops():
     return 2 * 1024**3 / sorted(times)[len(times) // 2] / 1e9
 
 
-def main(workloads=("B1", "B2", "B3", "B7", "B5e")):
+def main(workloads=("B1", "B2", "B3", "B7", "B4", "B5", "B5e")):
     results = {"gemm_gflops": gemm_gflops(), "runs": []}
     for workload in workloads:
         mlp = SPECS[workload]["kind"] == "mlp"
@@ -71,4 +71,4 @@ def main(workloads=("B1", "B2", "B3", "B7", "B5e")):
 
 
 if __name__ == "__main__":
-    main(tuple(sys.argv[1:]) or ("B1", "B2", "B3", "B7", "B5e"))
+    main(tuple(sys.argv[1:]) or ("B1", "B2", "B3", "B7", "B4", "B5", "B5e"))

@@ -1,5 +1,6 @@
 """The workloads of ../shared/bench/SPEC.md: B1 and B2 (MLPs, also at the K.function level), B3 (MNIST CNN),
-B7 (the seeds' VGG-like CNN) and B5e (Embedding + GlobalAveragePooling1D), each as Keras 2 code on symkeras
+B7 (the seeds' VGG-like CNN), B4 (stacked LSTMs), B5 (Embedding + LSTM) and B5e (Embedding +
+GlobalAveragePooling1D), each as Keras 2 code on symkeras
 and as the same model in PyTorch eager.
 
 At the K.function level the graph is what Keras 2 builds for the MLPs: Dense = dot + bias, relu, Dropout
@@ -22,13 +23,17 @@ SPECS = {
                optimizer="sgd_nesterov_decay"),
     "B5e": dict(kind="embedding", vocabulary=20000, length=80, classes=1, samples=2048, batch=32, epochs=1,
                 optimizer="adam"),
+    "B4": dict(kind="lstm_stacked", input_shape=(8, 16), classes=10, samples=1024, batch=64, epochs=5,
+               optimizer="rmsprop"),
+    "B5": dict(kind="imdb_lstm", vocabulary=20000, length=80, classes=1, samples=2048, batch=32, epochs=1,
+               optimizer="adam"),
 }
 
 
 def data(spec):
     rng = np.random.default_rng(0)
     n = spec["samples"]
-    if spec["kind"] == "embedding":
+    if spec["kind"] in ("embedding", "imdb_lstm"):
         x = rng.integers(0, spec["vocabulary"], size=(n, spec["length"])).astype(np.int32)
         return x, rng.integers(0, 2, size=(n, 1)).astype(np.float32)
     shape = (spec["inputs"],) if spec["kind"] == "mlp" else spec["input_shape"]
@@ -89,6 +94,7 @@ def build_keras_model(spec):
         Dense,
         Dropout,
         Embedding,
+        LSTM,
         Flatten,
         GlobalAveragePooling1D,
         MaxPooling2D,
@@ -112,6 +118,12 @@ def build_keras_model(spec):
                             Conv2D(64, (3, 3), activation="relu"), Conv2D(64, (3, 3), activation="relu"),
                             MaxPooling2D(pool_size=(2, 2)), Dropout(0.25), Flatten(), Dense(256, activation="relu"),
                             Dropout(0.5), Dense(10, activation="softmax")])
+    elif kind == "lstm_stacked":
+        model = Sequential([LSTM(32, return_sequences=True, input_shape=spec["input_shape"]),
+                            LSTM(32, return_sequences=True), LSTM(32), Dense(10, activation="softmax")])
+    elif kind == "imdb_lstm":
+        model = Sequential([Embedding(spec["vocabulary"], 128, input_length=spec["length"]), LSTM(128),
+                            Dense(1, activation="sigmoid")])
     else:
         model = Sequential([Embedding(spec["vocabulary"], 128, input_length=spec["length"]),
                             GlobalAveragePooling1D(), Dense(1, activation="sigmoid")])
@@ -119,7 +131,7 @@ def build_keras_model(spec):
                  "sgd_nesterov_decay": lambda: SGD(learning_rate=0.01, decay=1e-6, momentum=0.9, nesterov=True),
                  "rmsprop": lambda: RMSprop(learning_rate=1e-3),
                  "adam": lambda: Adam(learning_rate=1e-3)}[spec["optimizer"]]()
-    loss = "binary_crossentropy" if kind == "embedding" else "categorical_crossentropy"
+    loss = "binary_crossentropy" if kind in ("embedding", "imdb_lstm") else "categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss)
     return model
 
@@ -149,6 +161,30 @@ def _torch_model(spec):
                              nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(22 * 22 * 64, 256), nn.ReLU(),
                              nn.Dropout(0.5), nn.Linear(256, 10))
 
+    if kind == "lstm_stacked":
+        class StackedLSTM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(spec["input_shape"][1], 32, num_layers=3, batch_first=True)
+                self.dense = nn.Linear(32, spec["classes"])
+
+            def forward(self, x):
+                return self.dense(self.lstm(x)[0][:, -1])
+
+        return StackedLSTM()
+    if kind == "imdb_lstm":
+        class EmbeddingLSTM(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = nn.Embedding(spec["vocabulary"], 128)
+                self.lstm = nn.LSTM(128, 128, batch_first=True)
+                self.dense = nn.Linear(128, 1)
+
+            def forward(self, x):
+                return self.dense(self.lstm(self.embedding(x))[0][:, -1])
+
+        return EmbeddingLSTM()
+
     class EmbeddingAverage(nn.Module):
         def __init__(self):
             super().__init__()
@@ -167,8 +203,9 @@ def torch_batches(spec, x, y):
 
     if spec["kind"] in ("cnn_mnist", "vgg_like"):
         x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    xt = torch.from_numpy(x.astype(np.int64) if spec["kind"] == "embedding" else x)
-    yt = torch.from_numpy(y if spec["kind"] == "embedding" else y.argmax(1))
+    tokens = spec["kind"] in ("embedding", "imdb_lstm")
+    xt = torch.from_numpy(x.astype(np.int64) if tokens else x)
+    yt = torch.from_numpy(y if tokens else y.argmax(1))
     bs = spec["batch"]
     return [(xt[i * bs:(i + 1) * bs], yt[i * bs:(i + 1) * bs]) for i in range(len(x) // bs)]
 
@@ -185,7 +222,8 @@ def build_torch_step(spec):
         opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = torch.nn.BCEWithLogitsLoss() if spec["kind"] == "embedding" else torch.nn.CrossEntropyLoss()
+    binary = spec["kind"] in ("embedding", "imdb_lstm")
+    loss_fn = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.CrossEntropyLoss()
     model.train()
 
     def step(batch):

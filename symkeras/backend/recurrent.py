@@ -6,6 +6,8 @@ import numpy as np
 
 from symkeras.graph import ops, shapes
 from symkeras.graph.basic import Tensor, as_tensor, constant, placeholder
+from symkeras.graph.ops.loop_hoist import hoist_sequence_work
+from symkeras.graph.rewrite.dims import link_sizes
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
@@ -94,25 +96,34 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
         constant(np.zeros((1, *output.shape[1:]), dtype=output.dtype), dtype=output.dtype)
 
 
+def _same_samples(t: Tensor, x_t: Tensor) -> Tensor:
+    """Tag the placeholder ``t`` as having as many samples (first axis) as the input slice ``x_t``."""
+    if t.ndim and t.shape[0] is None and x_t.shape[0] is None:
+        link_sizes(t, x_t, axes=[0])
+    return t
+
+
 def _looped(step_function, inputs, initial_states, go_backwards, mask, constants, zero_output=False):
     time_major = (1, 0, *range(2, inputs.ndim))
     sequence = ops.transpose(inputs, time_major)
     x_t = placeholder(sequence.shape[1:], dtype=sequence.dtype, name="input_t")
-    state_ts = [placeholder(s.shape, dtype=s.dtype, name=f"state{j}_t") for j, s in enumerate(initial_states)]
+    # the slices and the states hold one batch of samples: their first axes have one size (dims.py)
+    state_ts = [_same_samples(placeholder(s.shape, dtype=s.dtype, name=f"state{j}_t"), x_t)
+                for j, s in enumerate(initial_states)]
     output, new_states = step_function(x_t, list(state_ts) + constants)
     output = as_tensor(output)
     new_states = _checked_states(new_states, initial_states)
     sequences, slices = [sequence], [x_t]
     states, state_inputs, step_outputs = list(initial_states), list(state_ts), list(new_states)
     if mask is not None:
-        mask_t = placeholder((inputs.shape[0],), dtype="bool", name="mask_t")
+        mask_t = _same_samples(placeholder((inputs.shape[0],), dtype="bool", name="mask_t"), x_t)
         sequences.append(ops.transpose(mask, (1, 0)))
         slices.append(mask_t)
         step_outputs = [_masked(mask_t, new, old) for new, old in zip(new_states, state_ts)]
         if zero_output:
             step_outputs.append(_masked(mask_t, output, ops.zeros_like(output)))
         else:
-            previous = placeholder(output.shape, dtype=output.dtype, name="previous_output")
+            previous = _same_samples(placeholder(output.shape, dtype=output.dtype, name="previous_output"), x_t)
             step_outputs.append(_masked(mask_t, output, previous))
             states.append(_zero_output_like(output, inputs, initial_states))
             state_inputs.append(previous)
@@ -123,6 +134,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
     else:
         step_outputs.append(output)
         output_at = len(step_outputs) - 1
+    slices, sequences, step_outputs = hoist_sequence_work(slices, sequences, state_inputs, step_outputs)
     step, captured = ops.capture_step(slices + state_inputs, step_outputs)
     loop = ops.Loop(step, len(slices), len(states), backwards=go_backwards)
     results = loop.make_node(*sequences, *states, *captured).outputs

@@ -248,9 +248,10 @@ class LSTMCell(DropoutCell):
     def call(self, inputs, states, training=None):
         h_prev, c_prev = states[0], states[1]
         inputs, h_dropped = self._dropped(inputs, h_prev)
-        z = K.dot(inputs, self.kernel) + K.dot(h_dropped, self.recurrent_kernel)
-        if self.bias is not None:
+        z = K.dot(inputs, self.kernel)
+        if self.bias is not None:  # added to the input projection, which is computed for all steps at once
             z = K.bias_add(z, self.bias)
+        z = z + K.dot(h_dropped, self.recurrent_kernel)
         i = self.recurrent_activation(self._block(z, 0))
         f = self.recurrent_activation(self._block(z, 1))
         c = f * c_prev + i * self.activation(self._block(z, 2))

@@ -19,6 +19,10 @@ def transposed_layout(known: tuple[str, bool] | None) -> tuple[str, bool] | None
     return ("F" if known[0] == "C" else "C", known[1])
 
 
+#: the import line of the float32 functions that fused loops call (vecmath.py: ``vm.exp32``, ...)
+VECMATH_IMPORT = "from symkeras.codegen.numba import vecmath as vm"
+
+
 @dataclass(frozen=True)
 class KernelText:
     """The source of one kernel function: its parameters, body lines and the imports it needs.
@@ -36,8 +40,11 @@ class KernelText:
     parallel: bool = False
 
     def function(self, name: str, decorator: str) -> str:
-        """The kernel as a function ``name`` under ``decorator``."""
-        return f"{self.imports}\n{decorator}\ndef {name}({', '.join(self.params)}):\n{self.body}"
+        """The kernel as a function ``name`` under ``decorator`` (importing vecmath when its body uses it)."""
+        imports = self.imports
+        if "vm." in self.body and VECMATH_IMPORT not in imports:
+            imports += VECMATH_IMPORT + "\n"
+        return f"{imports}\n{decorator}\ndef {name}({', '.join(self.params)}):\n{self.body}"
 
 
 @dataclass

@@ -17,7 +17,7 @@ from symkeras.codegen import cache
 from symkeras.codegen.errors import nan_guard_message, update_shape_error
 from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.calls import jit_address
-from symkeras.codegen.numba.emitter import Emitter, KernelTable, KernelTarget, KernelText
+from symkeras.codegen.numba.emitter import VECMATH_IMPORT, Emitter, KernelTable, KernelTarget, KernelText
 from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
 from symkeras.codegen.numba.parts import CALL_IMPORTS, PART_TYPE
@@ -189,6 +189,8 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
         imports.append("from symkeras.codegen.numba.guard import all_finite")
     if table.profiled:
         imports.append("from symkeras.codegen.numba.profiling import cycles")
+    if any("vm." in line for line in em.lines):
+        imports.append(VECMATH_IMPORT)
     imports += sorted(table.step_imports)
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]

@@ -50,7 +50,7 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
     n = len(metas[-1].shape)
     sizes, sole = _loop_sizes(em, inputs, metas[-1].shape)
     loop_vars = [f"i{d}" for d in range(n)]
-    loads = _loads(em, out, inputs, sizes, sole, loop_vars)
+    loads, rows = _loads(em, out, inputs, sizes, sole, loop_vars)
     buffer = _result_buffer(em, out, sizes, loop_vars, reduce)
     # a reduction over the innermost axes accumulates in a local variable (a register, not the output's
     # memory); float sums and products may then be reassociated and vectorized (see linker.KERNEL_JIT_...)
@@ -67,6 +67,9 @@ def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce
         if split and reduce is not None and d == 0:
             continue  # opened with the parts
         loop = "numba.prange" if split and d == 0 else "range"
+        if d == n - 1:
+            for line in rows:
+                em.line(line)
         em.open(f"for {loop_vars[d]} in {loop}({sizes[d]}):")
     em.target.parallel = em.target.parallel or split
     result = emit_steps(em, program, loads, inputs, metas)
@@ -156,11 +159,13 @@ def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], di
     return sizes, sole
 
 
-def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_vars) -> list[str]:
-    """The source reading each input's element in the loop nest; emits the broadcasting check (one raise:
-    each costs compile time) and the 0/1 multipliers of sizes that may be 1 at run time."""
+def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_vars) -> tuple[list[str], list[str]]:
+    """The source reading each input's element in the loop nest, and the lines to run before the innermost
+    loop (rows of strided inputs); emits the broadcasting check (one raise: each costs compile time) and the
+    0/1 multipliers of sizes that may be 1 at run time."""
     n = len(loop_vars)
     loads, mismatches, multipliers = [], [], []
+    rows = []
     for t in inputs:
         if _is_scalar_literal(t):
             loads.append(lit(t.value.reshape(()).item(), t.dtype))
@@ -178,13 +183,21 @@ def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_var
                 mult = em.fresh("m")
                 multipliers.append(f"{mult} = 0 if {size} == 1 else 1")
                 index.append(f"{loop_vars[d]} * {mult}")
+        layout = em.layout_of(t)
+        if n >= 2 and t.ndim >= 2 and index[-1] == loop_vars[-1] and (layout is None or layout[0] != "C"):
+            # a strided view (a column block, say): its rows are read as contiguous arrays (no copy when
+            # they are), so that LLVM vectorizes the inner loop, which a run-time stride prevents
+            row = em.fresh("row")
+            rows.append(f"{row} = np.ascontiguousarray({em.name(t)}[{', '.join(index[:-1])}])")
+            loads.append(f"{row}[{index[-1]}]")
+            continue
         loads.append(f"{em.name(t)}[{', '.join(index) if index else '()'}]")
     if mismatches:
         em.line(f"if {' or '.join(mismatches)}:")
         em.line(f"    raise ValueError('operands could not be broadcast together in {_label(out)}')")
     for text in multipliers:
         em.line(text)
-    return loads
+    return loads, rows
 
 
 @dataclass

@@ -80,12 +80,25 @@ def _unary(template):
 
 for _t, _tpl in {
     ew.Neg: "(-{a})", ew.Abs: "abs({a})", ew.Sign: "np.sign({a})", ew.Floor: "np.floor({a})",
-    ew.Ceil: "np.ceil({a})", ew.Round: "np.rint({a})", ew.Exp: "np.exp({a})", ew.Log: "np.log({a})",
+    ew.Ceil: "np.ceil({a})", ew.Round: "np.rint({a})", ew.Log: "np.log({a})",
     ew.Log1p: "np.log1p({a})", ew.Expm1: "np.expm1({a})", ew.Sqrt: "np.sqrt({a})", ew.Square: "({a} * {a})",
-    ew.Sin: "np.sin({a})", ew.Cos: "np.cos({a})", ew.Tanh: "np.tanh({a})", ew.Identity: "{a}",
+    ew.Sin: "np.sin({a})", ew.Cos: "np.cos({a})", ew.Identity: "{a}",
     ew.StopGradient: "{a}", ew.LogicalNot: "(not {a})",
 }.items():
     SCALAR[_t] = _unary(_tpl)
+
+
+def _vectorized(name: str, fallback: str):
+    """``vm.<name>32`` for float32 results (LLVM vectorizes it), NumPy's ``fallback`` for other dtypes."""
+    def emit(op, a, dt, out):
+        if out == "float32":
+            return f"vm.{name}32(np.float32({a[0]}))"
+        return fallback.format(a=a[0], T=out)
+    return emit
+
+
+SCALAR[ew.Exp] = _vectorized("exp", "np.exp({a})")
+SCALAR[ew.Tanh] = _vectorized("tanh", "np.tanh({a})")
 
 
 @scalar(ew.Reciprocal)
@@ -96,6 +109,8 @@ def _reciprocal(op, a, dt, out):
 @scalar(ew.Sigmoid)
 def _sigmoid(op, a, dt, out):
     x, one = a[0], lit(1, out)
+    if out == "float32":
+        return f"vm.sigmoid32(np.float32({x}))"
     return f"({one} / ({one} + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / ({one} + np.exp({x})))"
 
 

@@ -52,6 +52,8 @@ class Loop(Op):
     """
 
     __props__ = ("step", "n_sequences", "n_states", "keep", "backwards")
+    #: the rewrites fuse the step's elementwise work (see rewrite/inner.py)
+    inner_fusion = True
 
     def __init__(self, step, n_sequences: int, n_states: int, keep=None, backwards: bool = False):
         self.step = step
@@ -230,6 +232,8 @@ def capture_step(inputs: list[Tensor], outputs: list[Tensor], name: str = "captu
                 take(i)
     for out in outputs:
         take(out)
-    stand_ins = [placeholder(t.shape, dtype=t.dtype, name=f"{name}{k}") for k, t in enumerate(captured)]
+    from symkeras.graph.rewrite.dims import link_sizes
+
+    stand_ins = [link_sizes(placeholder(t.shape, dtype=t.dtype, name=f"{name}{k}"), t) for k, t in enumerate(captured)]
     mapping = clone_tensors(outputs, dict(zip(captured, stand_ins)), stop=inner | set(captured))
     return Graph(list(inputs) + stand_ins, [mapping.get(o, o) for o in outputs]), captured

@@ -20,9 +20,11 @@ from __future__ import annotations
 from symkeras.graph import dtypes
 from symkeras.graph.basic import placeholder
 from symkeras.graph.ops.broadcast import zeros_like
+from symkeras.graph.ops.linalg import Einsum
 from symkeras.graph.ops.loop import Loop, capture_step
 from symkeras.graph.ops.reduce import reduce_sum
 from symkeras.graph.ops.shape import concatenate, expand_dims
+from symkeras.graph.rewrite.dims import link_sizes
 
 
 def states_before_each_step(op: Loop, inits, after):
@@ -53,9 +55,10 @@ def loop_vjp(op: Loop, inputs, outputs, output_grads):
     diff_x = [k for k, t in enumerate(seqs) if dtypes.is_float(t.dtype)]
     diff_s = [j for j, t in enumerate(inits) if dtypes.is_float(t.dtype)]
     diff_w = [k for k, t in enumerate(nonseqs) if dtypes.is_float(t.dtype)]
-    px = [placeholder(t.shape, dtype=t.dtype, name=f"x{k}") for k, t in enumerate(x_in)]
-    pbefore = [placeholder(t.shape, dtype=t.dtype, name=f"state{j}") for j, t in enumerate(s_in)]
-    pw = [placeholder(t.shape, dtype=t.dtype, name=f"w{k}") for k, t in enumerate(w_in)]
+    # the new placeholders keep the sizes their originals are known to share (rewrite/dims.py)
+    px = [link_sizes(placeholder(t.shape, dtype=t.dtype, name=f"x{k}"), t) for k, t in enumerate(x_in)]
+    pbefore = [link_sizes(placeholder(t.shape, dtype=t.dtype, name=f"state{j}"), t) for j, t in enumerate(s_in)]
+    pw = [link_sizes(placeholder(t.shape, dtype=t.dtype, name=f"w{k}"), t) for k, t in enumerate(w_in)]
     mapping = clone_tensors(op.step.outputs, dict(zip(op.step.inputs, px + pbefore + pw)))
     new_states = [mapping[o] for o in op.step.outputs[:nst]]
     step_outputs = [mapping[o] for o in op.step.outputs[nst:]]
@@ -65,17 +68,19 @@ def loop_vjp(op: Loop, inputs, outputs, output_grads):
     flowing = {}
     for j in diff_s:
         if op.keep[j] == "all" and state_grads[j] is not None:
-            flowing[j] = placeholder(s_in[j].shape, dtype=s_in[j].dtype, name=f"gstate{j}")
+            flowing[j] = link_sizes(placeholder(s_in[j].shape, dtype=s_in[j].dtype, name=f"gstate{j}"), s_in[j])
             sequences.append(state_grads[j])
             slices.append(flowing[j])
     out_flowing = {}
     for m, g in enumerate(out_grads):
         if g is not None and dtypes.is_float(step_outputs[m].dtype):
-            out_flowing[m] = placeholder(step_outputs[m].shape, dtype=step_outputs[m].dtype, name=f"goutput{m}")
+            out_flowing[m] = link_sizes(placeholder(step_outputs[m].shape, dtype=step_outputs[m].dtype,
+                                                    name=f"goutput{m}"), step_outputs[m])
             sequences.append(g)
             slices.append(out_flowing[m])
-    carries = {j: placeholder(s_in[j].shape, dtype=s_in[j].dtype, name=f"carry{j}") for j in diff_s}
-    sums = {k: placeholder(w_in[k].shape, dtype=w_in[k].dtype, name=f"sum{k}") for k in diff_w}
+    carries = {j: link_sizes(placeholder(s_in[j].shape, dtype=s_in[j].dtype, name=f"carry{j}"), s_in[j])
+               for j in diff_s}
+    sums = {k: link_sizes(placeholder(w_in[k].shape, dtype=w_in[k].dtype, name=f"sum{k}"), w_in[k]) for k in diff_w}
 
     terms = []
     for j in diff_s:
@@ -91,23 +96,62 @@ def loop_vjp(op: Loop, inputs, outputs, output_grads):
     grads = gradients(cost, wrt)
     split = len(diff_x) + len(diff_s)
     g_x, g_before, g_w = grads[:len(diff_x)], grads[len(diff_x):split], grads[split:]
-    step_outputs_rev = list(g_before) + [sums[k] + g for k, g in zip(diff_w, g_w)] + list(g_x)
-    state_inputs = [carries[j] for j in diff_s] + [sums[k] for k in diff_w]
+    # a non-sequence's gradient that is one product of per-step values is summed over all steps by one
+    # product after the loop (its operands leave the loop as sequences) instead of accumulated step by step
+    per_step = list(g_x)
+    contractions, accumulated = {}, []
+    for k, g in zip(diff_w, g_w):
+        operands = _per_step_contraction(g, slices)
+        if operands is None:
+            accumulated.append((k, g))
+            continue
+        positions = []
+        for operand in operands:
+            if operand in slices:
+                positions.append(("sequence", slices.index(operand)))
+            else:
+                if not any(operand is p for p in per_step):
+                    per_step.append(operand)
+                positions.append(("output", next(i for i, p in enumerate(per_step) if p is operand)))
+        contractions[k] = (g.owner.op, positions)
+    state_inputs = [carries[j] for j in diff_s] + [sums[k] for k, _ in accumulated]
+    step_outputs_rev = list(g_before) + [sums[k] + g for k, g in accumulated] + per_step
     step, captured = capture_step(slices + state_inputs + pw, step_outputs_rev, name="const")
 
     initial = []
     for j in diff_s:
         given = state_grads[j] if op.keep[j] == "last" else None
         initial.append(given if given is not None else zeros_like(inits[j]))
-    initial += [zeros_like(nonseqs[k]) for k in diff_w]
+    initial += [zeros_like(nonseqs[k]) for k, _ in accumulated]
     reverse = Loop(step, len(sequences), len(state_inputs), ("last",) * len(state_inputs), not op.backwards)
     results = reverse.make_node(*sequences, *initial, *nonseqs, *captured).outputs
+    stacked = results[len(state_inputs):]
 
     result = [None] * len(inputs)
     for pos, k in enumerate(diff_x):
-        result[k] = results[len(state_inputs) + pos]
+        result[k] = stacked[pos]
     for pos, j in enumerate(diff_s):
         result[op.n_sequences + j] = results[pos]
-    for pos, k in enumerate(diff_w):
+    for pos, (k, _) in enumerate(accumulated):
         result[op.n_sequences + nst + k] = results[len(diff_s) + pos]
+    for k, (einsum, positions) in contractions.items():
+        seqs_of = [sequences[i] if where == "sequence" else stacked[i] for where, i in positions]
+        time = next(c for c in "tTsSuUvVwWxXyYzZ" if c not in einsum.spec)
+        summed = Einsum(f"{time}{einsum.a_idx},{time}{einsum.b_idx}->{einsum.out_idx}")(*seqs_of)
+        result[op.n_sequences + nst + k] = summed
     return result
+
+
+def _per_step_contraction(g, slices):
+    """The two operands of ``g`` when it is one Einsum of values that change with each step (slices of the
+    reverse loop's sequences, or tensors computed in its step), else None."""
+    if g.owner is None or not isinstance(g.owner.op, Einsum):
+        return None
+    a, b = g.owner.inputs
+    inner = set(slices)
+
+    def varies(t):
+        from symkeras.graph.fgraph import topological_tensors
+
+        return t in inner or any(x in inner for x in topological_tensors([t], stop=inner))
+    return (a, b) if varies(a) and varies(b) else None

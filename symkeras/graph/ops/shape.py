@@ -424,6 +424,21 @@ class Subtensor(Op):
     def __str__(self):
         return f"Subtensor{{{_index_text(self.spec)}}}"
 
+    def size_source(self, inputs, out, axis):
+        """An output axis taken whole from an input axis (``:``, or an axis after the index) has its size."""
+        in_axis = out_axis = 0
+        for entry in self.spec:
+            if entry[0] == "n":
+                out_axis += 1
+                continue
+            if entry[0] == "s":
+                if out_axis == axis:
+                    whole = entry[1] is None and entry[2] is None and entry[3] in (None, 1)
+                    return (0, in_axis) if whole else None
+                out_axis += 1
+            in_axis += 1
+        return (0, in_axis + axis - out_axis) if axis >= out_axis else None
+
     def perform(self, inputs, rng=None):
         return inputs[0][_index_tuple(self.spec)]
 
@@ -436,6 +451,7 @@ class SubtensorGrad(Op):
 
     __props__ = ("spec",)
     nin = 2
+    shape_from = 1
 
     def __init__(self, spec):
         self.spec = tuple(tuple(e) for e in spec)

@@ -7,6 +7,10 @@ sizes, a random tensor drawn with a reference's shape has them, and a
 matrix product's axis has the size of the operand axis of the same letter.
 Two tensors whose None axes have the same roots have the same shape whatever
 the batch size, so a gradient's SumToLike between them sums nothing.
+
+A placeholder standing for a value whose sizes are known to match another's
+(a loop's slices and states: one batch of samples) says so in its tag
+``"size_of"``: axis -> (tensor, axis); ``link_sizes`` writes it.
 """
 
 from __future__ import annotations
@@ -62,10 +66,20 @@ def _broadcasts_into(o: Tensor, x: Tensor, memo: dict) -> bool:
     return all(o.shape[j] == 1 or same_size(o, j, x, lead + j, memo) for j in range(o.ndim))
 
 
+def link_sizes(t: Tensor, like: Tensor, axes=None) -> Tensor:
+    """Tag ``t`` (a new placeholder) as having ``like``'s run-time size along its None ``axes`` (default:
+    all of them, ``like`` having the same rank); returns ``t``."""
+    axes = range(t.ndim) if axes is None else axes
+    links = {a: dim_root(like, a) for a in axes if t.shape[a] is None and like.shape[a] is None}
+    if links:
+        t.tag["size_of"] = links
+    return t
+
+
 def _same_size_source(t: Tensor, axis: int, memo: dict) -> Dim | None:
     node = t.owner
     if node is None:
-        return None
+        return t.tag.get("size_of", {}).get(axis)
     op = node.op
     ref = None
     if op.shape_from is not None and op.shape_from < len(node.inputs):

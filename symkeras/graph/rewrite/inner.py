@@ -4,7 +4,8 @@ For each node whose op has inner graphs (``Op.inner_graphs``), the local
 passes of the pipeline run on each inner graph; when anything changed, the
 op is rebuilt around the new graphs (``Op.with_inner_graphs``; an op may
 answer None when it cannot carry a rewritten graph, and is then kept).
-Fusion does not run inside: an inner graph is already one unit of code.
+Fusion runs inside only for ops that ask for it (``inner_fusion``, a Loop's step: its gate arithmetic
+becomes a few fused kernels); a Fused op's program is already one unit of code.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ class InnerGraphRewrites(Pass):
         inner = node.op.inner_graphs(list(node.inputs))
         if not inner:
             return node.op
-        rewritten = [Pipeline(self.inner_passes()).run(g).graph for g in inner]
+        passes = self.inner_passes
+        if getattr(node.op, "inner_fusion", False):
+            from symkeras.graph.rewrite.fusion import ElementwiseFusion
+
+            def passes():
+                return [*self.inner_passes(), ElementwiseFusion()]
+        rewritten = [Pipeline(passes()).run(g).graph for g in inner]
         op = node.op.with_inner_graphs(rewritten)
         if op is None or op == node.op:
             return node.op

@@ -7,7 +7,7 @@ import numpy as np
 from symkeras.graph import ops, shapes
 from symkeras.graph.basic import Tensor, as_tensor, constant, placeholder
 from symkeras.graph.ops.loop_hoist import hoist_sequence_work
-from symkeras.graph.rewrite.dims import link_sizes
+from symkeras.graph.rewrite.dims import dim_root, link_sizes
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
@@ -96,6 +96,13 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
         constant(np.zeros((1, *output.shape[1:]), dtype=output.dtype), dtype=output.dtype)
 
 
+def _slice_of(t: Tensor, sequence: Tensor) -> None:
+    """Tag the placeholder ``t`` (one step of ``sequence``) with the sequence's sizes (rewrite/dims.py)."""
+    links = {a: dim_root(sequence, a + 1) for a in range(t.ndim) if t.shape[a] is None}
+    if links:
+        t.tag["size_of"] = links
+
+
 def _same_samples(t: Tensor, x_t: Tensor) -> Tensor:
     """Tag the placeholder ``t`` as having as many samples (first axis) as the input slice ``x_t``."""
     if t.ndim and t.shape[0] is None and x_t.shape[0] is None:
@@ -107,6 +114,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
     time_major = (1, 0, *range(2, inputs.ndim))
     sequence = ops.transpose(inputs, time_major)
     x_t = placeholder(sequence.shape[1:], dtype=sequence.dtype, name="input_t")
+    _slice_of(x_t, sequence)
     # the slices and the states hold one batch of samples: their first axes have one size (dims.py)
     state_ts = [_same_samples(placeholder(s.shape, dtype=s.dtype, name=f"state{j}_t"), x_t)
                 for j, s in enumerate(initial_states)]

@@ -154,6 +154,29 @@ class Loop(Op):
 
         return loop_vjp(self, list(inputs), list(outputs), output_grads)
 
+    def size_source(self, inputs, out, axis):
+        """Stacked outputs have the sequences' number of steps; a state has its initial value's sizes; a
+        per-step output's axis has the size of the node input its step-graph root comes from."""
+        from symkeras.graph.rewrite.dims import dim_root
+
+        k = out.index
+        stacked = k >= self.n_states or self.keep[k] == "all"
+        if stacked and axis == 0:
+            return 0, 0
+        inner_axis = axis - 1 if stacked else axis
+        if k < self.n_states:
+            return self.n_sequences + k, inner_axis
+        root = dim_root(self.step.outputs[k], inner_axis)
+        for position, inner in enumerate(self.step.inputs):
+            if inner is root[0]:
+                return (position, root[1] + 1) if position < self.n_sequences else (position, root[1])
+        # a step-graph placeholder tagged with the size of an outer tensor (rewrite/dims.py): an input with it
+        for position, outer in enumerate(inputs):
+            for a in range(outer.ndim):
+                if outer.shape[a] is None and dim_root(outer, a) == root:
+                    return position, a
+        return None
+
     # inner graph --------------------------------------------------------------------
     def inner_graphs(self, inputs):
         return [self.step]

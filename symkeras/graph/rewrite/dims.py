@@ -48,7 +48,7 @@ def same_runtime_shape(x: Tensor, y: Tensor, memo: dict | None = None) -> bool:
 
 def input_of_same_shape(y: Tensor, memo: dict | None = None) -> Tensor | None:
     """An input of the elementwise ``y`` that provably has ``y``'s run-time shape, if there is one."""
-    if y.owner is None or not y.owner.op.elementwise:
+    if y.owner is None or not (y.owner.op.elementwise or _elementwise_group(y.owner.op)):
         return None
     memo = {} if memo is None else memo
     for x in y.owner.inputs:
@@ -56,6 +56,11 @@ def input_of_same_shape(y: Tensor, memo: dict | None = None) -> Tensor | None:
                 _broadcasts_into(o, x, memo) for o in y.owner.inputs if o is not x):
             return x
     return None
+
+
+def _elementwise_group(op) -> bool:
+    """A Fused op without a reduction broadcasts its inputs as its steps do (NumPy rules)."""
+    return type(op).__name__ == "Fused" and op.reduce is None
 
 
 def _broadcasts_into(o: Tensor, x: Tensor, memo: dict) -> bool:
@@ -84,7 +89,7 @@ def _same_size_source(t: Tensor, axis: int, memo: dict) -> Dim | None:
     ref = None
     if op.shape_from is not None and op.shape_from < len(node.inputs):
         ref = node.inputs[op.shape_from]
-    elif op.elementwise:
+    elif op.elementwise or _elementwise_group(op):
         ref = input_of_same_shape(t, memo)
     else:
         source = op.size_source(list(node.inputs), t, axis)

@@ -96,6 +96,23 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
         constant(np.zeros((1, *output.shape[1:]), dtype=output.dtype), dtype=output.dtype)
 
 
+def _recurrent_products(slices, states, outputs) -> list[Tensor]:
+    """The step's products that read a state (``h_{t-1} U``): made per-step outputs, so that the gradient's
+    reverse loop reads them instead of computing them again (loop_grad.py)."""
+    from symkeras.graph.fgraph import topological_tensors
+    from symkeras.graph.ops.linalg import Einsum
+
+    inner = set(slices) | set(states)
+    stateful, found = set(states), []
+    for t in topological_tensors(outputs, stop=inner):
+        if t.owner is None or t in inner or not any(i in stateful for i in t.owner.inputs):
+            continue
+        stateful.add(t)
+        if isinstance(t.owner.op, Einsum) and not any(t is o for o in outputs):
+            found.append(t)
+    return found
+
+
 def _slice_of(t: Tensor, sequence: Tensor) -> None:
     """Tag the placeholder ``t`` (one step of ``sequence``) with the sequence's sizes (rewrite/dims.py)."""
     links = {a: dim_root(sequence, a + 1) for a in range(t.ndim) if t.shape[a] is None}
@@ -143,6 +160,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
         step_outputs.append(output)
         output_at = len(step_outputs) - 1
     slices, sequences, step_outputs = hoist_sequence_work(slices, sequences, state_inputs, step_outputs)
+    step_outputs += _recurrent_products(slices, state_inputs, step_outputs)
     step, captured = ops.capture_step(slices + state_inputs, step_outputs)
     loop = ops.Loop(step, len(slices), len(states), backwards=go_backwards)
     results = loop.make_node(*sequences, *states, *captured).outputs

@@ -94,6 +94,7 @@ def loop_vjp(op: Loop, inputs, outputs, output_grads):
         cost = cost + term
     wrt = [px[k] for k in diff_x] + [pbefore[j] for j in diff_s] + [pw[k] for k in diff_w]
     grads = gradients(cost, wrt)
+    grads = _read_saved_values(op, mapping, outputs, after, grads, slices, sequences)
     split = len(diff_x) + len(diff_s)
     g_x, g_before, g_w = grads[:len(diff_x)], grads[len(diff_x):split], grads[split:]
     # a non-sequence's gradient that is one product of per-step values is summed over all steps by one
@@ -140,6 +141,29 @@ def loop_vjp(op: Loop, inputs, outputs, output_grads):
         summed = Einsum(f"{time}{einsum.a_idx},{time}{einsum.b_idx}->{einsum.out_idx}")(*seqs_of)
         result[op.n_sequences + nst + k] = summed
     return result
+
+
+def _read_saved_values(op: Loop, mapping, outputs, after, grads, slices, sequences):
+    """The gradients reading the forward loop's own results (its per-step outputs and states, stacked) where
+    they use the recomputed ones: what only those need is not computed again in the reverse step (K.rnn
+    makes the step's recurrent products per-step outputs for this).  Extends ``slices`` and ``sequences``."""
+    from symkeras.graph.fgraph import clone_tensors, topological_tensors
+
+    nst = op.n_states
+    saved = {mapping[u]: outputs[nst + m] for m, u in enumerate(op.step.outputs[nst:])}
+    saved.update((mapping[u], after[j]) for j, u in enumerate(op.step.outputs[:nst]))
+    inner = set(slices)
+    read = set(topological_tensors(grads, stop=inner))
+    stand_ins = {}
+    for clone, stacked in saved.items():
+        if clone in read and clone not in inner and clone.owner is not None:
+            stand_ins[clone] = link_sizes(placeholder(clone.shape, dtype=clone.dtype, name="saved"), clone)
+            slices.append(stand_ins[clone])
+            sequences.append(stacked)
+    if not stand_ins:
+        return grads
+    remap = clone_tensors(grads, stand_ins, stop=inner)
+    return [remap.get(g, g) for g in grads]
 
 
 def _per_step_contraction(g, slices):

@@ -93,6 +93,8 @@ class KernelTarget:
     bodies: list[int] = field(default_factory=list)
     #: module lines its source needs besides the kernel's own imports (the bodies' function types)
     preamble: list[str] = field(default_factory=list)
+    #: it calls kernels through addresses itself (a Loop's step graph): it receives the step's ``fns``
+    takes_fns: bool = False
 
 
 class Emitter:

@@ -27,7 +27,8 @@ def _operand(em, t, idx, order, dtype):
         known = ("C", False)
     perm = [idx.index(c) for c in order]
     if known is not None and perm != list(range(len(idx))):
-        known = transposed_layout(known) if len(idx) == 2 else ("C", False)  # n-D permutes are copies
+        # n-D permutes are copies, and so are 2-D transposes inside a kernel (a Loop's step; see em.permute)
+        known = transposed_layout(known) if len(idx) == 2 and em.parent is None else ("C", False)
     arg_type = None if known is None else (dtype, len(idx), *known)
     return em.permute(name, len(idx), perm, dtype), arg_type
 
@@ -102,7 +103,7 @@ def einsum(em, node):
     perm = [natural.index(c) for c in op.out_idx]
     em.line(f"{out} = {em.permute(shaped, len(perm), perm, dtype)}")
     if perm != list(range(len(perm))):
-        em.set_layout(node.out, "F" if len(perm) == 2 else "C")
+        em.set_layout(node.out, "F" if len(perm) == 2 and em.parent is None else "C")
 
 
 def _einsum_loops(em, node):

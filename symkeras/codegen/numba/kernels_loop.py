@@ -1,14 +1,18 @@
-"""The Loop op in the Numba backend: the loop is written into the step itself.
+"""The Loop op in the Numba backend: a kernel of its own running ``for t in range(T)`` over its step graph.
 
-Its step graph's nodes are emitted inside a ``for t in range(T)`` of the
-step, like the step's own nodes (kernels called through their addresses,
-views and BLAS calls inline), so no Python runs per time step.  Sequence
-slices are views; states are carried in local variables; stacked outputs
-are allocated once, before the loop (per-step outputs at the first step,
-when their shape is known).
+The step graph's nodes are emitted inside the loop like the step's own
+(kernels called through their addresses, which the loop kernel receives in
+the step's ``fns``; views and BLAS calls inline), so no Python runs per
+time step, and the step function stays small: each loop is compiled on its
+own (in parallel with the rest, cached, shared by the layers with the same
+code).  Sequence slices are views; states are carried in local variables;
+stacked outputs are allocated once, before the loop (per-step outputs at
+the first step, when their shape is known).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -18,7 +22,7 @@ from symkeras.graph import ops, provenance
 FRESH = ("C", False)
 
 
-@kernel(ops.Loop, inline=True)
+@kernel(ops.Loop)
 def loop(em, node):
     from symkeras.codegen.numba.linker import emit_node
 
@@ -75,8 +79,19 @@ def loop(em, node):
     for j in range(nst):
         if op.keep[j] == "last":
             em.line(f"{em.name(node.outputs[j])} = {states[j]}")
-    for out in node.outputs:
-        em.layouts[out] = FRESH
+    em.target.takes_fns = True
+    _declare_function_types(em)
+
+
+def _declare_function_types(em) -> None:
+    """The function types (``FN<slot>``) of the kernels the loop calls, in its module's preamble."""
+    by_slot = {slot: key for key, slot in em.table.functions.items()}
+    used = sorted({int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)})
+    for slot in used:
+        _, arg_types, result = by_slot[slot]
+        line = f"FN{slot} = function_type({list(arg_types)!r}, {result!r})"
+        if line not in em.target.preamble:
+            em.target.preamble.append(line)
 
 
 def _bind_constants(em, step) -> None:

@@ -35,8 +35,10 @@ def shape(em, node):
 def transpose(em, node):
     x = node.inputs[0]
     _view(em, node, em.permute(em.name(x), x.ndim, node.op.perm, x.dtype))
-    if x.ndim == 2 and list(node.op.perm) == [1, 0]:
+    if x.ndim == 2 and list(node.op.perm) == [1, 0] and em.parent is None:
         em.view_layout(node.out, x, transposed=True)
+    elif x.ndim == 2 and list(node.op.perm) == [1, 0]:
+        em.set_layout(node.out, "C")  # inside a kernel (a Loop's step) the transpose is a C copy
     elif list(node.op.perm) == list(range(x.ndim)):
         em.view_layout(node.out, x)
     else:
@@ -138,6 +140,28 @@ def subtensor(em, node):
         em.line(f"{em.name(node.out)}[()] = {em.name(x)}[{_index_source(node.op.spec)}]")
         return
     _view(em, node, f"{em.name(x)}[{_index_source(node.op.spec)}]")
+    layout = _subtensor_layout(node.op.spec, em.layout_of(x))
+    if layout is not None:
+        em.set_layout(node.out, *layout)
+
+
+def _subtensor_layout(spec, parent):
+    """The (layout, read-only) Numba gives a basic index of an array of ``parent`` (layout, read-only), as
+    its typing rules do: a C array stays C when every index but the last is an integer and the last is an
+    integer or a slice without a step; None where not foreseen (newaxis, F arrays).  Known layouts let the
+    step call the kernels that read the view through their addresses (no compile inside the step)."""
+    if parent is None or any(entry[0] == "n" for entry in spec):
+        return None
+    layout, readonly = parent
+    if layout == "A":
+        return "A", readonly
+    if layout != "C":
+        return None
+    if not spec:
+        return "C", readonly
+    *outer, last = spec
+    contiguous = all(entry[0] == "i" for entry in outer) and (last[0] == "i" or last[3] is None)
+    return ("C" if contiguous else "A"), readonly
 
 
 @kernel(ops.SubtensorGrad)

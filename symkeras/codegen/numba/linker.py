@@ -276,7 +276,11 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         params.append(f"body{j}")
         actuals.append(f"fns[{slot}:{slot + 1}]")
         arg_types.append(PART_TYPE)
-    if target.bodies:
+    if target.takes_fns:
+        params.append("fns")
+        actuals.append("fns")
+        arg_types.append(CALLS_TYPE)
+    if target.bodies or target.takes_fns:
         imports += CALL_IMPORTS + "\n".join(target.preamble) + "\n"
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",

@@ -24,7 +24,7 @@ from symkeras.codegen.numba.emitter import Emitter, KernelTarget, KernelText
 
 #: the body's first parameter: the part's index in a 1-element array (the body returns it)
 PART_TYPE = ("int64", 1, "C", False)
-CALL_IMPORTS = "from symkeras.codegen.numba.calls import function_type, invoke\n"
+CALL_IMPORTS = "from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat\n"
 
 
 @dataclass

@@ -76,6 +76,27 @@ def transpose_of_transpose(t):
     return None
 
 
+@rule(ops.Subtensor)
+def subtensor_of_transpose(t):
+    """An index of a transpose is the transpose of the index of its input (so that reading one column of
+    a transposed sequence, a recurrent layer's batch size, does not transpose the whole of it)."""
+    if not is_op(t, ops.Subtensor):
+        return None
+    x = t.owner.inputs[0]
+    spec = t.owner.op.spec
+    if not is_op(x, ops.Transpose) or any(entry[0] == "n" for entry in spec) or len(spec) > x.ndim:
+        return None
+    perm = x.owner.op.perm
+    spec = list(spec) + [("s", None, None, None)] * (x.ndim - len(spec))
+    inner = [None] * x.ndim
+    for axis, entry in enumerate(spec):
+        inner[perm[axis]] = entry
+    kept = [perm[axis] for axis, entry in enumerate(spec) if entry[0] == "s"]
+    indexed = ops.Subtensor(tuple(inner))(x.owner.inputs[0])
+    order = [sorted(kept).index(a) for a in kept]
+    return indexed if order == list(range(len(order))) else ops.transpose(indexed, tuple(order))
+
+
 @rule(ops.Reshape, ops.Flatten, ops.ReshapeLike)
 def reshape_of_reshape(t):
     if not is_op(t, ops.Reshape, ops.Flatten, ops.ReshapeLike):
@@ -202,6 +223,7 @@ def select_by_constant_condition(t):
 
 
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
+         subtensor_of_transpose,
          reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static,
          shape_through_elementwise, shape_reference_through_elementwise, power_by_constant,
          select_by_constant_condition]

@@ -14,9 +14,9 @@ from symkeras.graph.basic import Node, Tensor
 
 def transposed_layout(known: tuple[str, bool] | None) -> tuple[str, bool] | None:
     """(layout, read-only) of the 2-D transpose of an array with ``known`` (None: unknown)."""
-    if known is None or known[0] not in ("C", "F"):
+    if known is None or known[0] not in ("C", "F", "A"):
         return None
-    return ("F" if known[0] == "C" else "C", known[1])
+    return ({"C": "F", "F": "C", "A": "A"}[known[0]], known[1])
 
 
 #: the import line of the float32 functions that fused loops call (vecmath.py: ``vm.exp32``, ...)

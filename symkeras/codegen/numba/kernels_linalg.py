@@ -26,9 +26,13 @@ def _operand(em, t, idx, order, dtype):
         name = f"{name}.astype(np.{dtype})"
         known = ("C", False)
     perm = [idx.index(c) for c in order]
+    if len(idx) == 2 and perm == [1, 0]:
+        # a transposed operand is a view (an F array for C data), in the step and in a Loop's kernel alike:
+        # the product's kernel takes either order
+        flipped = transposed_layout(known)
+        return f"{name}.T", None if flipped is None else (dtype, 2, *flipped)
     if known is not None and perm != list(range(len(idx))):
-        # n-D permutes are copies, and so are 2-D transposes inside a kernel (a Loop's step; see em.permute)
-        known = transposed_layout(known) if len(idx) == 2 and em.parent is None else ("C", False)
+        known = ("C", False)  # n-D permutes are copies
     arg_type = None if known is None else (dtype, len(idx), *known)
     return em.permute(name, len(idx), perm, dtype), arg_type
 

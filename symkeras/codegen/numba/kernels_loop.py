@@ -84,7 +84,16 @@ def loop(em, node):
 
 
 def _declare_function_types(em) -> None:
-    """The function types (``FN<slot>``) of the kernels the loop calls, in its module's preamble."""
+    """The function types (``FN<slot>``) of the kernels the loop calls, in its module's preamble, and the
+    imports of those it calls through their dispatchers (an argument's layout unknown before typing)."""
+    from symkeras.codegen.numba.linker import import_by_name
+
+    text = "\n".join(em.lines)
+    for text_of, name in em.table.kernels.items():
+        if text_of in em.table.called_by_name and re.search(rf"\b{name}\(", text):
+            line = import_by_name(text_of, name)
+            if line not in em.target.preamble:
+                em.target.preamble.append(line)
     by_slot = {slot: key for key, slot in em.table.functions.items()}
     used = sorted({int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)})
     for slot in used:

@@ -183,7 +183,6 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
 
     table = em.table
     header = HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION, name=name)
-    kernel_header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
     imports = ["from symkeras.codegen.numba.calls import function_type, invoke, invoke_flat"]
     if table.guarded:
         imports.append("from symkeras.codegen.numba.guard import all_finite")
@@ -199,18 +198,31 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
         types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {table.kernels[kernel]}")
     for kernel, fname in table.kernels.items():
         layout.kernel_signatures.append(sorted(table.signatures[kernel]))
-        decorator = KERNEL_JIT_REASSOCIATING if kernel.reassociate else KERNEL_JIT
-        if kernel.parallel:
-            decorator = decorator[:-1] + f", parallel={PRANGE_ONLY})"
-        kernel_source = kernel_header + kernel.function("kernel", decorator)
+        kernel_source = kernel_module_source(kernel)
         layout.kernel_sources.append(kernel_source)
         if kernel in table.called_by_name:
-            imports.append(f"from {cache.module_name(kernel_source, KERNEL_PREFIX)} import kernel as {fname}")
+            imports.append(import_by_name(kernel, fname))
     source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"
     return source + f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
 
 
 KERNEL_PREFIX = "symkeras_kernel"
+
+
+def kernel_module_source(kernel: KernelText) -> str:
+    """The module of one kernel: header, imports, the jitted function ``kernel``."""
+    import symkeras
+
+    decorator = KERNEL_JIT_REASSOCIATING if kernel.reassociate else KERNEL_JIT
+    if kernel.parallel:
+        decorator = decorator[:-1] + f", parallel={PRANGE_ONLY})"
+    header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
+    return header + kernel.function("kernel", decorator)
+
+
+def import_by_name(kernel: KernelText, name: str) -> str:
+    """The line importing ``kernel``'s function as ``name`` (for a call through its dispatcher)."""
+    return f"from {cache.module_name(kernel_module_source(kernel), KERNEL_PREFIX)} import kernel as {name}"
 
 
 def load_kernels(layout: Layout) -> list:

@@ -323,3 +323,14 @@ def test_a_constant_condition_selects_its_branch():
     model.compile("sgd", "mse")
     kinds = {type(n.op).__name__ for n in model._make_predict_function().optimized_graph.nodes}
     assert kinds.isdisjoint({"RandomBinomial", "Moments", "Where"}), kinds
+
+
+@pytest.mark.parametrize("perm, index", [((1, 0, 2), (slice(None), 0, slice(0, 1))), ((2, 0, 1), (1, slice(1, 3))),
+                                         ((1, 0), (slice(None), 2)), ((0, 2, 1), (Ellipsis, 1))])
+def test_an_index_of_a_transpose_indexes_its_input(perm, index, rng):
+    x = placeholder((3, 4, 5)[:len(perm)], name="x")
+    y = ops.transpose(x, perm)[index]
+    opt = optimize(Graph([x], [y]))
+    assert opt.fired["simplify.subtensor_of_transpose"] >= 1
+    value = rng.normal(size=x.shape).astype("float32")
+    np.testing.assert_array_equal(evaluate(opt.graph.outputs[0], {x: value}), value.transpose(perm)[index])

@@ -178,3 +178,18 @@ def test_rewrites_run_inside_the_step_graph():
     assert opt.fired["inner_graphs.rewrote_inner_graph_of_Loop"] == 1
     (loop,) = [n for n in opt.graph.nodes if isinstance(n.op, Loop)]
     assert not any(isinstance(n.op, ops.Neg) for n in loop.op.step.nodes)
+
+
+def test_per_step_outputs_nothing_reads_are_dropped():
+    from symkeras.graph.rewrite import optimize
+
+    xt, ht = placeholder((None, D)), placeholder((None, D))
+    step, _ = capture_step([xt, ht], [ops.tanh(ht + xt), ht * xt])
+    X, H = placeholder((None, None, D)), placeholder((None, D))
+    states, products = Loop(step, 1, 1).make_node(X, H).outputs
+    opt = optimize(Graph([X, H], [states]))
+    (loop,) = [n for n in opt.graph.nodes if isinstance(n.op, Loop)]
+    assert opt.fired["loop_outputs.dropped_unused_per_step_outputs"] == 1
+    assert len(loop.outputs) == 1 and len(loop.op.step.outputs) == 1
+    kept = optimize(Graph([X, H], [states, products]))
+    assert [len(n.outputs) for n in kept.graph.nodes if isinstance(n.op, Loop)] == [2]

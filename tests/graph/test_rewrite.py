@@ -231,8 +231,8 @@ def test_pipeline_records_exclusion_and_modes():
     graph = Graph([X], [ops.exp(X * 1.0) + 0.0])
     opt = optimize(graph)
     names = [r.name for r in opt.records]
-    assert names == ["dce", "inner_graphs", "cse", "constant_folding", "simplify", "stability", "simplify_again",
-                     "fusion", "conv_epilogue"]
+    assert names == ["dce", "loop_outputs", "inner_graphs", "cse", "constant_folding", "simplify", "stability",
+                     "simplify_again", "fusion", "conv_epilogue"]
     assert opt.fired["simplify.neutral_element"] == 2
     assert "simplify: neutral_element x2" in opt.report()
     skipped = optimize(graph, exclude=("simplify", "simplify_again"))

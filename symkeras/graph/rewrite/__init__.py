@@ -48,13 +48,14 @@ def inner_passes() -> list[Pass]:
 
 
 def default_passes() -> list[Pass]:
-    """The pipeline: dead code, inner graphs (built before any rewrite), the local rewrites, fusion, then
-    convolutions with the elementwise steps that alone read them."""
+    """The pipeline: dead code, loops' unread per-step outputs, inner graphs (built before any rewrite), the
+    local rewrites, fusion, then convolutions with the elementwise steps that alone read them."""
     from symkeras.graph.rewrite.epilogue import ConvEpilogueFusion
     from symkeras.graph.rewrite.fusion import ElementwiseFusion
+    from symkeras.graph.rewrite.loop_outputs import UnusedLoopOutputs
 
-    return [DeadCodeElimination(), InnerGraphRewrites(inner_passes), *_local_passes(), ElementwiseFusion(),
-            ConvEpilogueFusion()]
+    return [DeadCodeElimination(), UnusedLoopOutputs(), InnerGraphRewrites(inner_passes), *_local_passes(),
+            ElementwiseFusion(), ConvEpilogueFusion()]
 
 
 def default_pipeline() -> Pipeline:

@@ -48,7 +48,7 @@ def test_special_values():
     assert np.signbit(tanh[4])
 
 
-def test_fused_float32_kernels_use_them_and_match_the_reference(rng):
+def test_fused_float32_kernels_use_sigmoid_and_tanh_and_match_the_reference(rng):
     x = K.placeholder((None, 5))
     y = K.sigmoid(x) * K.tanh(x) + K.exp(-K.abs(x))
     f = K.function([x], [y], backend="numba")
@@ -56,4 +56,4 @@ def test_fused_float32_kernels_use_them_and_match_the_reference(rng):
     ref = K.function([x], [y], backend="reference")([data])[0]
     np.testing.assert_allclose(f([data])[0], ref, rtol=3e-7, atol=1e-7)
     kernels = "".join(f.program.layout.kernel_sources)
-    assert "vm.sigmoid32(" in kernels and "vm.tanh32(" in kernels and "vm.exp32(" in kernels
+    assert "vm.sigmoid32(" in kernels and "vm.tanh32(" in kernels

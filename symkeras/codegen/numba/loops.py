@@ -184,9 +184,10 @@ def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_var
                 multipliers.append(f"{mult} = 0 if {size} == 1 else 1")
                 index.append(f"{loop_vars[d]} * {mult}")
         layout = em.layout_of(t)
-        if n >= 2 and t.ndim >= 2 and index[-1] == loop_vars[-1] and (layout is None or layout[0] != "C"):
+        if n >= 2 and t.ndim >= 2 and index[-1] == loop_vars[-1] and layout is not None and layout[0] == "A":
             # a strided view (a column block, say): its rows are read as contiguous arrays (no copy when
-            # they are), so that LLVM vectorizes the inner loop, which a run-time stride prevents
+            # they are), so that LLVM vectorizes the inner loop, which a run-time stride prevents (an F array's
+            # rows are not contiguous: it is read as it is)
             row = em.fresh("row")
             rows.append(f"{row} = np.ascontiguousarray({em.name(t)}[{', '.join(index[:-1])}])")
             loads.append(f"{row}[{index[-1]}]")

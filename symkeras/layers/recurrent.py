@@ -11,14 +11,13 @@ import warnings
 import numpy as np
 
 import symkeras.backend as K
-from symkeras.engine.base_layer import Layer, fmt_shape
+from symkeras.engine.base_layer import Layer, _has_argument, fmt_shape
 from symkeras.graph.basic import Tensor
 from symkeras.layers.recurrent_cells import (
     GRUCell,
     LSTMCell,
     SimpleRNNCell,
     StackedRNNCells,
-    _takes,
     state_sizes,
 )
 from symkeras.utils.generic_utils import serialize_object, to_list
@@ -254,11 +253,11 @@ class RNN(Layer):
         if hasattr(self.cell, "dropout_masks"):
             self.cell.dropout_masks(sequence, initial_state, training)
         cell = self.cell
-        step_kwargs = {"training": training} if _takes(cell.call, "training") else {}
+        step_kwargs = {"training": training} if _has_argument(cell.call, "training") else {}
         n_states = len(initial_state)
 
         def step(x_t, states):
-            if constants and _takes(cell.call, "constants"):
+            if constants and _has_argument(cell.call, "constants"):
                 return cell.call(x_t, list(states[:n_states]), constants=list(states[n_states:]), **step_kwargs)
             return cell.call(x_t, list(states[:n_states]), **step_kwargs)
 
@@ -362,8 +361,6 @@ class _BuiltInRNN(RNN):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config.pop("implementation", None) if config.get("implementation") == 0 else None
         return cls(**config)
 
 

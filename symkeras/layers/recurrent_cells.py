@@ -12,7 +12,7 @@ import numpy as np
 
 import symkeras.backend as K
 from symkeras import activations, constraints, initializers, regularizers
-from symkeras.engine.base_layer import Layer, fmt_shape
+from symkeras.engine.base_layer import Layer, _has_argument, fmt_shape
 from symkeras.utils.generic_utils import serialize_object
 
 
@@ -331,8 +331,8 @@ class StackedRNNCells(Layer):
         by_cell = by_cell[::-1]
         new_by_cell = []
         for cell, cell_states in zip(self.cells, by_cell):
-            kwargs = {"training": training} if _takes(cell.call, "training") else {}
-            if constants is not None and _takes(cell.call, "constants"):
+            kwargs = {"training": training} if _has_argument(cell.call, "training") else {}
+            if constants is not None and _has_argument(cell.call, "constants"):
                 kwargs["constants"] = constants
             inputs, new = cell.call(inputs, cell_states, **kwargs)
             new_by_cell.append(list(new))
@@ -363,10 +363,3 @@ class StackedRNNCells(Layer):
         config = dict(config)
         cells = [deserialize(c, custom_objects=custom_objects) for c in config.pop("cells")]
         return cls(cells, **config)
-
-
-def _takes(fn, name: str) -> bool:
-    import inspect
-
-    parameters = inspect.signature(fn).parameters
-    return name in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 import symkeras.backend as K
-from symkeras.engine.base_layer import Layer, fmt_shape
+from symkeras.engine.base_layer import Layer, _has_argument, fmt_shape
 from symkeras.utils.generic_utils import serialize_object, to_list
 
 
@@ -96,7 +96,7 @@ class TimeDistributed(Wrapper):
                              f"got shape {fmt_shape(shape)}.")
         steps = shape[1] if shape[1] is not None else K.shape(inputs)[1]
         folded = K.reshape(inputs, (-1, *shape[2:]))
-        kwargs = {"training": training} if _takes(self.layer.call, "training") else {}
+        kwargs = {"training": training} if _has_argument(self.layer.call, "training") else {}
         with _inner_call(self, self.layer):
             out = self.layer.call(folded, **kwargs)
         out_shape = K.int_shape(out)
@@ -275,10 +275,3 @@ class _inner_call:
         del self.layer._updates[self.count:]
         self.wrapper._updates.extend(added)
         return False
-
-
-def _takes(fn, name: str) -> bool:
-    import inspect
-
-    parameters = inspect.signature(fn).parameters
-    return name in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())

@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from symkeras.codegen.numba.registry import kernel
-from symkeras.graph import ops, provenance
+from symkeras.graph import ops
 
 FRESH = ("C", False)
 
@@ -30,7 +30,9 @@ def loop(em, node):
     step = op.step
     seqs, inits, nonseqs = op.split(node.inputs)
     x_in, s_in, w_in = op.split(step.inputs)
-    where = provenance.where(node)
+    # the op, not its layer: layer names in the kernel's text would keep equal loops of two layers (or two
+    # models) from sharing one compiled kernel
+    where = str(op)
     steps = em.fresh("steps")
     em.line(f"{steps} = {em.dim(seqs[0], 0)}")
     for seq in seqs[1:]:

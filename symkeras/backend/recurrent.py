@@ -7,7 +7,7 @@ import numpy as np
 from symkeras.graph import ops, shapes
 from symkeras.graph.basic import Tensor, as_tensor, constant, placeholder
 from symkeras.graph.ops.loop_hoist import hoist_sequence_work
-from symkeras.graph.rewrite.dims import dim_root, link_sizes
+from symkeras.graph.rewrite.dims import link_sizes
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
@@ -79,6 +79,17 @@ def _masked(mask_t, value, previous) -> Tensor:
     return ops.where(_per_sample(mask_t, value), value, previous)
 
 
+def zeros_per_sample(inputs: Tensor, shape, dtype) -> Tensor:
+    """Zeros of shape (samples, *shape), the samples being those of ``inputs`` (samples, time, ...): a state
+    before the first step.  Only one column of the inputs is read (for its size)."""
+    column = inputs[(slice(None), 0) + (0,) * (inputs.ndim - 3) + (slice(0, 1),)]  # (samples, 1)
+    samples = ops.zeros_like(column, dtype)
+    if not shape:
+        return ops.reshape(samples, (-1,))
+    rest = constant(np.zeros((1, *shape), dtype=dtype), dtype=dtype)
+    return (ops.reshape(samples, (-1,) + (1,) * len(shape)) if len(shape) > 1 else samples) + rest
+
+
 def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tensor]) -> Tensor:
     """Zeros of the step output's shape, the output before the first step (its samples from the inputs)."""
     for state in initial_states:
@@ -88,12 +99,7 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
     if None in output.shape[1:]:
         raise ValueError(f"K.rnn with a mask needs the step's output shape beyond the samples; got "
                          f"{shapes.fmt(output.shape)}.")
-    column = inputs[(slice(None), 0) + (0,) * (inputs.ndim - 3) + (slice(0, 1),)]  # (samples, 1)
-    samples = ops.zeros_like(column, output.dtype)
-    if output.ndim == 1:
-        return ops.reshape(samples, (-1,))
-    return ops.reshape(samples, (-1,) + (1,) * (output.ndim - 1)) + \
-        constant(np.zeros((1, *output.shape[1:]), dtype=output.dtype), dtype=output.dtype)
+    return zeros_per_sample(inputs, output.shape[1:], output.dtype)
 
 
 def _recurrent_products(slices, states, outputs) -> list[Tensor]:
@@ -113,13 +119,6 @@ def _recurrent_products(slices, states, outputs) -> list[Tensor]:
     return found
 
 
-def _slice_of(t: Tensor, sequence: Tensor) -> None:
-    """Tag the placeholder ``t`` (one step of ``sequence``) with the sequence's sizes (rewrite/dims.py)."""
-    links = {a: dim_root(sequence, a + 1) for a in range(t.ndim) if t.shape[a] is None}
-    if links:
-        t.tag["size_of"] = links
-
-
 def _same_samples(t: Tensor, x_t: Tensor) -> Tensor:
     """Tag the placeholder ``t`` as having as many samples (first axis) as the input slice ``x_t``."""
     if t.ndim and t.shape[0] is None and x_t.shape[0] is None:
@@ -131,7 +130,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
     time_major = (1, 0, *range(2, inputs.ndim))
     sequence = ops.transpose(inputs, time_major)
     x_t = placeholder(sequence.shape[1:], dtype=sequence.dtype, name="input_t")
-    _slice_of(x_t, sequence)
+    link_sizes(x_t, sequence, offset=1)
     # the slices and the states hold one batch of samples: their first axes have one size (dims.py)
     state_ts = [_same_samples(placeholder(s.shape, dtype=s.dtype, name=f"state{j}_t"), x_t)
                 for j, s in enumerate(initial_states)]

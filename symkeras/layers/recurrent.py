@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 import symkeras.backend as K
+from symkeras.backend.recurrent import zeros_per_sample
 from symkeras.engine.base_layer import Layer, _has_argument, fmt_shape
 from symkeras.graph.basic import Tensor
 from symkeras.layers.recurrent_cells import (
@@ -178,9 +179,7 @@ class RNN(Layer):
 
     def get_initial_state(self, inputs: Tensor) -> list[Tensor]:
         """Zero states, (samples, size) each, for ``inputs`` (samples, time, ...)."""
-        column = inputs[(slice(None), 0) + (0,) * (inputs.ndim - 3) + (slice(0, 1),)]  # (samples, 1)
-        zeros = K.zeros_like(column)
-        return [zeros + np.zeros((1, size), dtype=inputs.dtype) for size in self._state_sizes]
+        return [zeros_per_sample(inputs, (size,), inputs.dtype) for size in self._state_sizes]
 
     def reset_states(self, states=None) -> None:
         """Set the states of a stateful layer to zero, or to ``states`` (arrays of (batch, size))."""

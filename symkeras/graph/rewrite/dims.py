@@ -71,11 +71,12 @@ def _broadcasts_into(o: Tensor, x: Tensor, memo: dict) -> bool:
     return all(o.shape[j] == 1 or same_size(o, j, x, lead + j, memo) for j in range(o.ndim))
 
 
-def link_sizes(t: Tensor, like: Tensor, axes=None) -> Tensor:
-    """Tag ``t`` (a new placeholder) as having ``like``'s run-time size along its None ``axes`` (default:
-    all of them, ``like`` having the same rank); returns ``t``."""
+def link_sizes(t: Tensor, like: Tensor, axes=None, offset: int = 0) -> Tensor:
+    """Tag ``t`` (a new placeholder) as having the run-time size of ``like``'s axis ``a + offset`` along each
+    of its None ``axes`` ``a`` (default: all of them); returns ``t``.  ``offset=1``: ``t`` is one step of the
+    sequence ``like``."""
     axes = range(t.ndim) if axes is None else axes
-    links = {a: dim_root(like, a) for a in axes if t.shape[a] is None and like.shape[a] is None}
+    links = {a: dim_root(like, a + offset) for a in axes if t.shape[a] is None and like.shape[a + offset] is None}
     if links:
         t.tag["size_of"] = links
     return t

@@ -298,7 +298,7 @@ def test_reductions_over_inner_axes_accumulate_locally_and_float_sums_reassociat
 
 def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
     """Elementwise nests, poolings and sums over the batch of large samples (>= loops.SPLIT_ELEMENTS elements
-    each) run their batch axis as numba.prange when there are threads to share it over; values match the
+    each) share their batch axis out over the threads when there are threads (launch.py); values match the
     reference either way (overlapping windows too, whose gradients add up within one sample; the sums, with
     partial sums per part)."""
     from symkeras.codegen.numba import threads
@@ -319,10 +319,14 @@ def test_large_samples_are_shared_out_over_threads_with_the_reference_values():
     data = np.random.default_rng(3).normal(size=(5, 16, 16, 32)).astype("float32")
     for got, want, t in zip(f([data]), evaluate(outputs, {x: data}), outputs):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=repr(t))
-    split = [s for s in f.program.layout.kernel_sources if "numba.prange" in s]
+    sources = f.program.layout.kernel_sources
     if threads.parts() > 1:  # CI's 2 cores: the relu, its gradient, six pooling kernels and three sums
-        assert len(split) >= 11 and all("'prange': True" in s for s in split)
-        assert sum("_parts[t, " in s for s in split) >= 3
+        # each splits through the shared launcher (launch.py), the one module with a parallel loop
+        parallel = [s for s in sources if "numba.prange" in s]
+        assert len(parallel) == 1 and "'prange': True" in parallel[0] and "def kernel(body_, block_)" in parallel[0]
+        assert any("invoke(body" in s and "LAUNCH" in s for s in sources)
+        bodies = [s for s in sources if "def kernel(part_, block_)" in s]  # kernels may share their text
+        assert len(bodies) >= 11 and sum("_parts[t, " in s for s in bodies) >= 3
     else:
         assert not any("'prange': True" in s for s in f.program.layout.kernel_sources)
 
@@ -347,9 +351,10 @@ def test_convolutions_of_one_window_share_their_kernels_across_layers():
 
 
 def test_parallel_convolutions_call_their_loop_bodies_through_addresses():
-    """With threads to share out, a convolution kernel's loop over parts calls its body, a serial kernel of
-    its own, through the address the step passes (parts.py); values match the reference, a scalar (0-d)
-    epilogue operand included, and the step compiles with every kernel type foreseen."""
+    """With threads to share out, a convolution kernel's parts run its body, a serial kernel of its own,
+    through the shared launcher, both reached through addresses the step passes (parts.py, launch.py);
+    values match the reference, a scalar (0-d) epilogue operand included, and the step compiles with every
+    kernel type foreseen."""
     from symkeras.codegen.numba import threads
     from symkeras.codegen.reference import evaluate
 
@@ -363,12 +368,14 @@ def test_parallel_convolutions_call_their_loop_bodies_through_addresses():
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6 * np.abs(want).max())
     sources = f.program.layout.kernel_sources
     bodies = [s for s in sources if "|= gemm_into(" in s]
-    launchers = [s for s in sources if "invoke(body0[0], BODY0" in s]
-    if threads.parts() > 1:  # CI's 2 cores
-        assert len(bodies) == len(launchers) == 3
-        assert all("prange" not in s for s in bodies) and all("'prange': True" in s for s in launchers)
+    callers = [s for s in sources if "invoke(body0[0], LAUNCH" in s]
+    if threads.parts() > 1:  # CI's 2 cores: the parts run by the shared launcher (launch.py)
+        assert len(bodies) == len(callers) == 3
+        assert all("def kernel(part, block_)" in s for s in bodies)
+        assert [s for s in sources if "'prange': True" in s] == [s for s in sources if "def kernel(body_, block_)" in s]
+        assert not any("'prange': True" in s for s in bodies + callers)
     else:
-        assert len(bodies) == 3 and not launchers
+        assert len(bodies) == 3 and not callers
 
 
 def test_graphs_differing_only_in_their_kernels_share_one_step_module():

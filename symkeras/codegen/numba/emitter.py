@@ -95,6 +95,8 @@ class KernelTarget:
     preamble: list[str] = field(default_factory=list)
     #: it calls kernels through addresses itself (a Loop's step graph): it receives the step's ``fns``
     takes_fns: bool = False
+    #: how many of its parallel loops run through the shared launcher (launch.py)
+    launches: int = 0
 
 
 class Emitter:

@@ -15,9 +15,10 @@ import numpy as np
 
 from symkeras.codegen import cache
 from symkeras.codegen.errors import nan_guard_message, update_shape_error
-from symkeras.codegen.numba import threads
+from symkeras.codegen.numba import launch, threads
 from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import VECMATH_IMPORT, Emitter, KernelTable, KernelTarget, KernelText
+from symkeras.codegen.numba.launch import LAUNCH_IMPORTS
 from symkeras.codegen.numba.loops import is_flat
 from symkeras.codegen.numba.memory import plan_in_place, writes_elementwise
 from symkeras.codegen.numba.parts import CALL_IMPORTS, PART_TYPE
@@ -279,11 +280,13 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     for out, result in zip(node.outputs, results):
         sub.bind(out, result)
     emit(sub, node)
+    imports = getattr(emit, "imports", "")
+    if em.table.address_calls and threads.parts() > 1 and any("numba.prange(" in line for line in sub.lines):
+        _launch_parallel_loop(sub, dict(zip(params, arg_types)), imports)
     for j, slot in enumerate(target.random_rows):
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
-    imports = getattr(emit, "imports", "")
     for j, slot in enumerate(target.bodies):  # loop bodies called through their addresses (parts.py)
         params.append(f"body{j}")
         actuals.append(f"fns[{slot}:{slot + 1}]")
@@ -294,10 +297,12 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         arg_types.append(CALLS_TYPE)
     if target.bodies or target.takes_fns:
         imports += CALL_IMPORTS + "\n".join(target.preamble) + "\n"
+    if target.launches:
+        imports += LAUNCH_IMPORTS
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
-    kernel = KernelText(tuple(params), "\n".join(sub.lines) + f"\n    return {returned}\n",
-                        imports=imports, reassociate=target.reassociate,
-                        parallel=(getattr(emit, "parallel", False) or target.parallel) and threads.parts() > 1)
+    text = "\n".join(sub.lines) + f"\n    return {returned}\n"
+    kernel = KernelText(tuple(params), text, imports=imports, reassociate=target.reassociate,
+                        parallel="numba.prange(" in text and threads.parts() > 1)
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)
         call = em.call_kernel(kernel, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
@@ -311,3 +316,25 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
 
 #: the step's random-draw counters
 CALLS_TYPE = ("int64", 1, "C", False)
+
+
+def _launch_parallel_loop(sub: Emitter, known: dict[str, tuple | None], imports: str) -> None:
+    """Run the kernel's prange loop as a body called by the shared launcher, where launch.py proves it
+    safe (the kernel then compiles without Numba's parfor passes)."""
+    target = sub.target
+    known.update({f"key{j}": CALLS_TYPE for j in range(len(target.random_rows))})
+    known.update({f"body{j}": PART_TYPE for j in range(len(target.bodies))})
+    if target.takes_fns:
+        known["fns"] = CALLS_TYPE
+    split = launch.split_parallel_loop(sub.lines, known, threads.parts())
+    if split is None:
+        return
+    before, after, work, passed, no_aliases = split
+    body_imports = imports + (CALL_IMPORTS + "\n".join(target.preamble) + "\n" if target.preamble else "")
+    decorator = KERNEL_JIT_REASSOCIATING if target.reassociate else KERNEL_JIT
+    work_module, entry = launch.body_module(work, passed, decorator, no_aliases)
+    body = KernelText(("part_", "block_"), entry, imports=body_imports + LAUNCH_IMPORTS + work_module,
+                      reassociate=target.reassociate)
+    launcher, body_address = launch.register(sub, body)
+    sub.lines = before + launch.launch_lines(passed, threads.parts(), launcher, body_address) + after
+    target.launches += 1

@@ -4,22 +4,23 @@ Numba compiles a ``numba.prange`` loop's body into a gufunc and optimizes it
 again together with the kernel, so a convolution kernel took 2.0-2.4 s to
 compile as a parallel loop against 0.8-0.9 s serial.  Here the loop body
 is emitted as a kernel module of its own (compiled serially, cached and
-shared like any kernel) and the parallel loop only calls it through its
-address: 0.6 + 0.6 s.  The step passes the body's address to the kernel
-(``fns[slot:slot + 1]``, see linker._call_kernel).
+shared like any kernel), run over the parts by the shared launcher of
+launch.py, so the kernel itself is serial too.  The step passes the
+launcher's and the body's addresses to the kernel (``fns[slot:slot + 1]``,
+see linker._call_kernel).
 
 The body recomputes the kernel's prologue (sizes read from its array
-arguments: pure, cheap) and receives the arrays the parts share; only the
-part's index crosses as a value.  Where an argument's type is not known
-before Numba types the step (the step then calls its kernels through their
-dispatchers), the loop body stays inline.
+arguments: pure, cheap) and receives the arrays the parts share through
+the launch block; only the part's index crosses as a value.  Where an
+argument's type is not known before Numba types the step (the step then
+calls its kernels through their dispatchers), the loop body stays inline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symkeras.codegen.numba import threads
+from symkeras.codegen.numba import launch, threads
 from symkeras.codegen.numba.emitter import Emitter, KernelTarget, KernelText
 
 #: the body's first parameter: the part's index in a 1-element array (the body returns it)
@@ -42,21 +43,12 @@ class PartsLoop:
         if not self.split:
             em.close()
             return
-        names = ["part", *(name for name, _ in self.shared)]
-        arg_types = (PART_TYPE, *(t for _, t in self.shared))
-        text = KernelText(tuple(names), "\n".join(self.body.lines) + "\n    return part\n", imports=self.imports)
-        table = em.table
-        table.kernels.setdefault(text, f"kernel{len(table.kernels)}")
-        table.signatures.setdefault(text, set()).add(arg_types)
-        slot = table.functions.setdefault((text, arg_types, PART_TYPE), len(table.functions))
-        k = len(em.target.bodies)
-        em.target.bodies.append(slot)
-        em.target.preamble.append(f"BODY{k} = function_type({list(arg_types)!r}, {PART_TYPE!r})")
-        em.open("for t in numba.prange(parts):")
-        em.line("part = np.empty(1, np.int64)")
-        em.line("part[0] = t")
-        em.line(f"invoke(body{k}[0], BODY{k}, ({', '.join(names)},))")
-        em.close()
+        lines = launch.unpack_lines(self.shared) + self.body.lines + ["    return part"]
+        text = KernelText(("part", "block_"), "\n".join(lines) + "\n", imports=self.imports + launch.LAUNCH_IMPORTS)
+        launcher, body = launch.register(em, text)
+        em.target.launches += 1
+        for line in launch.launch_lines(self.shared, threads.parts(), launcher, body):
+            em.line(line.strip())
 
 
 def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]], imports: str) -> PartsLoop:
@@ -80,14 +72,6 @@ def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]
         return PartsLoop(em, em, False, [], imports)
     body = Emitter(em.table, parent=em.parent, target=KernelTarget())
     body.names = em.names
-    passed = []
-    for name, (dtype, ndim, layout, readonly) in shared:
-        if ndim == 0:  # a parallel loop would pass a 0-d array to its gufunc as a scalar: cross as 1-D
-            em.line(f"{name}_1d = {name}.reshape(1)")
-            body.line(f"{name} = {name}_1d.reshape(())")
-            passed.append((f"{name}_1d", (dtype, 1, "C", readonly)))
-        else:
-            passed.append((name, (dtype, ndim, layout, readonly)))
     body.lines += em.lines[:prologue]
     body.line("t = part[0]")
-    return PartsLoop(em, body, True, passed, imports)
+    return PartsLoop(em, body, True, list(shared), imports)

@@ -38,7 +38,8 @@ from symkeras.codegen.numba.emitter import KernelText
 INDEX_TYPE = ("int64", 1, "C", False)
 BODY_SIGNATURE = ((INDEX_TYPE, INDEX_TYPE), INDEX_TYPE)
 LAUNCH_IMPORTS = ("from symkeras.codegen.numba.calls import function_type, invoke\n"
-                  "from symkeras.codegen.numba.launch import array_view, pack_array, without_aliases\n")
+                  "from symkeras.codegen.numba.launch import array_view, pack_array\n"
+                  "from symkeras.codegen.numba.compiling import without_aliases\n")
 #: the kernels' declaration of the launcher's function type (its preamble line)
 LAUNCH_TYPE = f"LAUNCH = function_type({[INDEX_TYPE, INDEX_TYPE]!r}, {INDEX_TYPE!r})"
 
@@ -294,7 +295,7 @@ def body_module(work: list[str], passed: list[tuple[str, tuple]], decorator: str
     """The body of a split loop as (module text before the entry point, the entry point's lines).
 
     ``no_aliases``: the loop runs in a function ``work`` of its own, which takes the passed arrays as
-    parameters and is compiled without aliasing among them (``without_aliases``), as Numba compiles a
+    parameters and is compiled without aliasing among them (compiling.without_aliases), as Numba compiles a
     parfor's gufunc: the loops then vectorize with no run-time overlap checks and keep partial sums in
     registers (an in-place elementwise kernel of B3 ran 2.7 ms instead of 1.3 without).  Otherwise the
     entry point ``kernel(part_, block_)`` views the arrays and runs the loop itself (one compile less).
@@ -306,25 +307,6 @@ def body_module(work: list[str], passed: list[tuple[str, tuple]], decorator: str
     entry = unpack_lines(passed) + [f"    return work({names})"]
     return module, "\n".join(entry) + "\n"
 
-
-def without_aliases(dispatcher):
-    """Compile ``dispatcher`` with its array arguments marked as not aliasing one another.
-
-    Its caller promises that no two of them overlap except an output written at exactly the position
-    each step reads from its input (an elementwise kernel writing into its input's buffer), the case in
-    which Numba marks a parfor's arrays the same way.
-    """
-    compiler = dispatcher._compiler
-    base = type(compiler)
-
-    class Compiler(base):
-        def _customize_flags(self, flags):
-            flags = base._customize_flags(self, flags)
-            flags.noalias = True
-            return flags
-
-    compiler.__class__ = Compiler
-    return dispatcher
 
 
 def _needed(prologue: list, loop, params: dict[str, tuple | None]):

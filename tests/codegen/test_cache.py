@@ -127,4 +127,4 @@ def test_kernels_that_split_over_threads_are_cached(tmp_path):
     if int(first[0]) > 1:
         # one parallel module, the shared launcher; the three convolution kernels pack their arrays for it
         assert sum("numba.prange" in s and "'prange': True" in s for s in sources) == 1
-        assert sum("invoke(body0[0], LAUNCH" in s for s in sources) == 3
+        assert sum("invoke(body0[1], LAUNCH" in s for s in sources) == 3

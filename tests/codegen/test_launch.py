@@ -43,9 +43,10 @@ def test_split_passes_parameters_and_allocations_and_reruns_pure_sizes():
     assert work[-1] == "    return part_"
     assert not any("prange" in line for line in before + after + work)
     assert before[-1].strip().startswith("out[0, 0, 0, f0]") and after == ["    return out"]
-    kernel = launch.launch_lines(passed, 2, "body0", "body1")
+    kernel = launch.launch_lines(passed, 2, "body0")
     assert kernel[0] == "    block_ = np.empty(19, np.int64)"
-    assert kernel[-1] == "    invoke(body0[0], LAUNCH, (body1, block_))"
+    # body0: the body's address, then the launcher's (one slice of the step's fns)
+    assert kernel[-1] == "    invoke(body0[1], LAUNCH, (body0, block_))"
 
 
 @pytest.mark.parametrize("old, new, why", [

@@ -99,7 +99,7 @@ def _declare_function_types(em) -> None:
     by_slot = {slot: key for key, slot in em.table.functions.items()}
     used = sorted({int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)})
     for slot in used:
-        _, arg_types, result = by_slot[slot]
+        arg_types, result = by_slot[slot][1:3]
         line = f"FN{slot} = function_type({list(arg_types)!r}, {result!r})"
         if line not in em.target.preamble:
             em.target.preamble.append(line)

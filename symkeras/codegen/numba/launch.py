@@ -14,8 +14,8 @@ kernel's parallel loop becomes two serial functions and a call:
   that calls the body through its address.  Its text is the same for every
   kernel, so it is compiled once per kernel cache, in any process.
 
-Both addresses reach the kernel through the step's ``fns`` (parameters
-``body{j}``, see linker._call_kernel).  ``split_parallel_loop`` does the
+Both addresses reach the kernel through the step's ``fns``, as one slice
+(parameter ``body{j}``, see register and linker._call_kernel).  ``split_parallel_loop`` does the
 rewrite on a kernel's generated lines when it can prove it safe (see its
 rules); otherwise the kernel keeps its prange loop.  parts.py uses the same
 launcher for the convolutions, whose bodies it emits itself.
@@ -115,15 +115,16 @@ def array_view(typingctx, block, offset, spec):
     return result(block, offset, spec), codegen
 
 
-def launch_lines(passed: list[tuple[str, tuple]], parts: int, launcher: str, body: str) -> list[str]:
-    """The kernel's lines (at depth 1) packing ``passed`` and running the body over ``parts`` parts."""
+def launch_lines(passed: list[tuple[str, tuple]], parts: int, addresses: str) -> list[str]:
+    """The kernel's lines (at depth 1) packing ``passed`` and running the body over ``parts`` parts;
+    ``addresses``: the kernel's parameter holding the body's address and the launcher's (see register)."""
     size = 1 + sum(slots(t) for _, t in passed)
     lines = [f"block_ = np.empty({size}, np.int64)", f"block_[0] = {parts}"]
     offset = 1
     for name, arg_type in passed:
         lines.append(f"pack_array(block_, {offset}, {name})")
         offset += slots(arg_type)
-    lines.append(f"invoke({launcher}[0], LAUNCH, ({body}, block_))")
+    lines.append(f"invoke({addresses}[1], LAUNCH, ({addresses}, block_))")
     return ["    " + line for line in lines]
 
 
@@ -136,20 +137,23 @@ def unpack_lines(passed: list[tuple[str, tuple]]) -> list[str]:
     return lines
 
 
-def register(em, body: KernelText) -> tuple[str, str]:
-    """Make the launcher and ``body`` functions the step passes in ``fns``; the kernel's parameter names for
-    the two addresses (``body{j}``, appended to its target's bodies)."""
+def register(em, body: KernelText) -> str:
+    """Make ``body`` and the launcher functions the step passes in ``fns``, in two adjacent slots (the
+    launcher's entry is keyed by the body's slot, so every body has its own copy of the launcher's address
+    beside it); returns the kernel's parameter for the pair (``body{j}``, appended to its target's bodies),
+    which the step passes as one slice: the kernel gets one argument per parallel loop."""
     table, target = em.table, em.target
-    names = []
-    for text, result in ((LAUNCHER, INDEX_TYPE), (body, INDEX_TYPE)):
+    for text in (body, LAUNCHER):
         table.kernels.setdefault(text, f"kernel{len(table.kernels)}")
         table.signatures.setdefault(text, set()).add(BODY_SIGNATURE[0])
-        slot = table.functions.setdefault((text, BODY_SIGNATURE[0], result), len(table.functions))
-        names.append(f"body{len(target.bodies)}")
-        target.bodies.append(slot)
+    slot = table.functions.setdefault((body, BODY_SIGNATURE[0], INDEX_TYPE), len(table.functions))
+    launcher = table.functions.setdefault((LAUNCHER, BODY_SIGNATURE[0], INDEX_TYPE, slot), len(table.functions))
+    assert launcher == slot + 1, "a body's slot is always created with its launcher's"
+    name = f"body{len(target.bodies)}"
+    target.bodies.append(slot)
     if LAUNCH_TYPE not in target.preamble:
         target.preamble.append(LAUNCH_TYPE)
-    return names[0], names[1]
+    return name
 
 
 # the rewrite of a generated kernel ------------------------------------------------------------------------

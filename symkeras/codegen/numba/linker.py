@@ -9,6 +9,7 @@ kernels (``kernel_addresses``), which live in modules of their own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -194,9 +195,11 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     imports += sorted(table.step_imports)
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
-    for (kernel, arg_types, result), slot in table.functions.items():
+    invoked = {int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)}
+    for (kernel, arg_types, result, *_), slot in table.functions.items():
         layout.functions.append((index[kernel], arg_types, result))
-        types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {table.kernels[kernel]}")
+        if slot in invoked:  # (the loop bodies and the launcher are called by kernels, not by the step)
+            types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {table.kernels[kernel]}")
     for kernel, fname in table.kernels.items():
         layout.kernel_signatures.append(sorted(table.signatures[kernel]))
         kernel_source = kernel_module_source(kernel)
@@ -287,9 +290,9 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
-    for j, slot in enumerate(target.bodies):  # loop bodies called through their addresses (parts.py)
+    for j, slot in enumerate(target.bodies):  # loop bodies run by the launcher (launch.register)
         params.append(f"body{j}")
-        actuals.append(f"fns[{slot}:{slot + 1}]")
+        actuals.append(f"fns[{slot}:{slot + 2}]")
         arg_types.append(PART_TYPE)
     if target.takes_fns:
         params.append("fns")
@@ -297,7 +300,7 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         arg_types.append(CALLS_TYPE)
     if target.bodies or target.takes_fns:
         imports += CALL_IMPORTS + "\n".join(target.preamble) + "\n"
-    if target.launches:
+    if target.bodies:
         imports += LAUNCH_IMPORTS
     returned = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     text = "\n".join(sub.lines) + f"\n    return {returned}\n"
@@ -335,6 +338,5 @@ def _launch_parallel_loop(sub: Emitter, known: dict[str, tuple | None], imports:
     work_module, entry = launch.body_module(work, passed, decorator, no_aliases)
     body = KernelText(("part_", "block_"), entry, imports=body_imports + LAUNCH_IMPORTS + work_module,
                       reassociate=target.reassociate)
-    launcher, body_address = launch.register(sub, body)
-    sub.lines = before + launch.launch_lines(passed, threads.parts(), launcher, body_address) + after
-    target.launches += 1
+    addresses = launch.register(sub, body)
+    sub.lines = before + launch.launch_lines(passed, threads.parts(), addresses) + after

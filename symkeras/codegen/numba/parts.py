@@ -45,9 +45,8 @@ class PartsLoop:
             return
         lines = launch.unpack_lines(self.shared) + self.body.lines + ["    return part"]
         text = KernelText(("part", "block_"), "\n".join(lines) + "\n", imports=self.imports + launch.LAUNCH_IMPORTS)
-        launcher, body = launch.register(em, text)
-        em.target.launches += 1
-        for line in launch.launch_lines(self.shared, threads.parts(), launcher, body):
+        addresses = launch.register(em, text)
+        for line in launch.launch_lines(self.shared, threads.parts(), addresses):
             em.line(line.strip())
 
 

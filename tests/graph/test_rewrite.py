@@ -232,7 +232,7 @@ def test_pipeline_records_exclusion_and_modes():
     opt = optimize(graph)
     names = [r.name for r in opt.records]
     assert names == ["dce", "loop_outputs", "inner_graphs", "cse", "constant_folding", "simplify", "stability",
-                     "simplify_again", "fusion", "conv_epilogue"]
+                     "simplify_again", "slice_gradients", "fusion", "conv_epilogue"]
     assert opt.fired["simplify.neutral_element"] == 2
     assert "simplify: neutral_element x2" in opt.report()
     skipped = optimize(graph, exclude=("simplify", "simplify_again"))
@@ -334,3 +334,32 @@ def test_an_index_of_a_transpose_indexes_its_input(perm, index, rng):
     assert opt.fired["simplify.subtensor_of_transpose"] >= 1
     value = rng.normal(size=x.shape).astype("float32")
     np.testing.assert_array_equal(evaluate(opt.graph.outputs[0], {x: value}), value.transpose(perm)[index])
+
+
+def _slice_gradients(x, slices):
+    """The gradient of a loss over slices of ``x`` along axis 1 (a recurrent step's gates): SubtensorGrads
+    of ``x`` added up."""
+    loss = sum(K.sum(K.square(x[:, a:b]) * float(k + 1)) for k, (a, b) in enumerate(slices))
+    return K.gradients(loss, [x])[0]
+
+
+@pytest.mark.parametrize("slices", [[(0, 3), (3, 8), (8, 12)], [(8, 12), (0, 3), (3, 8)], [(None, 6), (6, None)]])
+def test_gradients_of_slices_that_tile_an_axis_are_concatenated(slices, rng):
+    x = K.placeholder((None, 12), name="x")
+    g = _slice_gradients(x, slices)
+    opt = optimize(Graph([x], [g]))
+    assert opt.fired["slice_gradients.sum_of_slice_gradients"] == 1
+    kinds = [type(n.op).__name__ for n in opt.graph.nodes]
+    assert "Concatenate" in kinds and "SubtensorGrad" not in kinds
+    value = rng.normal(size=(5, 12)).astype("float32")
+    np.testing.assert_allclose(evaluate(opt.graph.outputs[0], {x: value}), evaluate(g, {x: value}), rtol=1e-6)
+
+
+@pytest.mark.parametrize("slices", [[(0, 3), (4, 12)], [(0, 6), (3, 12)], [(0, 6), (6, 11)], [(0, 4), (0, 4)]])
+def test_slice_gradients_that_leave_a_gap_or_overlap_stay_added(slices, rng):
+    x = K.placeholder((None, 12), name="x")
+    g = _slice_gradients(x, slices)
+    opt = optimize(Graph([x], [g]))
+    assert opt.fired["slice_gradients.sum_of_slice_gradients"] == 0
+    value = rng.normal(size=(5, 12)).astype("float32")
+    np.testing.assert_allclose(evaluate(opt.graph.outputs[0], {x: value}), evaluate(g, {x: value}), rtol=1e-6)

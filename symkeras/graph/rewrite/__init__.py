@@ -39,6 +39,7 @@ def _local_passes() -> list[Pass]:
         LocalPass("simplify", algebra.RULES + folding.RULES, merge=True),
         LocalPass("stability", stability.RULES, merge=True),
         LocalPass("simplify_again", algebra.RULES + folding.RULES, merge=True),
+        LocalPass("slice_gradients", [algebra.sum_of_slice_gradients], merge=True),
     ]
 
 

@@ -222,6 +222,58 @@ def select_by_constant_condition(t):
     return chosen if chosen.dtype == t.dtype else ops.cast(chosen, t.dtype)
 
 
+def _added_terms(t: Tensor) -> list[Tensor]:
+    """The terms of a tree of Adds rooted at ``t`` (``t`` itself when it is no Add)."""
+    if not is_op(t, ops.Add):
+        return [t]
+    return [term for x in t.owner.inputs for term in _added_terms(x)]
+
+
+def _slice_along(spec, ndim: int) -> tuple[int, int | None, int | None] | None:
+    """(axis, start, stop) of an index that is a plain slice along one axis and whole along the others."""
+    entries = list(spec) + [("s", None, None, None)] * (ndim - len(spec))
+    if len(entries) != ndim or any(e[0] != "s" or e[3] not in (None, 1) for e in entries):
+        return None
+    sliced = [(a, e[1], e[2]) for a, e in enumerate(entries) if (e[1], e[2]) != (None, None)]
+    return sliced[0] if len(sliced) == 1 else None
+
+
+@rule(ops.Add)
+def sum_of_slice_gradients(t):
+    """The sum of SubtensorGrads of one reference whose slices along one axis tile it (a recurrent step's
+    gate gradients) is the concatenation of the slices' gradients: one pass instead of a zero-filled array
+    per slice and the adds.  Run after the other rules (its own pass): while the SubtensorGrads stand,
+    their sum has its reference's run-time shape, which removes the SumToLikes of it."""
+    terms = _added_terms(t)
+    if len(terms) < 2 or not all(is_op(x, ops.SubtensorGrad) for x in terms):
+        return None
+    ref = terms[0].owner.inputs[1]
+    if any(x.owner.inputs[1] is not ref or x.dtype != t.dtype for x in terms):
+        return None
+    pieces = [_slice_along(x.owner.op.spec, ref.ndim) for x in terms]
+    if None in pieces or len({axis for axis, _, _ in pieces}) != 1:
+        return None
+    axis = pieces[0][0]
+    size = ref.shape[axis]
+    if size is None or any(not isinstance(v, (int, type(None))) or (v is not None and v < 0)
+                           for _, start, stop in pieces for v in (start, stop)):
+        return None
+    spans = sorted((((start or 0, size if stop is None else min(stop, size)), x.owner.inputs[0])
+                    for (_, start, stop), x in zip(pieces, terms)), key=lambda span: span[0])
+    ends = [0] + [stop for (_, stop), _ in spans]
+    if any(start != end for ((start, _), _), end in zip(spans, ends)) or ends[-1] != size:
+        return None
+    grads = [g for _, g in spans]
+    if any(g.ndim != ref.ndim or g.shape[axis] not in (None, stop - start)
+           for ((start, stop), g) in spans):
+        return None
+    try:
+        joined = ops.concatenate(grads, axis=axis)
+    except ValueError:  # the slices' gradients disagree in another axis's static size
+        return None
+    return joined if joined.shape == t.shape and joined.dtype == t.dtype else None
+
+
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,
          subtensor_of_transpose,
          reshape_of_reshape, cast_to_same_dtype, reduce_over_size_one_axes, broadcast_no_op, sum_to_like_static,

@@ -107,11 +107,11 @@ def test_dump_dir_gets_every_pass_the_rewrites_and_the_source(tmp_path, monkeypa
     (folder,) = os.listdir(tmp_path)
     assert folder.startswith("probe-")
     files = set(os.listdir(tmp_path / folder))
-    assert {"00-input.txt", "00-input.dot", "10-fusion.txt", "10-fusion.dot", "rewrites.txt", "source.py"} <= files
+    assert {"00-input.txt", "00-input.dot", "11-fusion.txt", "11-fusion.dot", "rewrites.txt", "source.py"} <= files
     assert "simplify: neutral_element x1" in (tmp_path / folder / "rewrites.txt").read_text()
     assert (tmp_path / folder / "source.py").read_text() == f.source
     assert "Mul" in (tmp_path / folder / "00-input.txt").read_text()
-    assert "Fused{Exp->Sum" in (tmp_path / folder / "10-fusion.txt").read_text()
+    assert "Fused{Exp->Sum" in (tmp_path / folder / "11-fusion.txt").read_text()
 
 
 def test_no_optimization_mode_and_excluded_passes_still_compile():

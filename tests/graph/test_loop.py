@@ -193,3 +193,25 @@ def test_per_step_outputs_nothing_reads_are_dropped():
     assert len(loop.outputs) == 1 and len(loop.op.step.outputs) == 1
     kept = optimize(Graph([X, H], [states, products]))
     assert [len(n.outputs) for n in kept.graph.nodes if isinstance(n.op, Loop)] == [2]
+
+
+def test_per_step_outputs_that_the_rewrites_make_equal_are_stored_once(rng):
+    from symkeras.codegen.reference import evaluate
+    from symkeras.graph.rewrite import optimize
+
+    xt, ht = placeholder((None, D)), placeholder((None, D))
+    # two spellings of one product: equal once the rewrites inside the step graph have run
+    step, _ = capture_step([xt, ht], [ops.tanh(ht + xt), ht * xt, ops.neg(ops.neg(ht * xt))])
+    X, H = placeholder((None, None, D)), placeholder((None, D))
+    states, first, second = Loop(step, 1, 1).make_node(X, H).outputs
+    outputs = [states, first * 2.0, second + 1.0]
+    opt = optimize(Graph([X, H], outputs))
+    assert opt.fired["merged_loop_outputs.merged_equal_per_step_outputs"] == 1
+    (loop,) = [n for n in opt.graph.nodes if isinstance(n.op, Loop)]
+    assert len(loop.outputs) == 2 and len(loop.op.step.outputs) == 2
+    values = {X: rng.normal(size=(4, 3, D)).astype("float32"), H: rng.normal(size=(3, D)).astype("float32")}
+    for got, want in zip(evaluate(opt.graph.outputs, values), evaluate(outputs, values)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    f = K.function([X, H], outputs, backend="numba")
+    for got, want in zip(f([values[X], values[H]]), evaluate(outputs, values)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -271,7 +271,11 @@ def sum_of_slice_gradients(t):
         joined = ops.concatenate(grads, axis=axis)
     except ValueError:  # the slices' gradients disagree in another axis's static size
         return None
-    return joined if joined.shape == t.shape and joined.dtype == t.dtype else None
+    if joined.shape != t.shape or joined.dtype != t.dtype:
+        return None
+    # viewed with the reference's shape (a view, no copy): its run-time sizes stay those of the reference,
+    # which removes the SumToLikes of a loop's per-step output against that reference's sequence
+    return ops.reshape_like(joined, ref)
 
 
 RULES = [remove_identity, neutral_element, multiply_by_minus_one, double_negation, transpose_of_transpose,

@@ -395,3 +395,23 @@ def test_graphs_differing_only_in_their_kernels_share_one_step_module():
         w1, b1, w2, b2 = model.get_weights()
         np.testing.assert_allclose(model.predict(x), np.maximum(x @ w1 + b1, 0) @ w2 + b2, rtol=1e-5, atol=1e-6)
     assert len(steps) == 1
+
+
+def test_dense_layers_of_different_widths_share_their_kernels():
+    """A (batch, features) kernel reads its feature count from its arguments (loops.SHARED_WIDTH), so
+    models that differ only in a Dense layer's width compile no kernel of their own (defect 9: memory per
+    distinct model); each still computes its own values."""
+    from symkeras.codegen.reference import evaluate
+
+    sources = []
+    for width in (24, 40):
+        x = K.placeholder((None, width), name="x")
+        b = K.variable(np.linspace(-1, 1, width), name="b")
+        y = K.relu(x + b)
+        outputs = [y, *K.gradients(K.sum(K.square(y)), [x, b])]
+        f = K.function([x], outputs, backend="numba")
+        data = np.random.default_rng(width).normal(size=(3, width)).astype("float32")
+        for got, want in zip(f([data]), evaluate(outputs, {x: data})):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        sources.append(set(f.program.layout.kernel_sources))
+    assert sources[0] == sources[1]

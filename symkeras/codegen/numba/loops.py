@@ -143,7 +143,7 @@ def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], di
     sizes, sole = [], {}
     for d in range(n):
         if shape[d] is not None:
-            sizes.append(str(shape[d]))
+            sizes.append(_width(em, inputs, n, d, shape[d]) or str(shape[d]))
             continue
         drivers = list(dict.fromkeys(em.dim(t, d - (n - t.ndim)) for t in inputs
                                      if d - (n - t.ndim) >= 0 and t.shape[d - (n - t.ndim)] != 1))
@@ -157,6 +157,25 @@ def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], di
             em.line(f"{var} = {var} if {other} == 1 else {other}")
         sizes.append(var)
     return sizes, sole
+
+
+#: a (batch, features) nest reads a static feature count at least this large from an input's shape, so
+#: that Dense layers of different widths share their elementwise kernels and bias gradients (memory per
+#: distinct model: Numba never frees code).  The inner loop vectorizes with its count read at run time as
+#: well as with a literal one (B1, B2, B4, B5 unchanged in alternating runs)
+SHARED_WIDTH = 16
+
+
+def _width(em: Emitter, inputs: list[Tensor], n: int, d: int, size: int) -> str | None:
+    """The source reading the static extent ``size`` of axis 1 of a 2-D nest from an input that has it, or
+    None (a literal then)."""
+    if n != 2 or d != 1 or size < SHARED_WIDTH:
+        return None
+    for t in inputs:
+        j = d - (n - t.ndim)
+        if j >= 0 and t.shape[j] == size and not _is_scalar_literal(t):
+            return f"{em.name(t)}.shape[{j}]"
+    return None
 
 
 def _loads(em: Emitter, out: Tensor, inputs: list[Tensor], sizes, sole, loop_vars) -> tuple[list[str], list[str]]:

@@ -15,9 +15,10 @@ kernel's parallel loop becomes two serial functions and a call:
   kernel, so it is compiled once per kernel cache, in any process.
 
 Both addresses reach the kernel through the step's ``fns``, as one slice
-(parameter ``body{j}``, see register and linker._call_kernel).  ``split_parallel_loop`` does the
-rewrite on a kernel's generated lines when it can prove it safe (see its
-rules); otherwise the kernel keeps its prange loop.  parts.py uses the same
+(parameter ``body{j}``, see register and linker._call_kernel).
+``split_parallel_loop`` does the rewrite on a kernel's generated lines when
+it can prove it safe (see its rules); otherwise the kernel keeps its prange
+loop.  parts.py uses the same
 launcher for the convolutions, whose bodies it emits itself.
 """
 
@@ -251,8 +252,8 @@ def split_parallel_loop(lines: list[str], params: dict[str, tuple | None], parts
 
     Returns:
         None when the rewrite is not proven safe, else (the kernel's lines before the loop, its lines after
-        the loop, the body's lines, the arrays to pass as (name, type)): the kernel puts
-        ``launch_lines(passed, ...)`` in the loop's place.
+        the loop, the body's lines, the arrays to pass as (name, type), whether the loop must run without
+        aliasing, see body_module): the kernel puts ``launch_lines(passed, ...)`` in the loop's place.
 
     Rules: the loop reads names defined before it either as parameters, as arrays allocated by
     ``np.empty/zeros/ones/full`` (both passed through the block), or by assignments that make no call but
@@ -310,7 +311,6 @@ def body_module(work: list[str], passed: list[tuple[str, tuple]], decorator: str
     module = f"\n@without_aliases\n{decorator}\ndef work({names}):\n" + "\n".join(work) + "\n\n"
     entry = unpack_lines(passed) + [f"    return work({names})"]
     return module, "\n".join(entry) + "\n"
-
 
 
 def _needed(prologue: list, loop, params: dict[str, tuple | None]):

@@ -9,6 +9,8 @@ compiler: Numba is imported when a function is first compiled).
 
 import importlib
 
+from symkeras import _blas_spin  # noqa: F401  (first: before anything can load SciPy's BLAS)
+
 __version__ = "0.1.0"
 
 #: Keras 2's top-level packages, imported on first use

@@ -1,16 +1,19 @@
 """One thread pool at a time: BLAS's own threads for matrix products, Numba's for the kernels that split work.
 
-Kernels that run ``numba.prange`` over samples (convolutions) call BLAS from each of their threads with
-BLAS's threads turned off for that thread (``blas_threads_local(1)``, OpenBLAS's thread-local setting), so
-the two pools never both work at once.  Two more things keep them from fighting at the hand-over:
+Kernels that split their samples over Numba's threads (convolutions; see launch.py) call BLAS from each of
+their threads with BLAS's threads turned off for that thread (``blas_threads_local(1)``, OpenBLAS's
+thread-local setting), so the two pools never both work at once.  Two more things keep them from fighting
+at the hand-over:
 
 - BLAS's threads, once a product is done, spin for 2^28 cycles by default before they sleep; symkeras
   asks SciPy's OpenBLAS (the one Numba's BLAS calls reach) to spin for 2^18 (``OPENBLAS_THREAD_TIMEOUT``,
-  read when that library loads, so only when it was not loaded before; a user's setting wins);
+  read when that library loads: set at ``import symkeras``, symkeras/_blas_spin.py, so it holds when SciPy
+  is imported after symkeras; a user's setting wins);
 - Numba's parallel loops run on its "workqueue" layer, whose threads sleep between loops.
 
-If SciPy's OpenBLAS was loaded before symkeras could set the timeout, or is not OpenBLAS, those kernels
-are emitted as serial loops (``parts()`` is 1), BLAS keeping its own threads.
+If SciPy's OpenBLAS was loaded before symkeras was imported (and the user set no timeout), or is not
+OpenBLAS, those kernels are emitted as serial loops (``parts()`` is 1), BLAS keeping its own threads; the
+first case warns once, saying how to avoid it.
 
 The thread-count functions are reached through LLVM symbols registered when this module is imported, so
 the compiled kernels stay cacheable across processes.
@@ -22,6 +25,7 @@ import ctypes
 import glob
 import os
 import sys
+import warnings
 
 from llvmlite import binding, ir
 from numba import types
@@ -32,6 +36,10 @@ _SET = "symkeras_blas_threads_local"
 _GET = "symkeras_blas_threads"
 #: spin 2^18 cycles (~0.1 ms) after a product instead of OpenBLAS's 2^28 (~0.1 s)
 SPIN_TIMEOUT = "18"
+SERIAL_WARNING = ("symkeras: SciPy's BLAS was loaded before symkeras was imported, so its threads spin ~0.1 s "
+                  "after each matrix product; kernels that would split their samples over Numba's threads run on "
+                  "one thread instead. Import symkeras before SciPy or scikit-learn, or set "
+                  f"OPENBLAS_THREAD_TIMEOUT={SPIN_TIMEOUT} in the environment before Python starts.")
 
 
 def _scipy_openblas():
@@ -56,14 +64,19 @@ def _already_loaded() -> bool:
 
 
 def _register() -> bool:
-    """Register the two symbols; True when they reach SciPy's OpenBLAS (else a harmless stand-in)."""
-    tamable = not _already_loaded()
+    """Register the two symbols; True when they reach SciPy's OpenBLAS (else a harmless stand-in) and its
+    spin was set before it loaded (at ``import symkeras``, see symkeras/_blas_spin.py, or here)."""
+    from symkeras import _blas_spin
+
+    tamable = _blas_spin.BEFORE_SCIPY or _blas_spin.USER_SET or not _already_loaded()
     if tamable:
         os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", SPIN_TIMEOUT)
     lib = _scipy_openblas()
     if lib is not None:
         binding.add_symbol(_SET, ctypes.cast(lib.openblas_set_num_threads_local, ctypes.c_void_p).value)
         binding.add_symbol(_GET, ctypes.cast(lib.scipy_openblas_get_num_threads, ctypes.c_void_p).value)
+        if not tamable:
+            warnings.warn(SERIAL_WARNING, RuntimeWarning, stacklevel=2)
         return tamable
     libc = ctypes.CDLL(None)  # int abs(int): returns 1 for 1, a no-op of the right type
     binding.add_symbol(_SET, ctypes.cast(libc.abs, ctypes.c_void_p).value)

@@ -35,11 +35,14 @@ class UnusedLoopOutputs(Pass):
                             if j != k:
                                 same[k] = j
                                 kept.remove(k)
-                    record.fired["merged_equal_per_step_outputs"] += len(same)
+                    if same:
+                        record.fired["merged_equal_per_step_outputs"] += len(same)
                 if len(kept) < len(node.outputs):
                     step = Graph(op.step.inputs, [op.step.outputs[k] for k in kept], allow_missing=True)
                     op = Loop(step, op.n_sequences, op.n_states, op.keep, op.backwards)
-                    record.fired["dropped_unused_per_step_outputs"] += len(node.outputs) - len(kept) - len(same)
+                    dropped = len(node.outputs) - len(kept) - len(same)
+                    if dropped:
+                        record.fired["dropped_unused_per_step_outputs"] += dropped
             if op is node.op and all(a is b for a, b in zip(args, node.inputs)):
                 continue
             new = op.make_node(*args)

@@ -104,7 +104,7 @@ def test_block_round_trip_keeps_strides_and_zero_d_arrays():
     assert block[1] == strided.ctypes.data and tuple(block[2:6]) == strided.shape + strided.strides
 
 
-def test_split_kernels_compute_numpys_values(tmp_path, monkeypatch):
+def test_split_kernels_compute_numpys_values():
     rng = np.random.default_rng(0)
     x = K.placeholder((None, 16, 16, 64))
     y = K.placeholder((None, 16, 16, 64))

@@ -88,7 +88,7 @@ def loop(em, node):
 def _declare_function_types(em) -> None:
     """The function types (``FN<slot>``) of the kernels the loop calls, in its module's preamble, and the
     imports of those it calls through their dispatchers (an argument's layout unknown before typing)."""
-    from symkeras.codegen.numba.linker import import_by_name
+    from symkeras.codegen.numba.linker import called_slots, import_by_name
 
     text = "\n".join(em.lines)
     for text_of, name in em.table.kernels.items():
@@ -97,7 +97,7 @@ def _declare_function_types(em) -> None:
             if line not in em.target.preamble:
                 em.target.preamble.append(line)
     by_slot = {slot: key for key, slot in em.table.functions.items()}
-    used = sorted({int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)})
+    used = sorted(called_slots(em.lines))
     for slot in used:
         arg_types, result = by_slot[slot][1:3]
         line = f"FN{slot} = function_type({list(arg_types)!r}, {result!r})"

@@ -195,7 +195,7 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     imports += sorted(table.step_imports)
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
-    invoked = {int(m) for line in em.lines for m in re.findall(r"\bFN(\d+)\b", line)}
+    invoked = called_slots(em.lines)
     for (kernel, arg_types, result, *_), slot in table.functions.items():
         layout.functions.append((index[kernel], arg_types, result))
         if slot in invoked:  # (the loop bodies and the launcher are called by kernels, not by the step)
@@ -319,6 +319,11 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
 
 #: the step's random-draw counters
 CALLS_TYPE = ("int64", 1, "C", False)
+
+
+def called_slots(lines: list[str]) -> set[int]:
+    """The ``fns`` slots whose function types (``FN<slot>``) these generated lines call through."""
+    return {int(m) for line in lines for m in re.findall(r"\bFN(\d+)\b", line)}
 
 
 def _launch_parallel_loop(sub: Emitter, known: dict[str, tuple | None], imports: str) -> None:

@@ -6,8 +6,8 @@ compile as a parallel loop against 0.8-0.9 s serial.  Here the loop body
 is emitted as a kernel module of its own (compiled serially, cached and
 shared like any kernel), run over the parts by the shared launcher of
 launch.py, so the kernel itself is serial too.  The step passes the
-launcher's and the body's addresses to the kernel (``fns[slot:slot + 1]``,
-see linker._call_kernel).
+body's and the launcher's addresses to the kernel as one slice
+(``fns[slot:slot + 2]``, see launch.register and linker._call_kernel).
 
 The body recomputes the kernel's prologue (sizes read from its array
 arguments: pure, cheap) and receives the arrays the parts share through

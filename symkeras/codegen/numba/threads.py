@@ -24,7 +24,6 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
-import sys
 import warnings
 
 from llvmlite import binding, ir
@@ -32,14 +31,14 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from symkeras import _blas_spin
+
 _SET = "symkeras_blas_threads_local"
 _GET = "symkeras_blas_threads"
-#: spin 2^18 cycles (~0.1 ms) after a product instead of OpenBLAS's 2^28 (~0.1 s)
-SPIN_TIMEOUT = "18"
 SERIAL_WARNING = ("symkeras: SciPy's BLAS was loaded before symkeras was imported, so its threads spin ~0.1 s "
                   "after each matrix product; kernels that would split their samples over Numba's threads run on "
                   "one thread instead. Import symkeras before SciPy or scikit-learn, or set "
-                  f"OPENBLAS_THREAD_TIMEOUT={SPIN_TIMEOUT} in the environment before Python starts.")
+                  f"OPENBLAS_THREAD_TIMEOUT={_blas_spin.SPIN_TIMEOUT} in the environment before Python starts.")
 
 
 def _scipy_openblas():
@@ -59,18 +58,10 @@ def _scipy_openblas():
     return None
 
 
-def _already_loaded() -> bool:
-    return any(name.startswith("scipy.linalg") for name in sys.modules)
-
-
 def _register() -> bool:
     """Register the two symbols; True when they reach SciPy's OpenBLAS (else a harmless stand-in) and its
-    spin was set before it loaded (at ``import symkeras``, see symkeras/_blas_spin.py, or here)."""
-    from symkeras import _blas_spin
-
-    tamable = _blas_spin.BEFORE_SCIPY or _blas_spin.USER_SET or not _already_loaded()
-    if tamable:
-        os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", SPIN_TIMEOUT)
+    spin was set before it loaded (at ``import symkeras``, symkeras/_blas_spin.py, or by the user)."""
+    tamable = _blas_spin.BEFORE_SCIPY or _blas_spin.USER_SET
     lib = _scipy_openblas()
     if lib is not None:
         binding.add_symbol(_SET, ctypes.cast(lib.openblas_set_num_threads_local, ctypes.c_void_p).value)

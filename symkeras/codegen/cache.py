@@ -45,7 +45,8 @@ import symkeras
 CODEGEN_VERSION = 3
 #: modules whose code Numba compiles into generated kernels (intrinsics): Numba's cache of a kernel does
 #: not notice when they change, so their text is part of every key
-COMPILED_IN = ("numba/blas.py", "numba/calls.py", "numba/threads.py", "numba/profiling.py", "numba/vecmath.py")
+COMPILED_IN = ("numba/alloc.py", "numba/blas.py", "numba/calls.py", "numba/threads.py", "numba/profiling.py",
+               "numba/vecmath.py")
 
 
 def files_digest(paths) -> str:

@@ -112,8 +112,9 @@ def _open_parts(em, node, prologue: int, kc: str, shared: list[tuple[str, tuple]
 def _close_parts(em, loop) -> None:
     loop.close()
     em.line("blas_threads_local(saved)")
-    em.line("if missing.any():")
-    em.line("    raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
+    em.line("for t in range(parts):")  # (a loop, not missing.any(): that compiles an overload of its own)
+    em.line("    if missing[t]:")
+    em.line("        raise RuntimeError('convolution: no BLAS found (SciPy is required)')")
 
 
 def _open_chunk(em) -> None:

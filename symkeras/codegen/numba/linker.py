@@ -17,6 +17,7 @@ import numpy as np
 from symkeras.codegen import cache
 from symkeras.codegen.errors import nan_guard_message, update_shape_error
 from symkeras.codegen.numba import launch, threads
+from symkeras.codegen.numba.alloc import inline_allocations
 from symkeras.codegen.numba.calls import jit_address
 from symkeras.codegen.numba.emitter import VECMATH_IMPORT, Emitter, KernelTable, KernelTarget, KernelText
 from symkeras.codegen.numba.launch import LAUNCH_IMPORTS
@@ -207,7 +208,7 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
         if kernel in table.called_by_name:
             imports.append(import_by_name(kernel, fname))
     source = header + "\n".join(imports) + "\n\n" + "\n".join(types_block) + f"\n\n\n{JIT}\n"
-    return source + f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n"
+    return inline_allocations(source + f"def step({', '.join(args)}):\n" + "\n".join(em.lines) + "\n")
 
 
 KERNEL_PREFIX = "symkeras_kernel"
@@ -221,7 +222,7 @@ def kernel_module_source(kernel: KernelText) -> str:
     if kernel.parallel:
         decorator = decorator[:-1] + f", parallel={PRANGE_ONLY})"
     header = KERNEL_HEADER.format(version=symkeras.__version__, codegen=cache.CODEGEN_VERSION)
-    return header + kernel.function("kernel", decorator)
+    return inline_allocations(header + kernel.function("kernel", decorator))
 
 
 def import_by_name(kernel: KernelText, name: str) -> str:

@@ -181,8 +181,11 @@ def compile_healing(dispatcher, signature):
     naming it) and the function compiled again.  Numba's own errors (typing, lowering) propagate."""
     from numba.core.errors import NumbaError
 
+    from symkeras.codegen.numba.compiling import optimization_level
+
     try:
-        return dispatcher.compile(signature)
+        with optimization_level():
+            return dispatcher.compile(signature)
     except NumbaError:
         raise
     except Exception as error:  # noqa: BLE001  EOFError, UnpicklingError, ... from a damaged cache file
@@ -194,7 +197,8 @@ def compile_healing(dispatcher, signature):
                       f"entries {[os.path.basename(p) for p in damaged]} are removed and it is compiled again.",
                       RuntimeWarning, stacklevel=2)
         _remove(damaged)
-        return dispatcher.compile(signature)
+        with optimization_level():
+            return dispatcher.compile(signature)
 
 
 # --- size bound ------------------------------------------------------------------------------------

@@ -217,6 +217,34 @@ def test_one_update_kernel_serves_parameters_of_every_shape():
     np.testing.assert_allclose(compiled[1], K.get_value(b), rtol=1e-6)
 
 
+def test_layers_of_every_width_share_one_flat_activation_kernel():
+    def activation(shape):
+        x = K.placeholder((None, *shape), name="x")
+        return K.function([x], [K.relu(x) * K.tanh(x) + 1.0], name="activation")
+
+    small, other = activation((6, 6, 4)), activation((5, 5, 8))
+    assert "invoke_flat(" in small.source and "invoke_flat(" in other.source
+    assert set(small.program.layout.kernel_sources) == set(other.program.layout.kernel_sources)
+    rng = np.random.default_rng(0)
+    for f, shape in ((small, (3, 6, 6, 4)), (other, (1, 5, 5, 8))):
+        xs = rng.standard_normal(shape).astype("float32")
+        np.testing.assert_allclose(f([xs])[0], np.maximum(xs, 0) * np.tanh(xs) + 1.0, rtol=1e-6)
+    big = activation((16, 16, 64))  # samples large enough to share the elements out over threads
+    xs = rng.standard_normal((3, 16, 16, 64)).astype("float32")
+    np.testing.assert_allclose(big([xs])[0], np.maximum(xs, 0) * np.tanh(xs) + 1.0, rtol=1e-6)
+
+
+def test_batches_not_provably_equal_broadcast_as_numpy_does():
+    x = K.placeholder((None, 3), name="x")
+    y = K.placeholder((None, 3), name="y")
+    f = K.function([x, y], [K.exp(x) * y])
+    assert "invoke_flat(" not in f.source  # two feeds: nothing says their batches match
+    xs = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    ys = np.array([[1.0, 2.0, 3.0]], dtype="float32")
+    np.testing.assert_allclose(f([xs, ys])[0], np.exp(xs) * ys, rtol=1e-6)
+    np.testing.assert_allclose(f([ys, xs])[0], np.exp(ys) * xs, rtol=1e-6)
+
+
 def test_a_kernel_writes_into_a_buffer_nothing_reads_any_more():
     from symkeras.codegen.numba.memory import plan_in_place
 

@@ -310,7 +310,7 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     if flat:
         like = next(em.name(t) for t in passed if t.shape == node.out.shape)
         call = em.call_kernel(kernel, actuals, arg_types, (node.out.dtype, 1, "C", False), flat_like=like,
-                              shape=em.tuple_of(str(d) for d in node.out.shape))
+                              shape=f"{like}.shape")
         em.line(f"{em.name(node.out)} = {call}")
         return
     types = tuple((o.dtype, o.ndim, "C", False) for o in node.outputs)

@@ -17,6 +17,7 @@ from symkeras.codegen.numba.scalar import cast, expression, lit, maximum_source,
 from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.fused import _Meta
+from symkeras.graph.rewrite.dims import same_size
 
 _INIT = {"sum": 0, "prod": 1, "any": False, "all": True}
 
@@ -290,19 +291,28 @@ def _is_scalar_literal(t: Tensor) -> bool:
 
 
 def is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
-    """A static shape that every array input has too: one loop over the elements, sizes read at run time.
+    """Every array input has the output's shape: one loop over the elements, sizes read at run time.
 
     Such a kernel's source does not depend on the shape, so every parameter
-    of a model (whatever its shape) shares one optimizer-update kernel.
+    of a model (whatever its shape) shares one optimizer-update kernel, and
+    every layer one kernel of each activation and its gradient.  A size known
+    only at run time (the batch) must provably be the output's in every input
+    (graph.rewrite.dims): NumPy would broadcast one of size 1.
     """
-    if out.ndim == 0 or any(d is None for d in out.shape):
+    if out.ndim == 0:
         return False
     full = [t for t in inputs if not _is_scalar_literal(t) and t.ndim > 0]
-    return bool(full) and all(t.shape == out.shape for t in full)
+    if not full or any(t.shape != out.shape for t in full):
+        return False
+    memo: dict = {}
+    return all(same_size(t, axis, out, axis, memo) for t in full for axis, d in enumerate(out.shape) if d is None)
 
 
 def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
-    """One loop over the elements; arrays the step passes as 1-D (``em.target.flat_args``) are read as they are."""
+    """One loop over the elements; arrays the step passes as 1-D (``em.target.flat_args``) are read as they are.
+
+    A batch whose samples are large (``_splits``) runs its elements in parallel, in contiguous shares.
+    """
     loads = []
     full = None
     for t in inputs:
@@ -320,13 +330,23 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
             loads.append(f"{flat}[i]")
             full = full or em.name(t)
     target = em.name(out)
-    fresh = f"np.empty({full}.shape, np.{out.dtype})"
-    em.line(f"{target} = {em.target.dest if em.target.dest is not None and em.target.dest_fits else fresh}")
+    # (a 1-D shape written as a tuple: the launcher's rewrite reads the allocation's rank from it)
+    shape = f"({full}.shape[0],)" if em.target.flat_args else f"{full}.shape"
+    fresh = f"np.empty({shape}, np.{out.dtype})"
+    dest = em.target.dest
+    if dest is not None and em.target.dest_fits:
+        em.line(f"{target} = {dest}")
+    elif dest is not None:  # a buffer of the output's static shape: its run-time size decides
+        em.line(f"{target} = {dest} if {dest}.shape == {full}.shape else {fresh}")
+    else:
+        em.line(f"{target} = {fresh}")
     elements = target
     if not em.target.flat_args:
         elements = f"{target}_flat"
         em.line(f"{elements} = {target}.reshape(-1)")
-    em.open(f"for i in range({elements}.size):")
+    split = _splits(out.shape)
+    em.target.parallel = em.target.parallel or split
+    em.open(f"for i in {'numba.prange' if split else 'range'}({elements}.size):")
     result = emit_steps(em, program, loads, inputs, metas)
     em.line(f"{elements}[i] = {result}")
     em.close()

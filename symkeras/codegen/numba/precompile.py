@@ -84,8 +84,11 @@ def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
         try:
             sys.path.extend(p for p in job.get("sys_path", ()) if p not in sys.path)
             function = getattr(_module(job["name"], job["path"]), job.get("function", "kernel"))
-            for arg_types in job["signatures"]:
-                function.compile(numba_signature(arg_types))
+            from symkeras.codegen.numba.compiling import optimization_level  # (symkeras is importable now)
+
+            with optimization_level():
+                for arg_types in job["signatures"]:
+                    function.compile(numba_signature(arg_types))
             done += 1
         except Exception:  # noqa: BLE001  the step's own compile reports a real error with its context
             pass

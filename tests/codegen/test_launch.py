@@ -49,6 +49,27 @@ def test_split_passes_parameters_and_allocations_and_reruns_pure_sizes():
     assert kernel[-1] == "    invoke(body0[1], LAUNCH, (body0, block_))"
 
 
+FLAT = """
+out = np.empty((a0.shape[0],), np.float32)
+for i in numba.prange(out.size):
+    s0 = np.float32(a0[i] * np.float32(2.0))
+    out[i] = s0
+return out
+"""
+
+
+def test_a_loop_variable_used_only_as_an_index_runs_unsigned():
+    F1 = ("float32", 1, "C", False)
+    _, _, work, passed, _ = launch.split_parallel_loop(_lines(FLAT), {"a0": F1}, 2)
+    assert passed == [("out", F1), ("a0", F1)]
+    # (a signed start unknown to LLVM keeps Numba's negative-index check in the loop: no vectorization)
+    assert work[0] == ("    for i in range(np.uint64(part_[0] * (out.size) // 2), "
+                       "np.uint64((part_[0] + 1) * (out.size) // 2)):")
+    # computed with (i0 * m2 in ELEMENTWISE): stays signed, an unsigned product would be a float
+    _, _, work, _, _ = launch.split_parallel_loop(_lines(ELEMENTWISE), {"a0": F4}, 2)
+    assert "np.uint64" not in work[2]
+
+
 @pytest.mark.parametrize("old, new, why", [
     ("m2 = 0 if a0.shape[0] == 1 else 1", "m2 = int(np.sum(a0))", "a size made by a call not known to be pure"),
     ("m2 = 0 if a0.shape[0] == 1 else 1", "m2 = 0\nfor q in range(2):\n    m2 = q", "a name set inside a loop"),

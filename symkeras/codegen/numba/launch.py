@@ -285,8 +285,12 @@ def split_parallel_loop(lines: list[str], params: dict[str, tuple | None], parts
     work = []
     for i in sorted(rerun):
         work += span(statements[i])
-    work += [f"    for {ast.unparse(loop.target)} in range(part_[0] * ({extent}) // {parts}, "
-             f"(part_[0] + 1) * ({extent}) // {parts}):"]
+    start, stop = f"part_[0] * ({extent}) // {parts}", f"(part_[0] + 1) * ({extent}) // {parts}"
+    if _indexes_only(loop):
+        # Numba checks a signed index for a negative value at every access, which keeps a flat loop from
+        # running from an unknown start unvectorized (5.2 ms for 4.7M floats, 1.5 ms unsigned)
+        start, stop = f"np.uint64({start})", f"np.uint64({stop})"
+    work += [f"    for {ast.unparse(loop.target)} in range({start}, {stop}):"]
     work += text[loop.lineno:loop.end_lineno]
     work.append("    return part_")
     # partial sums in memory, and an output written over its input, run unvectorized where Numba sees that
@@ -311,6 +315,17 @@ def body_module(work: list[str], passed: list[tuple[str, tuple]], decorator: str
     module = f"\n@without_aliases\n{decorator}\ndef work({names}):\n" + "\n".join(work) + "\n\n"
     entry = unpack_lines(passed) + [f"    return work({names})"]
     return module, "\n".join(entry) + "\n"
+
+
+def _indexes_only(loop) -> bool:
+    """Whether the loop's variable is only ever read as a whole subscript (``a[i]``), never computed with
+    (an unsigned variable would turn ``i * m`` into a float)."""
+    if not isinstance(loop.target, ast.Name):
+        return False
+    name = loop.target.id
+    subscripts = {id(n.slice) for n in ast.walk(loop) if isinstance(n, ast.Subscript)}
+    uses = [n for statement in loop.body for n in ast.walk(statement) if isinstance(n, ast.Name) and n.id == name]
+    return bool(uses) and all(isinstance(n.ctx, ast.Load) and id(n) in subscripts for n in uses)
 
 
 def _needed(prologue: list, loop, params: dict[str, tuple | None]):

@@ -232,7 +232,8 @@ def test_pipeline_records_exclusion_and_modes():
     opt = optimize(graph)
     names = [r.name for r in opt.records]
     assert names == ["dce", "loop_outputs", "inner_graphs", "cse", "constant_folding", "simplify", "stability",
-                     "simplify_again", "slice_gradients", "merged_loop_outputs", "fusion", "conv_epilogue"]
+                     "simplify_again", "slice_gradients", "merged_loop_outputs", "fusion", "conv_epilogue",
+                     "group_fusion"]
     assert opt.fired["simplify.neutral_element"] == 2
     assert "simplify: neutral_element x2" in opt.report()
     skipped = optimize(graph, exclude=("simplify", "simplify_again"))

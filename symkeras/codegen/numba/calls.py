@@ -92,16 +92,21 @@ def invoke_flat(typingctx, address, fn_type, args, like):
     """Call a flat elementwise kernel (1-D arrays in and out) with C arrays of ``like``'s shape.
 
     Each array is handed over as a 1-D view of its elements, and the 1-D
-    result comes back with ``like``'s shape: one compiled kernel serves every
-    shape without the step spending a reshape per argument.
+    result (each of a tuple of them) comes back with ``like``'s shape: one
+    compiled kernel serves every shape without the step spending a reshape
+    per argument.
     """
     signature = fn_type.instance_type.signature
     params = tuple(signature.args)
     fits = len(args) == len(params) and all(a == p or _flattens_to(a, p) for a, p in zip(args, params))
     result = signature.return_type
-    if not fits or not isinstance(like, types.Array) or result.ndim != 1 or result.layout != "C":
+    several = isinstance(result, types.BaseTuple)  # a kernel with several results (FusedGroup)
+    results = list(result) if several else [result]
+    if not fits or not isinstance(like, types.Array) or any(
+            not isinstance(r, types.Array) or r.ndim != 1 or r.layout != "C" for r in results):
         raise TypingError(f"{MISMATCH} for {params} but passes {tuple(args)} (flat, like {like})")
-    shaped = types.Array(result.dtype, like.ndim, "C")
+    shapes = [types.Array(r.dtype, like.ndim, "C") for r in results]
+    shaped = types.Tuple(shapes) if several else shapes[0]
 
     def codegen(context, builder, sig, llargs):
         values = []
@@ -113,7 +118,11 @@ def invoke_flat(typingctx, address, fn_type, args, like):
             values.append(value)
         flat = _call(context, builder, signature, llargs[0], values)
         shape = cgutils.unpack_tuple(builder, context.make_array(like)(context, builder, llargs[3]).shape, like.ndim)
-        return _with_shape(context, builder, result, flat, shape, shaped)
+        if not several:
+            return _with_shape(context, builder, result, flat, shape, shaped)
+        views = [_with_shape(context, builder, r, builder.extract_value(flat, k), shape, s)
+                 for k, (r, s) in enumerate(zip(results, shapes))]
+        return context.make_tuple(builder, shaped, views)
 
     return shaped(address, fn_type, args, like), codegen
 

@@ -81,6 +81,8 @@ class KernelTarget:
     dest: str | None = None
     #: the dest buffer has the output's static shape, with no size left to run time
     dest_fits: bool = False
+    #: a kernel with several results (FusedGroup): per result, the parameter it writes into, or None
+    dests: list = field(default_factory=list)
     #: the step passes every array of this (flat elementwise) kernel as a 1-D view of its elements
     flat_args: bool = False
     #: the kernel accumulates a float sum or product in a local variable that LLVM may reassociate

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from symkeras.codegen.numba.loops import emit_program
+from symkeras.codegen.numba.loops import emit_flat_group, emit_program
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
+from symkeras.graph.ops.fused import FusedGroup
 from symkeras.graph.ops.reduce import All, Any, Max, Min, Prod, Sum
 
 
@@ -17,6 +18,13 @@ def _scalar_only(node) -> bool:
 def fused(em, node):
     op = node.op
     emit_program(em, node.out, list(node.inputs), op.program, op.reduce)
+
+
+@kernel(FusedGroup)
+def fused_group(em, node):
+    """Several results of one static shape: one flat loop writes them all (see group_fusion)."""
+    op = node.op
+    emit_flat_group(em, list(node.outputs), list(node.inputs), op.program, op.results)
 
 
 @kernel(ops.Unary, ops.Binary, ops.Where, ops.FullLike, ops.BroadcastLike, inline=_scalar_only)

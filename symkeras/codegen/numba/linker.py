@@ -111,7 +111,8 @@ def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | Non
     """
     in_place = plan_in_place(graph, outputs, updates)
     if guard is not None:
-        in_place = {node: dest for node, dest in in_place.items() if dest.kind != "variable"}
+        in_place = {node: dest for node, dest in in_place.items()
+                    if not isinstance(dest, tuple) and dest.kind != "variable"}
     if profile:
         em.table.profiled = True
         em.line("tprof = cycles()")
@@ -121,7 +122,8 @@ def _emit_schedule(em: Emitter, graph: Graph, outputs, updates, guard: str | Non
             _emit_guard(em, node, index, len(graph.nodes), guard)
         if profile:
             em.line(f"tnow = cycles(); prof[{index}] += tnow - tprof; tprof = tnow")
-    return {var for var in in_place.values() if var.kind == "variable"}
+    dests = [d for dest in in_place.values() for d in (dest if isinstance(dest, tuple) else (dest,))]
+    return {var for var in dests if var is not None and var.kind == "variable"}
 
 
 def emit_node(em: Emitter, node, dest: Tensor | None = None) -> None:
@@ -134,6 +136,9 @@ def emit_node(em: Emitter, node, dest: Tensor | None = None) -> None:
     em.comment(node)
     if emit.inline is True or (callable(emit.inline) and emit.inline(node)):
         emit(em, node)
+        return
+    if node.op.in_place and len(node.outputs) > 1:
+        _call_group_kernel(em, node, emit, dest)
         return
     if dest is not None:
         why = ("variable update" if dest.kind == "variable" else
@@ -316,6 +321,45 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
     types = tuple((o.dtype, o.ndim, "C", False) for o in node.outputs)
     call = em.call_kernel(kernel, actuals, arg_types, types[0] if len(types) == 1 else types)
     em.line(f"{', '.join(em.name(o) for o in node.outputs)} = {call}")
+
+
+def _call_group_kernel(em: Emitter, node, emit, dests: tuple | None) -> None:
+    """Emit a node with several elementwise results of one static shape (a FusedGroup) as one flat kernel
+    writing each result into its variable's buffer where ``dests`` (memory.plan_in_place) says so."""
+    inputs = list(dict.fromkeys(node.inputs))
+    dests = list(dests) if dests is not None else [None] * len(node.outputs)
+    extra = [d for d in dict.fromkeys(d for d in dests if d is not None) if d not in inputs]
+    passed = inputs + extra
+    flat = em.table.address_calls and all(t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed)
+    sub = Emitter(em.table, parent=em, target=KernelTarget(flat_args=flat))
+    params, actuals, arg_types = [], [], []
+    for t in passed:
+        param = f"a{len(params)}" if t in inputs else f"d{len(params) - len(inputs)}"
+        arg_type = em.arg_type(t)
+        if flat and t.ndim > 0:
+            arg_type = (t.dtype, 1, "C", arg_type[3])
+        sub.bind(t, param)
+        params.append(param)
+        actuals.append(em.name(t))
+        arg_types.append(arg_type)
+    sub.target.dests = [None if d is None else sub.name(d) for d in dests]
+    results = [f"out{k}" for k in range(len(node.outputs))]
+    for out, result in zip(node.outputs, results):
+        sub.bind(out, result)
+    for out, dest in zip(node.outputs, dests):
+        if dest is not None:
+            em.line(f"# {em.name(out)} is written into the buffer of {em.name(dest)} (variable update)")
+    emit(sub, node)
+    text = "\n".join(sub.lines) + f"\n    return ({', '.join(results)})\n"
+    kernel = KernelText(tuple(params), text, imports=getattr(emit, "imports", ""))
+    names = ", ".join(em.name(o) for o in node.outputs)
+    if flat:
+        like = next(em.name(t) for t in passed if t.shape == node.outputs[0].shape)
+        types = tuple((o.dtype, 1, "C", False) for o in node.outputs)
+        em.line(f"{names} = {em.call_kernel(kernel, actuals, arg_types, types, flat_like=like)}")
+    else:
+        types = tuple((o.dtype, o.ndim, "C", False) for o in node.outputs)
+        em.line(f"{names} = {em.call_kernel(kernel, actuals, arg_types, types)}")
 
 
 #: the step's random-draw counters

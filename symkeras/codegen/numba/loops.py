@@ -308,11 +308,9 @@ def is_flat(out: Tensor, inputs: list[Tensor]) -> bool:
     return all(same_size(t, axis, out, axis, memo) for t in full for axis, d in enumerate(out.shape) if d is None)
 
 
-def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
-    """One loop over the elements; arrays the step passes as 1-D (``em.target.flat_args``) are read as they are.
-
-    A batch whose samples are large (``_splits``) runs its elements in parallel, in contiguous shares.
-    """
+def _flat_loads(em: Emitter, inputs: list[Tensor]) -> tuple[list[str], str | None]:
+    """The source reading each input at element ``i`` of a flat loop (a scalar once, before it), and the
+    name of the first array input."""
     loads = []
     full = None
     for t in inputs:
@@ -329,6 +327,15 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
                 em.line(f"{flat} = {em.name(t)}.ravel()")
             loads.append(f"{flat}[i]")
             full = full or em.name(t)
+    return loads, full
+
+
+def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
+    """One loop over the elements; arrays the step passes as 1-D (``em.target.flat_args``) are read as they are.
+
+    A batch whose samples are large (``_splits``) runs its elements in parallel, in contiguous shares.
+    """
+    loads, full = _flat_loads(em, inputs)
     target = em.name(out)
     # (a 1-D shape written as a tuple: the launcher's rewrite reads the allocation's rank from it)
     shape = f"({full}.shape[0],)" if em.target.flat_args else f"{full}.shape"
@@ -349,6 +356,28 @@ def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -
     em.open(f"for i in {'numba.prange' if split else 'range'}({elements}.size):")
     result = emit_steps(em, program, loads, inputs, metas)
     em.line(f"{elements}[i] = {result}")
+    em.close()
+
+
+def emit_flat_group(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], program, results) -> None:
+    """One loop over the elements computing ``program`` and writing each of its ``results`` steps (a
+    FusedGroup): every output has the inputs' static shape; ``em.target.dests`` names the buffers given."""
+    metas = replay(program, inputs)
+    loads, full = _flat_loads(em, inputs)
+    elements = []
+    for k, out in enumerate(outputs):
+        target = em.name(out)
+        dest = em.target.dests[k] if k < len(em.target.dests) else None
+        em.line(f"{target} = {dest if dest is not None else f'np.empty({full}.shape, np.{out.dtype})'}")
+        if em.target.flat_args:
+            elements.append(target)
+        else:
+            elements.append(f"{target}_flat")
+            em.line(f"{target}_flat = {target}.reshape(-1)")
+    em.open(f"for i in range({elements[0]}.size):")
+    emit_steps(em, program, loads, inputs, metas)  # step k's value is ``s{k}``
+    for element, step in zip(elements, results):
+        em.line(f"{element}[i] = s{step}")
     em.close()
 
 

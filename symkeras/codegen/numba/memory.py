@@ -35,7 +35,8 @@ def _may_fit(shape, out_shape) -> bool:
 
 
 def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tensor, Tensor]]) -> dict:
-    """Map node -> tensor whose buffer the node's kernel may write its result into."""
+    """Map node -> tensor whose buffer the node's kernel may write its result into (for a node with several
+    results, a tuple of them: each result's variable, or None)."""
     uses: dict[Tensor, list[int]] = defaultdict(list)
     for i, node in enumerate(graph.nodes):
         for inp in set(node.inputs):
@@ -51,17 +52,28 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
     for node in graph.nodes:
         if writes_elementwise(node) and node.out.ndim > 0 and uses[node.out]:
             dies_at[max(uses[node.out])].append(node.out)
+    def variable_for(out: Tensor, i: int) -> Tensor | None:
+        var = target_of.get(out)
+        if (var is not None and out not in outputs and var not in outputs and var not in viewed
+                and var.shape == out.shape and var.dtype == out.dtype and all(j <= i for j in uses[var])):
+            return var
+        return None
+
     for i, node in enumerate(graph.nodes):
         if i > 0:
             free.extend(t for t in dies_at[i - 1]
                         if t not in taken and t not in kept and t not in viewed and t not in in_variable)
+        if node.op.in_place and len(node.outputs) > 1:  # (a FusedGroup: its results into their variables)
+            dests = tuple(variable_for(o, i) for o in node.outputs)
+            if any(d is not None for d in dests):
+                plan[node] = dests
+                in_variable.update(o for o, d in zip(node.outputs, dests) if d is not None)
+            continue
         if not writes_elementwise(node) or node.out.ndim == 0:
             continue
         out = node.out
-        var = target_of.get(out)
-        if (var is not None and out not in outputs and var not in outputs and var not in viewed
-                and var.shape == out.shape
-                and var.dtype == out.dtype and all(j <= i for j in uses[var])):
+        var = variable_for(out, i)
+        if var is not None:
             plan[node] = var
             in_variable.add(out)
             continue

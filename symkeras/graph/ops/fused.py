@@ -24,6 +24,27 @@ class _Meta:
         return len(self.shape)
 
 
+def _inferred_steps(op, inputs) -> list[_Meta]:
+    """The inputs' and every step's (dtype, shape) of the fused ``op`` over tensors ``inputs``."""
+    if len(inputs) != op.n_inputs:
+        raise TypeError(f"{op} takes {op.n_inputs} inputs, got {len(inputs)}.")
+    metas = [_Meta(t.dtype, t.shape) for t in inputs]
+    for step, refs in op.program:
+        metas.append(_Meta(*step.infer([metas[r] for r in refs])))
+    return metas
+
+
+def _performed_steps(program, inputs) -> list:
+    """The inputs' and every step's values of ``program`` over arrays ``inputs`` (NumPy)."""
+    values = list(inputs)
+    metas = [_Meta(np.asarray(v).dtype.name, np.shape(v)) for v in inputs]
+    for op, refs in program:
+        dtype, _ = op.infer([metas[r] for r in refs])
+        values.append(np.asarray(op.perform([values[r] for r in refs]), dtype=dtype))
+        metas.append(_Meta(dtype, np.shape(values[-1])))
+    return values
+
+
 #: the reductions (by their ``reduction`` trait) a fused op may end with: one accumulator per output element
 FUSABLE_REDUCTIONS = ("sum", "prod", "max", "min")
 
@@ -58,24 +79,13 @@ class Fused(Op):
 
     # semantics ---------------------------------------------------------------
     def infer(self, inputs):
-        if len(inputs) != self.n_inputs:
-            raise TypeError(f"{self} takes {self.n_inputs} inputs, got {len(inputs)}.")
-        metas = [_Meta(t.dtype, t.shape) for t in inputs]
-        for op, refs in self.program:
-            metas.append(_Meta(*op.infer([metas[r] for r in refs])))
-        dtype, shape = metas[-1].dtype, metas[-1].shape
+        last = _inferred_steps(self, inputs)[-1]
         if self.reduce is not None:
-            return self.reduce.infer([_Meta(dtype, shape)])
-        return dtype, shape
+            return self.reduce.infer([last])
+        return last.dtype, last.shape
 
     def perform(self, inputs, rng=None):
-        values = list(inputs)
-        metas = [_Meta(np.asarray(v).dtype.name, np.shape(v)) for v in inputs]
-        for op, refs in self.program:
-            dtype, _ = op.infer([metas[r] for r in refs])
-            values.append(np.asarray(op.perform([values[r] for r in refs]), dtype=dtype))
-            metas.append(_Meta(dtype, np.shape(values[-1])))
-        result = values[-1]
+        result = _performed_steps(self.program, inputs)[-1]
         if self.reduce is not None:
             result = self.reduce.perform([result])
         return result
@@ -167,3 +177,50 @@ class Fused(Op):
         elif reduce is not None:  # JSON version 1: [class name, axis, keepdims]
             reduce = OP_TYPES[reduce[0]](tuple(reduce[1]), bool(reduce[2]))
         return cls(attrs["n_inputs"], program, reduce)
+
+
+class FusedGroup(Op):
+    """Elementwise steps over ``n_inputs`` inputs, as Fused's, with several results: the steps at ``results``.
+
+    Made after differentiation from elementwise groups of one static shape
+    that feed one another (an optimizer's new moments and the parameter
+    computed from them, graph.rewrite.group_fusion): one loop computes them
+    all, reading each input once.  It has no gradient of its own.
+    """
+
+    __props__ = ("n_inputs", "program", "results")
+    in_place = True  # every result element is written from the input elements at its index
+    differentiable = False  # (rewrites make it from the gradient graph)
+
+    def __init__(self, n_inputs, program, results):
+        self.n_inputs = int(n_inputs)
+        self.program = tuple((op, tuple(int(r) for r in refs)) for op, refs in program)
+        self.results = tuple(int(r) for r in results)
+        if len(self.results) < 2 or any(not 0 <= r < len(self.program) for r in self.results):
+            raise ValueError(f"FusedGroup needs two or more results among its {len(self.program)} steps, "
+                             f"got {self.results}.")
+        self.nout = len(self.results)
+
+    def __str__(self) -> str:
+        return f"FusedGroup{{{'|'.join(op.name for op, _ in self.program)}->{self.nout}}}"
+
+    def infer(self, inputs):
+        metas = _inferred_steps(self, inputs)
+        return [(metas[self.n_inputs + r].dtype, metas[self.n_inputs + r].shape) for r in self.results]
+
+    def perform(self, inputs, rng=None):
+        values = _performed_steps(self.program, inputs)
+        return tuple(values[self.n_inputs + r] for r in self.results)
+
+    def vjp(self, inputs, outputs, output_grads):
+        raise NotImplementedError(f"{self} is made after differentiation and has no gradient")
+
+    def to_attrs(self) -> dict:
+        attrs = Fused(self.n_inputs, self.program).to_attrs()
+        del attrs["reduce"]
+        return {**attrs, "results": list(self.results)}
+
+    @classmethod
+    def from_attrs(cls, attrs: dict) -> FusedGroup:
+        fused = Fused.from_attrs({**attrs, "reduce": None})
+        return cls(fused.n_inputs, fused.program, attrs["results"])

@@ -50,14 +50,16 @@ def inner_passes() -> list[Pass]:
 
 def default_passes() -> list[Pass]:
     """The pipeline: dead code, loops' unread per-step outputs, inner graphs (built before any rewrite), the
-    local rewrites, loops' equal per-step outputs (after the SumToLikes their sizes remove), fusion, then
-    convolutions with the elementwise steps that alone read them."""
+    local rewrites, loops' equal per-step outputs (after the SumToLikes their sizes remove), fusion,
+    convolutions with the elementwise steps that alone read them, then groups of one shape that feed one
+    another (an optimizer's update)."""
     from symkeras.graph.rewrite.epilogue import ConvEpilogueFusion
     from symkeras.graph.rewrite.fusion import ElementwiseFusion
+    from symkeras.graph.rewrite.group_fusion import GroupFusion
     from symkeras.graph.rewrite.loop_outputs import MergedLoopOutputs, UnusedLoopOutputs
 
     return [DeadCodeElimination(), UnusedLoopOutputs(), InnerGraphRewrites(inner_passes), *_local_passes(),
-            MergedLoopOutputs(), ElementwiseFusion(), ConvEpilogueFusion()]
+            MergedLoopOutputs(), ElementwiseFusion(), ConvEpilogueFusion(), GroupFusion()]
 
 
 def default_pipeline() -> Pipeline:

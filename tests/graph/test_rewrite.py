@@ -364,3 +364,20 @@ def test_slice_gradients_that_leave_a_gap_or_overlap_stay_added(slices, rng):
     assert opt.fired["slice_gradients.sum_of_slice_gradients"] == 0
     value = rng.normal(size=(5, 12)).astype("float32")
     np.testing.assert_allclose(evaluate(opt.graph.outputs[0], {x: value}), evaluate(g, {x: value}), rtol=1e-6)
+
+
+def test_fusion_leaves_no_operand_of_a_recomputed_value_unfused():
+    # lr * ratio is cheap: each update group recomputes it and reads ratio (a division) as an array, so the
+    # group of lr * ratio may not own ratio's chain (it would be dead, and the chain left as bare nodes)
+    step = K.variable(np.float32(3.0), name="step")
+    b1, b2, lr = (K.variable(np.float32(v), name=n) for v, n in ((0.9, "b1"), (0.999, "b2"), (0.01, "lr")))
+    ratio = K.sqrt(1.0 - K.pow(b2, step + 1.0)) / (1.0 - K.pow(b1, step + 1.0))
+    g1, g2 = placeholder((4, 3), name="g1"), placeholder((5,), name="g2")
+    p1, p2 = K.variable(np.ones((4, 3)), name="p1"), K.variable(np.ones(5), name="p2")
+    graph = Graph([g1, g2], [p1 - lr * ratio * g1, p2 - lr * ratio * g2], allow_missing=True)
+    optimized = optimize(graph).graph
+    assert {type(n.op).__name__ for n in optimized.nodes} == {"Fused"}
+    assert len(optimized.nodes) == 3  # the ratio once, then each update
+    feeds = {g1: np.full((4, 3), 0.5, "float32"), g2: np.linspace(-1, 1, 5).astype("float32")}
+    for got, want in zip(evaluate(optimized.outputs, feeds), evaluate(graph.outputs, feeds)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -37,6 +37,9 @@ class ElementwiseFusion(Pass):
         position = {t: i for i, t in enumerate(graph.tensors)}
         group_of: dict[Tensor, Tensor] = {}  # member owned by a group -> that group's root
         groups: dict[Tensor, set] = {}
+        # tensors that groups formed so far read as inputs: a group recomputing a cheap value reads that
+        # value's operands itself, so a later group may not own them (its root would be dead, they not)
+        read_by_groups: dict[Tensor, set] = defaultdict(set)
         for t in reversed(graph.tensors):
             if t in group_of or t in graph.inputs:
                 continue
@@ -60,7 +63,7 @@ class ElementwiseFusion(Pass):
                 if (cand in members or cand in protected or cand in group_of or not is_elementwise(cand)
                         or len(members) >= MAX_GROUP):
                     continue
-                exclusive = may_own and consumers[cand] <= owned
+                exclusive = may_own and consumers[cand] <= owned and not read_by_groups[cand]
                 if not exclusive and (not cand.owner.op.cheap or self._materialized(cand, consumers, protected)):
                     continue  # needed elsewhere too: recompute it here only if that is cheap and saves an array
                 members.add(cand)
@@ -71,6 +74,10 @@ class ElementwiseFusion(Pass):
             for m in owned:
                 group_of[m] = t
             groups[t] = members
+            for m in members:
+                for i in m.owner.inputs:
+                    if i not in members:
+                        read_by_groups[i].add(t)
 
         mapping: dict[Tensor, Tensor] = {}
         rebuilt = {}

@@ -97,3 +97,26 @@ def test_fused_group_reference_dump_and_misuse():
         FusedGroup(1, [(node.op.program[0][0], (0, 0))], [0])
     with pytest.raises(NotImplementedError, match="no gradient"):
         node.op.vjp(node.inputs, node.outputs, [None] * 3)
+
+
+def test_a_group_read_by_one_other_alone_and_not_an_output_is_left_to_fusion():
+    from symkeras.graph import ops
+    from symkeras.graph.basic import placeholder
+    from symkeras.graph.ops.fused import Fused
+    from symkeras.graph.rewrite.core import PassRecord
+    from symkeras.graph.rewrite.group_fusion import GroupFusion
+
+    a = placeholder((4, 3), name="a")
+    inner = Fused(1, [(ops.Exp(), (0,))])(a)  # two groups (as fusion's size bound leaves them), one output
+    outer = Fused(2, [(ops.Tanh(), (0,)), (ops.Add(), (2, 1))])(inner, a)
+    graph = Graph([a], [outer], allow_missing=True)
+    record = PassRecord("group_fusion")
+    assert GroupFusion().run(graph, record) is graph and not record.fired
+    # an update value read by the next group joins it
+    both = Graph([a], [outer, inner], allow_missing=True)
+    grouped = GroupFusion().run(both, PassRecord("group_fusion"))
+    (node,) = grouped.nodes
+    assert isinstance(node.op, FusedGroup)
+    data = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    for got, want in zip(evaluate(grouped.outputs, {a: data}), evaluate(both.outputs, {a: data})):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -52,6 +52,7 @@ def plan_in_place(graph: Graph, outputs: list[Tensor], updates: list[tuple[Tenso
     for node in graph.nodes:
         if writes_elementwise(node) and node.out.ndim > 0 and uses[node.out]:
             dies_at[max(uses[node.out])].append(node.out)
+
     def variable_for(out: Tensor, i: int) -> Tensor | None:
         var = target_of.get(out)
         if (var is not None and out not in outputs and var not in outputs and var not in viewed

@@ -3,9 +3,9 @@
 After fusion an optimizer's update of one parameter is still several groups:
 Adam's new first and second moments, and the new parameter computed from
 both (each an update value, so each its own array).  When a group ``P``
-reads the results of groups ``Q`` of its own static shape that nothing else
-reads (a step's output or update value aside), they become one FusedGroup
-whose results are the ``Q``'s that are needed and ``P``'s: one kernel and
+reads the results of groups ``Q`` of its own static shape that are outputs
+(update values) and that nothing else reads, they become one FusedGroup
+whose results are the ``Q``'s and ``P``'s: one kernel and
 one loop instead of three, reading the gradient once.
 """
 
@@ -39,20 +39,22 @@ class GroupFusion(Pass):
             for inp in node.inputs:
                 readers[inp].add(node)
         protected = set(graph.inputs) | set(graph.effects)
+        outputs = set(graph.outputs)
         groups: dict[Tensor, list[Tensor]] = {}  # P's output -> the Q outputs it absorbs
         absorbed: set[Tensor] = set()
         for t in graph.tensors:
             if not _flat_group(t):
                 continue
+            # (a Q read by P alone and not an output is fusion's to join: it made two groups for a reason,
+            # its size bound say, and a group with one result is no FusedGroup)
             fed = [q for q in dict.fromkeys(t.owner.inputs)
-                   if q not in absorbed and q not in groups and q not in protected and _flat_group(q)
-                   and q.shape == t.shape and readers[q] == {t.owner}]
+                   if q not in absorbed and q not in groups and q not in protected and q in outputs
+                   and _flat_group(q) and q.shape == t.shape and readers[q] == {t.owner}]
             if fed:
                 groups[t] = fed
                 absorbed.update(fed)
         if not groups:
             return graph
-        outputs = set(graph.outputs)
         mapping: dict[Tensor, Tensor] = {}
         rebuilt = {}
 
@@ -66,12 +68,11 @@ class GroupFusion(Pass):
                 carry_over(t, mapped, rebuilt, mapping)
                 continue
             fed = groups[t]
-            kept = [q for q in fed if q in outputs]
-            op, inputs = _merged(fed, t, kept)
+            op, inputs = _merged(fed, t)
             layers = list(dict.fromkeys(label for label in (provenance.of(x.owner) for x in (*fed, t)) if label))
             with provenance.origin(" + ".join(layers) if layers else None):
-                results = op(*[mapped(i) for i in inputs]) if len(kept) else None
-            for old, new in zip([*kept, t], results):
+                results = op(*[mapped(i) for i in inputs])
+            for old, new in zip([*fed, t], results):
                 new.name = old.name
                 new.tag.update(old.tag)
                 mapping[old] = new
@@ -80,8 +81,8 @@ class GroupFusion(Pass):
         return graph.derived([mapped(o) for o in graph.outputs], mapping)
 
 
-def _merged(fed: list[Tensor], top: Tensor, kept: list[Tensor]) -> tuple[FusedGroup, list[Tensor]]:
-    """The FusedGroup computing ``fed``'s groups then ``top``'s, with results ``kept`` and ``top``."""
+def _merged(fed: list[Tensor], top: Tensor) -> tuple[FusedGroup, list[Tensor]]:
+    """The FusedGroup computing ``fed``'s groups then ``top``'s, with all their results; its inputs."""
     inputs: list[Tensor] = []
     index: dict[Tensor, int] = {}
     for group in (*fed, top):
@@ -104,5 +105,5 @@ def _merged(fed: list[Tensor], top: Tensor, kept: list[Tensor]) -> tuple[FusedGr
         for step_op, refs in op.program:
             steps.append((step_op, tuple(ref(r) for r in refs)))
         last[group] = len(steps) - 1
-    results = [last[q] for q in kept] + [last[top]]
+    results = [last[q] for q in fed] + [last[top]]
     return FusedGroup(len(inputs), steps, results), inputs

@@ -13,7 +13,7 @@ they are; other float types compute in float32.
 
 from __future__ import annotations
 
-from symkeras.codegen.numba import threads
+from symkeras.codegen.numba import threads, winograd
 from symkeras.codegen.numba.loops import emit_steps, replay
 from symkeras.codegen.numba.parts import PART_TYPE, open_parts
 from symkeras.codegen.numba.registry import kernel
@@ -93,17 +93,19 @@ def _chunks(em, geo: Geometry, kc: str) -> None:
     em.line(f"chunk = max(1, min(-(-batch // parts), {CHUNK} // max(per * {kc}, 1)))")
 
 
-def _open_parts(em, node, prologue: int, kc: str, shared: list[tuple[str, tuple]], buffers: list[str]):
+def _open_parts(em, node, prologue: int, kc: str | None, shared: list[tuple[str, tuple]], buffers: list[str]):
     """The parallel loop over parts (its body a kernel of its own, see parts.py): each with BLAS on its own
-    thread only, and buffers of its own.  ``em``'s first ``prologue`` lines are sizes and views, the body
-    runs them again; ``shared`` are the arrays allocated since, which the parts write.  Returns the loop."""
+    thread only, and buffers of its own (``cols``, a chunk's patches of ``kc`` columns, unless None).
+    ``em``'s first ``prologue`` lines are sizes and views, the body runs them again; ``shared`` are the
+    arrays allocated since, which the parts read or write.  Returns the loop."""
     em.line("saved = blas_threads()")
     em.line("missing = np.zeros(parts, np.int64)")
     arguments = [(em.name(t), em.arg_type(t)) for t in dict.fromkeys(node.inputs)]
     loop = open_parts(em, prologue, [*arguments, ("missing", PART_TYPE), *shared], IMPORTS)
     body = loop.body
     body.line("blas_threads_local(1)")
-    body.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
+    if kc is not None:
+        body.line(f"cols = np.empty((chunk * per, {kc}), COMPUTE)")
     for line in buffers:
         body.line(line)
     return loop
@@ -175,6 +177,11 @@ def conv_epilogue(em, node):
 def _epilogue_loads(em, node, epilogue: ConvEpilogue) -> list[str]:
     """Read the epilogue's other operands once, before the parallel loop: the loads of the element of
     output row ``q``, filter ``f``, with the convolution's own at its position."""
+    return epilogue.epilogue_operands("res[q, f]", _other_loads(em, node))
+
+
+def _other_loads(em, node) -> list[str]:
+    """The epilogue's operands other than the convolution, read once: their element for filter ``f``."""
     loads = []
     for k, t in enumerate(node.inputs[2:]):
         if t.ndim == 0:
@@ -183,7 +190,7 @@ def _epilogue_loads(em, node, epilogue: ConvEpilogue) -> list[str]:
         else:
             em.line(f"e{k} = np.ascontiguousarray({em.name(t)}).reshape(-1)")
             loads.append(f"e{k}[f]" if t.shape[-1] != 1 else f"e{k}[0]")
-    return epilogue.epilogue_operands("res[q, f]", loads)
+    return loads
 
 
 def _apply_epilogue(em, node, epilogue: ConvEpilogue, loads: list[str], filters: str) -> None:
@@ -199,6 +206,9 @@ def _apply_epilogue(em, node, epilogue: ConvEpilogue, loads: list[str], filters:
 
 def _conv(em, node, op: Conv, epilogue: ConvEpilogue | None = None) -> None:
     x, w = node.inputs[:2]
+    if winograd.applies(op, x.shape[-1], w.shape[-1]):
+        _winograd_conv(em, node, op, epilogue)
+        return
     out = node.out
     rank = op.rank
     geo = Geometry.of_conv(em, op, [_size(em, x, 1 + a) for a in range(rank)])
@@ -232,10 +242,86 @@ def _conv(em, node, op: Conv, epilogue: ConvEpilogue | None = None) -> None:
     _result(em, out, "res", ["batch", *geo.O, filters], compute)
 
 
+def _stored(em, node, epilogue: ConvEpilogue, others: list[str]):
+    """``finish(value)`` for winograd.forward: the source of the epilogue's result for the convolution's
+    ``value`` (its steps emitted into ``em`` first)."""
+    x, w, *inputs = node.inputs
+    stand_ins = epilogue.epilogue_operands(_Meta(*epilogue.conv.infer([x, w])), inputs)
+    program = epilogue.epilogue.program
+
+    def finish(value: str) -> str:
+        return emit_steps(em, program, epilogue.epilogue_operands(value, others), stand_ins,
+                          replay(program, stand_ins), prefix="v")
+    return finish
+
+
+def _winograd_conv(em, node, op: Conv, epilogue: ConvEpilogue | None) -> None:
+    x, w = node.inputs[:2]
+    out = node.out
+    geo = Geometry.of_conv(em, op, [_size(em, x, 1), _size(em, x, 2)])
+    filters = _size(em, w, 3)
+    compute, _ = _prologue(em, op, out, _size(em, x, 0), _size(em, x, 3), filters)
+    winograd.tile_sizes(em, geo.O)
+    winograd.block_size(em, threads.parts(), "cg + fg")
+    others = _other_loads(em, node) if epilogue is not None else None
+    prologue = len(em.lines)
+    kernel_name = em.name(w)
+    winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{k0}, {k1}, c, f]", "cg", "fg")
+    em.line(f"res = np.empty((batch, {geo.O[0]}, {geo.O[1]}, fg), COMPUTE)")
+    loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("res", (compute, 4, "C", False))],
+                       [])
+    finish = (lambda value: value) if epilogue is None else _stored(loop.body, node, epilogue, others)
+    winograd.forward(loop.body, "res", em.name(x), geo.S, geo.O, geo.lo, "cg", "fg", finish)
+    _close_parts(em, loop)
+    _result(em, out, "res", ["batch", *geo.O, filters], compute)
+
+
+def _winograd_input_grad(em, node, op, sizes: list[str]) -> None:
+    """The input's gradient as a forward Winograd convolution of the output's gradient: filters rotated,
+    channels and filters swapped, pads ``2 - lo``."""
+    gz, w = node.inputs[:2]
+    out = node.out
+    geo = Geometry.of_conv(em, op, sizes, [_size(em, gz, 1), _size(em, gz, 2)])
+    filters = _size(em, w, 3)
+    compute, _ = _prologue(em, op, out, _size(em, gz, 0), _size(em, w, 2), filters)
+    winograd.tile_sizes(em, geo.S)
+    winograd.block_size(em, threads.parts(), "cg + fg")
+    prologue = len(em.lines)
+    kernel_name = em.name(w)
+    winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{2 - k0}, {2 - k1}, f, c]", "fg", "cg")
+    em.line(f"dx = np.empty((batch, {geo.S[0]}, {geo.S[1]}, cg), COMPUTE)")
+    loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("dx", (compute, 4, "C", False))],
+                       [])
+    winograd.forward(loop.body, "dx", em.name(gz), geo.O, geo.S, [f"2 - ({lo})" for lo in geo.lo], "fg", "cg",
+                     lambda value: value)
+    _close_parts(em, loop)
+    _result(em, out, "dx", ["batch", *geo.S, "cg"], compute)
+
+
+def _winograd_kernel_grad(em, node, op) -> None:
+    x, gz = node.inputs
+    out = node.out
+    geo = Geometry.of_conv(em, op, [_size(em, x, 1), _size(em, x, 2)], [_size(em, gz, 1), _size(em, gz, 2)])
+    filters = _size(em, gz, 3)
+    compute, _ = _prologue(em, op, out, _size(em, x, 0), _size(em, x, 3), filters)
+    winograd.tile_sizes(em, geo.O)
+    winograd.block_size(em, threads.parts(), "cg + fg")
+    prologue = len(em.lines)
+    em.line("totals = np.zeros((parts, 16, cg, fg), COMPUTE)")
+    loop = _open_parts(em, node, prologue, None, [("totals", (compute, 4, "C", False))], [])
+    winograd.kernel_grad(loop.body, em.name(x), em.name(gz), geo.S, geo.O, geo.lo, "cg", "fg")
+    _close_parts(em, loop)
+    winograd.kernel_from_sums(em, "cg", "fg")
+    _result(em, out, "total", ["3", "3", "cg", filters], compute)
+
+
 @kernel(ConvKernelGrad, imports=IMPORTS, parallel=True)
 def conv_kernel_grad(em, node):
     x, gz = node.inputs
     op, out = node.op, node.out
+    if winograd.applies(op, x.shape[-1], gz.shape[-1]):
+        _winograd_kernel_grad(em, node, op)
+        return
     rank = op.rank
     geo = Geometry.of_conv(em, op, [_size(em, x, 1 + a) for a in range(rank)],
                            [_size(em, gz, 1 + a) for a in range(rank)])
@@ -277,6 +363,9 @@ def conv_input_grad(em, node):
         sizes = [_size(em, node.inputs[2], 1 + a) for a in range(rank)]
     else:
         sizes = [_transposed_size(op, _size(em, gz, 1 + a), a) for a in range(rank)]
+    if winograd.applies(op, w.shape[-2], w.shape[-1]):
+        _winograd_input_grad(em, node, op, sizes)
+        return
     geo = Geometry.of_conv(em, op, sizes, [_size(em, gz, 1 + a) for a in range(rank)])
     filters = _size(em, w, rank + 1)
     compute, kc = _prologue(em, op, out, _size(em, gz, 0), _size(em, w, rank), filters)

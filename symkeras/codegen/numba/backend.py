@@ -28,6 +28,9 @@ class NumbaBackend(Backend):
     def load_kernels(self) -> None:
         if self._loaded:
             return
+        from symkeras.codegen.numba import scipy_blas
+
+        scipy_blas.preload()  # before Numba's target first loads: it imports SciPy's BLAS modules
         package = importlib.import_module(__package__)
         for info in pkgutil.iter_modules(package.__path__):
             if info.name.startswith("kernels_"):

@@ -151,10 +151,21 @@ def compile_kernels(jobs: list[dict]) -> dict:
     return stats
 
 
+def _preload_scipy_blas() -> None:
+    """scipy_blas.preload() in a helper, which has not imported the symkeras package yet."""
+    spec = importlib.util.spec_from_file_location("_symkeras_scipy_blas",
+                                                  os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                               "scipy_blas.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.preload()
+
+
 def main(argv: list[str]) -> int:
     job_file, claims = argv[-2:]
     with open(job_file) as fh:
         jobs = json.load(fh)
+    _preload_scipy_blas()
     run_jobs(jobs, claims, reverse=True)
     return 0
 

@@ -93,15 +93,17 @@ def _chunks(em, geo: Geometry, kc: str) -> None:
     em.line(f"chunk = max(1, min(-(-batch // parts), {CHUNK} // max(per * {kc}, 1)))")
 
 
-def _open_parts(em, node, prologue: int, kc: str | None, shared: list[tuple[str, tuple]], buffers: list[str]):
+def _open_parts(em, node, prologue: int, kc: str | None, shared: list[tuple[str, tuple]], buffers: list[str],
+                own: list[tuple[str, str]] | None = None):
     """The parallel loop over parts (its body a kernel of its own, see parts.py): each with BLAS on its own
     thread only, and buffers of its own (``cols``, a chunk's patches of ``kc`` columns, unless None).
     ``em``'s first ``prologue`` lines are sizes and views, the body runs them again; ``shared`` are the
-    arrays allocated since, which the parts read or write.  Returns the loop."""
+    arrays allocated since, which the parts read or write.  ``own``: (name, allocation) of buffers the
+    body takes as arrays that alias nothing (parts.open_parts).  Returns the loop."""
     em.line("saved = blas_threads()")
     em.line("missing = np.zeros(parts, np.int64)")
     arguments = [(em.name(t), em.arg_type(t)) for t in dict.fromkeys(node.inputs)]
-    loop = open_parts(em, prologue, [*arguments, ("missing", PART_TYPE), *shared], IMPORTS)
+    loop = open_parts(em, prologue, [*arguments, ("missing", PART_TYPE), *shared], IMPORTS, own)
     body = loop.body
     body.line("blas_threads_local(1)")
     if kc is not None:
@@ -269,7 +271,7 @@ def _winograd_conv(em, node, op: Conv, epilogue: ConvEpilogue | None) -> None:
     winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{k0}, {k1}, c, f]", "cg", "fg")
     em.line(f"res = np.empty((batch, {geo.O[0]}, {geo.O[1]}, fg), COMPUTE)")
     loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("res", (compute, 4, "C", False))],
-                       [])
+                       [], winograd.forward_buffers("cg", "fg"))
     finish = (lambda value: value) if epilogue is None else _stored(loop.body, node, epilogue, others)
     winograd.forward(loop.body, "res", em.name(x), geo.S, geo.O, geo.lo, "cg", "fg", finish)
     _close_parts(em, loop)
@@ -291,7 +293,7 @@ def _winograd_input_grad(em, node, op, sizes: list[str]) -> None:
     winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{2 - k0}, {2 - k1}, f, c]", "fg", "cg")
     em.line(f"dx = np.empty((batch, {geo.S[0]}, {geo.S[1]}, cg), COMPUTE)")
     loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("dx", (compute, 4, "C", False))],
-                       [])
+                       [], winograd.forward_buffers("fg", "cg"))
     winograd.forward(loop.body, "dx", em.name(gz), geo.O, geo.S, [f"2 - ({lo})" for lo in geo.lo], "fg", "cg",
                      lambda value: value)
     _close_parts(em, loop)
@@ -308,7 +310,8 @@ def _winograd_kernel_grad(em, node, op) -> None:
     winograd.block_size(em, threads.parts(), "cg + fg")
     prologue = len(em.lines)
     em.line("totals = np.zeros((parts, 16, cg, fg), COMPUTE)")
-    loop = _open_parts(em, node, prologue, None, [("totals", (compute, 4, "C", False))], [])
+    loop = _open_parts(em, node, prologue, None, [("totals", (compute, 4, "C", False))], [],
+                       winograd.kernel_grad_buffers("cg", "fg"))
     winograd.kernel_grad(loop.body, em.name(x), em.name(gz), geo.S, geo.O, geo.lo, "cg", "fg")
     _close_parts(em, loop)
     winograd.kernel_from_sums(em, "cg", "fg")

@@ -18,7 +18,7 @@ calls its kernels through their dispatchers), the loop body stays inline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symkeras.codegen.numba import launch, threads
 from symkeras.codegen.numba.emitter import Emitter, KernelTarget, KernelText
@@ -37,20 +37,45 @@ class PartsLoop:
     split: bool
     shared: list[tuple[str, tuple]]
     imports: str
+    #: (name, allocation) of the part's own buffers, with ``no_aliases``: allocated by the body's entry
+    buffers: list[tuple[str, str]] = field(default_factory=list)
+    #: the body's loops run in a function ``work`` compiled with no aliasing among its arrays
+    no_aliases: bool = False
+    #: how many of ``body``'s lines are its prologue (sizes and views; ``work`` runs them again)
+    prologue: int = 0
 
     def close(self) -> None:
         em = self.kernel
         if not self.split:
             em.close()
             return
-        lines = launch.unpack_lines(self.shared) + self.body.lines + ["    return part"]
-        text = KernelText(("part", "block_"), "\n".join(lines) + "\n", imports=self.imports + launch.LAUNCH_IMPORTS)
+        if self.no_aliases:
+            text = self._entry_and_work()
+        else:
+            lines = launch.unpack_lines(self.shared) + self.body.lines + ["    return part"]
+            text = KernelText(("part", "block_"), "\n".join(lines) + "\n", imports=self.imports + launch.LAUNCH_IMPORTS)
         addresses = launch.register(em, text)
         for line in launch.launch_lines(self.shared, threads.parts(), addresses):
             em.line(line.strip())
 
+    def _entry_and_work(self) -> KernelText:
+        """The entry views the arrays and allocates the buffers; ``work`` takes them all as parameters,
+        so LLVM may assume they do not overlap (compiling.without_aliases): the loops over a tile's
+        channels then vectorize without run-time overlap checks between its 16 planes."""
+        from symkeras.codegen.numba.linker import KERNEL_JIT
 
-def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]], imports: str) -> PartsLoop:
+        names = ", ".join(["part", *(n for n, _ in self.shared), *(n for n, _ in self.buffers)])
+        prologue = self.body.lines[:self.prologue]
+        entry = (launch.unpack_lines(self.shared) + prologue + [f"    {n} = {a}" for n, a in self.buffers]
+                 + [f"    return work({names})"])
+        work = f"\n@without_aliases\n{KERNEL_JIT}\ndef work({names}):\n" + "\n".join(self.body.lines) + \
+            "\n    return part\n\n"
+        return KernelText(("part", "block_"), "\n".join(entry) + "\n",
+                          imports=self.imports + launch.LAUNCH_IMPORTS + work)
+
+
+def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]], imports: str,
+               buffers: list[tuple[str, str]] | None = None) -> PartsLoop:
     """Open the loop ``for t in numba.prange(parts)`` of the kernel being emitted into ``em``.
 
     Args:
@@ -60,6 +85,9 @@ def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]
         shared: the arrays the body reads or writes, as (name, (dtype, ndim, layout, read-only)); a type of
             None keeps the body inline.
         imports: the module lines the body's code needs.
+        buffers: (name, allocation) of arrays each part allocates for itself; given, the body's lines run in
+            a function of their own that takes every array as a parameter, compiled with no aliasing among
+            them (the buffers are allocated where the loop stays inline).
 
     Returns:
         The open loop: its ``body`` emitter is at the body's indentation.
@@ -68,9 +96,12 @@ def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]
              and all(t is not None for _, t in shared))
     if not split:
         em.open("for t in numba.prange(parts):")
+        for name, allocation in buffers or ():
+            em.line(f"{name} = {allocation}")
         return PartsLoop(em, em, False, [], imports)
     body = Emitter(em.table, parent=em.parent, target=KernelTarget())
     body.names = em.names
     body.lines += em.lines[:prologue]
     body.line("t = part[0]")
-    return PartsLoop(em, body, True, list(shared), imports)
+    return PartsLoop(em, body, True, list(shared), imports, list(buffers or ()), buffers is not None,
+                     len(body.lines))

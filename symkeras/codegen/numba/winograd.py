@@ -145,14 +145,24 @@ def filter_transform(em, element, channels: str, filters: str) -> None:
     em.close(2)
 
 
+def forward_buffers(channels: str, filters: str) -> list[tuple[str, str]]:
+    """A part's buffers for ``forward``: a block's transformed tiles and products, one input tile."""
+    return [("V", f"np.empty((16, block, {channels}), COMPUTE)"), ("M", f"np.empty((16, block, {filters}), COMPUTE)"),
+            ("d", f"np.empty((4, 4, {channels}), COMPUTE)"), ("Y", f"np.empty((4, {filters}), COMPUTE)")]
+
+
+def kernel_grad_buffers(channels: str, filters: str) -> list[tuple[str, str]]:
+    """A part's buffers for ``kernel_grad``: a block's transformed tiles of both operands, one product."""
+    return [("V", f"np.empty((16, block, {channels}), COMPUTE)"), ("W", f"np.empty((16, block, {filters}), COMPUTE)"),
+            ("d", f"np.empty((4, 4, {channels}), COMPUTE)"), ("product", f"np.empty(({channels}, {filters}), COMPUTE)")]
+
+
 def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, filters: str, finish) -> None:
     """The part's body of a forward-form convolution into ``out`` (batch, o0, o1, filters): blocks of
     tiles, transformed, multiplied by ``u`` (16 products), transformed back; ``finish(value)`` is the
-    source of the element to store (an epilogue), emitting what lines it needs."""
+    source of the element to store (an epilogue), emitting what lines it needs.  Its buffers: see
+    ``forward_buffers``."""
     em.line("half = COMPUTE(0.5)")
-    em.line(f"V = np.empty((16, block, {channels}), COMPUTE)")
-    em.line(f"M = np.empty((16, block, {filters}), COMPUTE)")
-    em.line(f"d = np.empty((4, 4, {channels}), COMPUTE)")
     open_blocks(em)
     em.open("for q in range(rows):")
     tile_origin(em, lo)
@@ -163,28 +173,27 @@ def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, fil
     em.close()
     em.open("for q in range(rows):")
     tile_origin(em, lo)
-    em.line(f"right = ox + 1 < {out_sizes[1]}")
-    em.line(f"below = oy + 1 < {out_sizes[0]}")
     em.open(f"for f in range({filters}):")
     y = transform(em, _AT, _AT, [[f"M[{4 * i + j}, q, f]" for j in range(4)] for i in range(4)], "a")
-    em.line(f"{out}[n, oy, ox, f] = {finish(y[0][0])}")
-    em.open("if right:")
-    em.line(f"{out}[n, oy, ox + 1, f] = {finish(y[0][1])}")
+    for i in range(2):
+        for j in range(2):
+            em.line(f"Y[{2 * i + j}, f] = {y[i][j]}")
     em.close()
-    em.open("if below:")
-    em.line(f"{out}[n, oy + 1, ox, f] = {finish(y[1][0])}")
-    em.open("if right:")
-    em.line(f"{out}[n, oy + 1, ox + 1, f] = {finish(y[1][1])}")
+    # the tile's 2x2 outputs stored apart from their transform: one copy of the epilogue, and the loop
+    # over the filters has no branch (a tile past an odd size skips its outside outputs)
+    em.open("for k in range(4):")
+    em.line("yy = oy + k // 2")
+    em.line("xx = ox + k % 2")
+    em.open(f"if yy < {out_sizes[0]} and xx < {out_sizes[1]}:")
+    em.open(f"for f in range({filters}):")
+    em.line(f"{out}[n, yy, xx, f] = {finish('Y[k, f]')}")
     em.close(4)
 
 
 def kernel_grad(em, x: str, gz: str, x_sizes, gz_sizes, lo, channels: str, filters: str) -> None:
-    """The part's body of the kernel's gradient: its 16 transformed sums added into ``totals[t]``."""
+    """The part's body of the kernel's gradient: its 16 transformed sums added into ``totals[t]`` (its
+    buffers: ``kernel_grad_buffers``)."""
     em.line("half = COMPUTE(0.5)")
-    em.line(f"V = np.empty((16, block, {channels}), COMPUTE)")
-    em.line(f"W = np.empty((16, block, {filters}), COMPUTE)")
-    em.line(f"d = np.empty((4, 4, {channels}), COMPUTE)")
-    em.line(f"product = np.empty(({channels}, {filters}), COMPUTE)")
     open_blocks(em)
     em.open("for q in range(rows):")
     tile_origin(em, lo)

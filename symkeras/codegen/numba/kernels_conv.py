@@ -1,5 +1,7 @@
 """Convolution kernels: im2col into a chunk buffer, one BLAS product per chunk, col2im for the input's gradient.
 
+A 3x3 convolution of stride 1 with enough channels runs as Winograd F(2x2, 3x3) instead (winograd.py).
+
 A chunk is as many samples as fit a patch buffer of about ``CHUNK``
 elements (at least one), so the patch matrix stays in cache and no
 batch-sized copy of the input is made.  The chunks are shared out over

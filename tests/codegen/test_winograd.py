@@ -65,23 +65,52 @@ def test_a_stride_one_transposed_convolution_runs_as_winograd():
     assert _winograd_kernels(f) == 1
 
 
-@pytest.mark.parametrize("options, channels", [
-    (dict(strides=2), 16), (dict(dilation=2), 16), (dict(groups=2), 16), (dict(), 8),
-])
-def test_other_convolutions_stay_im2col(options, channels):
-    assert winograd.applies(Conv((3, 3)), 16, 16)
-    assert not winograd.applies(Conv((3, 3), **options), channels, 16)
-    assert not winograd.applies(Conv((5, 5)), 16, 16) and not winograd.applies(Conv((3,)), 16, 16)
-    assert not winograd.applies(Conv((3, 3)), None, 16)
+@pytest.mark.parametrize("options", [dict(strides=2), dict(dilation=2), dict(groups=2), dict(padding="causal")])
+def test_other_convolutions_stay_im2col(options):
+    assert winograd.applies(Conv((3, 3))) and winograd.applies(Conv((3, 3), padding="same"))
+    if options.get("padding") == "causal":
+        assert not winograd.applies(Conv((3,), **options))
+    else:
+        assert not winograd.applies(Conv((3, 3), **options))
+    assert not any(winograd.applies(Conv(size)) for size in [(5, 5), (3,), (3, 3, 3)])
 
 
-def test_a_small_convolution_keeps_im2col_and_its_values():
+def test_an_image_convolution_shares_its_kernels_with_the_next_layer():
+    """An image's 1 or 3 channels take the Winograd path too: the two layers' kernel gradients are one
+    kernel, and the values match the reference."""
     rng = np.random.default_rng(3)
-    x = K.placeholder((None, 6, 6, 3), name="x")
-    w = K.variable(rng.normal(size=(3, 3, 3, 16)), name="w")
-    y = K.conv2d(x, w)
+    x = K.placeholder((None, 8, 8, 3), name="x")
+    w1 = K.variable(rng.normal(size=(3, 3, 3, 16)) * 0.3, name="w1")
+    w2 = K.variable(rng.normal(size=(3, 3, 16, 8)) * 0.3, name="w2")
+    y = K.conv2d(K.relu(K.conv2d(x, w1)), w2)
+    outputs = [y, *K.gradients(K.sum(y * y), [w1, w2])]
+    f = K.function([x], outputs, backend="numba")
+    data = rng.normal(size=(2, 8, 8, 3)).astype("float32")
+    _assert_matches(f([data]), evaluate(outputs, {x: data}), "float32")
+    sources = [s for s in f.program.layout.kernel_sources if WINOGRAD in s]
+    assert sum("totals" in s for s in sources) == 1  # both layers' kernel gradient
+    assert len(sources) == 4  # and a forward each (the first with its relu), the second's input gradient
+
+
+def test_a_strided_convolution_keeps_im2col_and_its_values():
+    rng = np.random.default_rng(4)
+    x = K.placeholder((None, 9, 9, 16), name="x")
+    w = K.variable(rng.normal(size=(3, 3, 16, 16)) * 0.3, name="w")
+    y = K.conv2d(x, w, strides=(2, 2))
     outputs = [y, *K.gradients(K.sum(y * y), [x, w])]
     f = K.function([x], outputs, backend="numba")
-    data = rng.normal(size=(2, 6, 6, 3)).astype("float32")
+    data = rng.normal(size=(2, 9, 9, 16)).astype("float32")
     _assert_matches(f([data]), evaluate(outputs, {x: data}), "float32")
     assert _winograd_kernels(f) == 0
+
+
+def test_an_epilogue_using_vectorized_math_compiles_in_the_body():
+    """The epilogue's tanh is vecmath's (``vm.``), which the body's work function imports."""
+    rng = np.random.default_rng(5)
+    x = K.placeholder((None, 6, 6, 4), name="x")
+    w = K.variable(rng.normal(size=(3, 3, 4, 8)) * 0.3, name="w")
+    y = K.tanh(K.conv2d(x, w, padding="same") * 0.5)
+    f = K.function([x], [y], backend="numba")
+    data = rng.normal(size=(3, 6, 6, 4)).astype("float32")
+    _assert_matches(f([data]), evaluate([y], {x: data}), "float32")
+    assert any(WINOGRAD in s and "vm." in s for s in f.program.layout.kernel_sources)

@@ -1,6 +1,6 @@
 """Convolution kernels: im2col into a chunk buffer, one BLAS product per chunk, col2im for the input's gradient.
 
-A 3x3 convolution of stride 1 with enough channels runs as Winograd F(2x2, 3x3) instead (winograd.py).
+A 3x3 convolution of stride 1 runs as Winograd F(2x2, 3x3) instead (winograd.py).
 
 A chunk is as many samples as fit a patch buffer of about ``CHUNK``
 elements (at least one), so the patch matrix stays in cache and no
@@ -210,7 +210,7 @@ def _apply_epilogue(em, node, epilogue: ConvEpilogue, loads: list[str], filters:
 
 def _conv(em, node, op: Conv, epilogue: ConvEpilogue | None = None) -> None:
     x, w = node.inputs[:2]
-    if winograd.applies(op, x.shape[-1], w.shape[-1]):
+    if winograd.applies(op):
         _winograd_conv(em, node, op, epilogue)
         return
     out = node.out
@@ -324,7 +324,7 @@ def _winograd_kernel_grad(em, node, op) -> None:
 def conv_kernel_grad(em, node):
     x, gz = node.inputs
     op, out = node.op, node.out
-    if winograd.applies(op, x.shape[-1], gz.shape[-1]):
+    if winograd.applies(op):
         _winograd_kernel_grad(em, node, op)
         return
     rank = op.rank
@@ -368,7 +368,7 @@ def conv_input_grad(em, node):
         sizes = [_size(em, node.inputs[2], 1 + a) for a in range(rank)]
     else:
         sizes = [_transposed_size(op, _size(em, gz, 1 + a), a) for a in range(rank)]
-    if winograd.applies(op, w.shape[-2], w.shape[-1]):
+    if winograd.applies(op):
         _winograd_input_grad(em, node, op, sizes)
         return
     geo = Geometry.of_conv(em, op, sizes, [_size(em, gz, 1 + a) for a in range(rank)])

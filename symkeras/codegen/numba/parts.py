@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symkeras.codegen.numba import launch, threads
-from symkeras.codegen.numba.emitter import Emitter, KernelTarget, KernelText
+from symkeras.codegen.numba.emitter import VECMATH_IMPORT, Emitter, KernelTarget, KernelText
 
 #: the body's first parameter: the part's index in a 1-element array (the body returns it)
 PART_TYPE = ("int64", 1, "C", False)
@@ -70,8 +70,9 @@ class PartsLoop:
                  + [f"    return work({names})"])
         work = f"\n@without_aliases\n{KERNEL_JIT}\ndef work({names}):\n" + "\n".join(self.body.lines) + \
             "\n    return part\n\n"
+        vecmath = VECMATH_IMPORT + "\n" if "vm." in work and VECMATH_IMPORT not in self.imports else ""
         return KernelText(("part", "block_"), "\n".join(entry) + "\n",
-                          imports=self.imports + launch.LAUNCH_IMPORTS + work)
+                          imports=self.imports + launch.LAUNCH_IMPORTS + vecmath + work)
 
 
 def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]], imports: str,

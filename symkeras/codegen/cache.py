@@ -31,6 +31,7 @@ import glob
 import hashlib
 import importlib.util
 import inspect
+import marshal
 import os
 import sys
 import tempfile
@@ -121,6 +122,37 @@ def module_name(source: str, prefix: str) -> str:
     return f"{prefix}_{source_key(source)}"
 
 
+def _code(source: str, path: str, name: str):
+    """The code object of the generated module ``name`` (its text ``source``, its file ``path``): the
+    bytecode kept in the cache's ``__pycache__`` when there, else compiled and kept.
+
+    Python itself writes no .pyc where ``PYTHONDONTWRITEBYTECODE`` is set (as on this project's machines),
+    and every process would compile a model's 40-60 modules again: 0.03-0.05 s of B3's warm start.  The
+    file holds the interpreter's magic number and the marshalled code; one that does not load (another
+    Python, damaged) is compiled and written again.
+    """
+    code_path = os.path.join(os.path.dirname(path), "__pycache__", f"{name}.{sys.implementation.cache_tag}.code")
+    magic = importlib.util.MAGIC_NUMBER
+    try:
+        with open(code_path, "rb") as fh:
+            data = fh.read()
+        if data.startswith(magic):
+            return marshal.loads(data[len(magic):])
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    code = compile(source, path, "exec")
+    try:
+        os.makedirs(os.path.dirname(code_path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(code_path), prefix=".tmp-", suffix=".code")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(magic + marshal.dumps(code))
+        os.chmod(tmp, 0o666 & ~_umask())  # shared like the module (mkstemp's file is owner-only)
+        os.replace(tmp, code_path)
+    except OSError:  # a read-only cache still runs, compiling each time
+        pass
+    return code
+
+
 def compiled_files(path: str) -> list[str]:
     """Numba's cache files (index and data) of the module at ``path``."""
     directory, filename = os.path.split(path)
@@ -169,7 +201,7 @@ def load_module(source: str, prefix: str = "symkeras_step"):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        exec(_code(source, path, name), module.__dict__)  # noqa: S102  (symkeras's own generated module)
     except BaseException:
         del sys.modules[name]
         raise

@@ -3,6 +3,7 @@ again, a Numba cache file that fails to load is removed and compiled again, each
 file; later processes then run without one.  Cache files follow the umask, not owner-only."""
 
 import glob
+import importlib.util
 import json
 import os
 import subprocess
@@ -161,3 +162,44 @@ def test_the_cache_command_reports_trims_and_clears(tmp_path):
     assert command("trim") == f"removed 0 modules from {tmp_path}\n"
     assert command("clear") == f"removed {modules} modules from {tmp_path}\n"
     assert not _stems(tmp_path) and "modules: 0" in command("info")
+
+
+def _code_files(cache):
+    return sorted(glob.glob(os.path.join(str(cache), "__pycache__", "symkeras_*.code")))
+
+
+def test_each_module_keeps_its_bytecode_beside_numba_s_files(tmp_path):
+    """Generated modules' bytecode is kept in the cache (Python writes no .pyc under
+    PYTHONDONTWRITEBYTECODE): the interpreter's magic number, then the module's code."""
+    import marshal
+
+    mask = os.umask(0o022)
+    try:
+        _run(tmp_path)
+    finally:
+        os.umask(mask)
+    modules = glob.glob(os.path.join(str(tmp_path), "symkeras_*.py"))
+    codes = _code_files(tmp_path)
+    assert len(codes) == len(modules) and all(os.stat(p).st_mode & 0o777 == 0o644 for p in codes)
+    for path in codes:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        assert data.startswith(importlib.util.MAGIC_NUMBER)
+        code = marshal.loads(data[len(importlib.util.MAGIC_NUMBER):])
+        stem = os.path.basename(path).split(".")[0]
+        assert code.co_filename == os.path.join(str(tmp_path), stem + ".py")
+
+
+@pytest.mark.parametrize("damage", [b"garbage", b"\x00\x00\r\n" + b"\xe3" * 40,  # another Python's magic
+                                    importlib.util.MAGIC_NUMBER + b"\xff\x01"])  # bad marshal data
+def test_a_damaged_or_foreign_bytecode_file_is_compiled_again(tmp_path, damage):
+    first = _run(tmp_path)
+    assert first["out"] == EXPECTED
+    for path in _code_files(tmp_path):
+        with open(path, "wb") as fh:
+            fh.write(damage)
+    again = _run(tmp_path)
+    assert again["out"] == EXPECTED and not again["warnings"]
+    for path in _code_files(tmp_path):
+        with open(path, "rb") as fh:
+            assert fh.read().startswith(importlib.util.MAGIC_NUMBER)  # written again

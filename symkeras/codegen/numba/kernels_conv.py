@@ -261,45 +261,45 @@ def _stored(em, node, epilogue: ConvEpilogue, others: list[str]):
 
 def _winograd_conv(em, node, op: Conv, epilogue: ConvEpilogue | None) -> None:
     x, w = node.inputs[:2]
-    out = node.out
     geo = Geometry.of_conv(em, op, [_size(em, x, 1), _size(em, x, 2)])
-    filters = _size(em, w, 3)
-    compute, _ = _prologue(em, op, out, _size(em, x, 0), _size(em, x, 3), filters)
-    winograd.tile_sizes(em, geo.O)
-    winograd.block_size(em, threads.parts(), "cg + fg")
+    compute = _prologue(em, op, node.out, _size(em, x, 0), _size(em, x, 3), _size(em, w, 3))[0]
     others = _other_loads(em, node) if epilogue is not None else None
-    prologue = len(em.lines)
-    kernel_name = em.name(w)
-    winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{k0}, {k1}, c, f]", "cg", "fg")
-    em.line(f"res = np.empty((batch, {geo.O[0]}, {geo.O[1]}, fg), COMPUTE)")
-    loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("res", (compute, 4, "C", False))],
-                       [], winograd.forward_buffers("cg", "fg"))
-    finish = (lambda value: value) if epilogue is None else _stored(loop.body, node, epilogue, others)
-    winograd.forward(loop.body, "res", em.name(x), geo.S, geo.O, geo.lo, "cg", "fg", finish)
-    _close_parts(em, loop)
-    _result(em, out, "res", ["batch", *geo.O, filters], compute)
+    kernel = em.name(w)
+
+    def finish(body):
+        return (lambda value: value) if epilogue is None else _stored(body, node, epilogue, others)
+
+    _winograd_forward(em, node, compute, "res", x, geo.S, geo.O, geo.lo, ("cg", "fg"),
+                      lambda k0, k1: f"{kernel}[{k0}, {k1}, c, f]", finish)
 
 
 def _winograd_input_grad(em, node, op, sizes: list[str]) -> None:
     """The input's gradient as a forward Winograd convolution of the output's gradient: filters rotated,
     channels and filters swapped, pads ``2 - lo``."""
     gz, w = node.inputs[:2]
-    out = node.out
     geo = Geometry.of_conv(em, op, sizes, [_size(em, gz, 1), _size(em, gz, 2)])
-    filters = _size(em, w, 3)
-    compute, _ = _prologue(em, op, out, _size(em, gz, 0), _size(em, w, 2), filters)
-    winograd.tile_sizes(em, geo.S)
+    compute = _prologue(em, op, node.out, _size(em, gz, 0), _size(em, w, 2), _size(em, w, 3))[0]
+    kernel = em.name(w)
+    _winograd_forward(em, node, compute, "dx", gz, geo.O, geo.S, [f"2 - ({lo})" for lo in geo.lo], ("fg", "cg"),
+                      lambda k0, k1: f"{kernel}[{2 - k0}, {2 - k1}, f, c]", lambda body: lambda value: value)
+
+
+def _winograd_forward(em, node, compute: str, out: str, src, src_sizes, out_sizes, lo, widths, element,
+                      finish) -> None:
+    """A forward-form Winograd kernel after its prologue: ``out`` (batch, out_sizes, widths[1]) from ``src``;
+    ``element(k0, k1)`` reads the filter (channel ``c``, filter ``f``), ``finish(body)`` gives the body's
+    epilogue (winograd.forward)."""
+    channels, filters = widths
+    winograd.tile_sizes(em, out_sizes)
     winograd.block_size(em, threads.parts(), "cg + fg")
     prologue = len(em.lines)
-    kernel_name = em.name(w)
-    winograd.filter_transform(em, lambda k0, k1: f"{kernel_name}[{2 - k0}, {2 - k1}, f, c]", "fg", "cg")
-    em.line(f"dx = np.empty((batch, {geo.S[0]}, {geo.S[1]}, cg), COMPUTE)")
-    loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), ("dx", (compute, 4, "C", False))],
-                       [], winograd.forward_buffers("fg", "cg"))
-    winograd.forward(loop.body, "dx", em.name(gz), geo.O, geo.S, [f"2 - ({lo})" for lo in geo.lo], "fg", "cg",
-                     lambda value: value)
+    winograd.filter_transform(em, element, channels, filters)
+    em.line(f"{out} = np.empty((batch, {out_sizes[0]}, {out_sizes[1]}, {filters}), COMPUTE)")
+    loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), (out, (compute, 4, "C", False))],
+                       [], winograd.forward_buffers(channels, filters))
+    winograd.forward(loop.body, out, em.name(src), src_sizes, out_sizes, lo, channels, filters, finish(loop.body))
     _close_parts(em, loop)
-    _result(em, out, "dx", ["batch", *geo.S, "cg"], compute)
+    _result(em, node.out, out, ["batch", *out_sizes, filters], compute)
 
 
 def _winograd_kernel_grad(em, node, op) -> None:

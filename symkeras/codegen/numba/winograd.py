@@ -77,6 +77,13 @@ def transform(em, left, right, terms, prefix: str) -> list[list[str]]:
     return out
 
 
+def assign(em, values, target) -> None:
+    """``target(i, j) = values[i][j]`` for each element of the grid ``values``, row by row."""
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            em.line(f"{target(i, j)} = {value}")
+
+
 def tile_sizes(em, out_sizes) -> None:
     """``tw`` tiles a row, ``per`` a sample, ``tiles`` in all, and ``block``: tiles a buffer holds."""
     em.line(f"tw = (({out_sizes[1]}) + 1) // 2")
@@ -121,9 +128,7 @@ def input_tile(em, src: str, sizes, channels: str) -> None:
     em.close(4)
     em.open(f"for c in range({channels}):")
     v = transform(em, _BT, _BT, [[f"d[{i}, {j}, c]" for j in range(4)] for i in range(4)], "b")
-    for i in range(4):
-        for j in range(4):
-            em.line(f"V[{4 * i + j}, q, c] = {v[i][j]}")
+    assign(em, v, lambda i, j: f"V[{4 * i + j}, q, c]")
     em.close()
 
 
@@ -137,9 +142,7 @@ def filter_transform(em, element, channels: str, filters: str) -> None:
         for k1 in range(3):
             em.line(f"g{k0}{k1} = COMPUTE({element(k0, k1)})")
     v = transform(em, _G, _G, [[f"g{k0}{k1}" for k1 in range(3)] for k0 in range(3)], "w")
-    for i in range(4):
-        for j in range(4):
-            em.line(f"u[{4 * i + j}, c, f] = {v[i][j]}")
+    assign(em, v, lambda i, j: f"u[{4 * i + j}, c, f]")
     em.close(2)
 
 
@@ -173,9 +176,7 @@ def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, fil
     tile_origin(em, lo)
     em.open(f"for f in range({filters}):")
     y = transform(em, _AT, _AT, [[f"M[{4 * i + j}, q, f]" for j in range(4)] for i in range(4)], "a")
-    for i in range(2):
-        for j in range(2):
-            em.line(f"Y[{2 * i + j}, f] = {y[i][j]}")
+    assign(em, y, lambda i, j: f"Y[{2 * i + j}, f]")
     em.close()
     # the tile's 2x2 outputs stored apart from their transform: one copy of the epilogue, and the loop
     # over the filters has no branch (a tile past an odd size skips its outside outputs)
@@ -205,9 +206,7 @@ def kernel_grad(em, x: str, gz: str, x_sizes, gz_sizes, lo, channels: str, filte
     terms = [[f"{gz}[n, oy, ox, f]", f"{gz}[n, oy, ox1, f] * mx"],
              [f"{gz}[n, oy1, ox, f] * my", f"{gz}[n, oy1, ox1, f] * (mx * my)"]]
     v = transform(em, _A, _A, terms, "z")
-    for i in range(4):
-        for j in range(4):
-            em.line(f"W[{4 * i + j}, q, f] = {v[i][j]}")
+    assign(em, v, lambda i, j: f"W[{4 * i + j}, q, f]")
     em.close(2)
     em.open("for e in range(16):")
     em.line("missing[t] |= gemm_into(V[e, :rows].T, W[e, :rows], product)")
@@ -230,7 +229,5 @@ def kernel_from_sums(em, channels: str, filters: str) -> None:
         em.line(f"s{e} += totals[p, {e}, c, f]")
     em.close()
     k = transform(em, _GT, _GT, [[f"s{4 * i + j}" for j in range(4)] for i in range(4)], "k")
-    for k0 in range(3):
-        for k1 in range(3):
-            em.line(f"total[{k0}, {k1}, c, f] = {k[k0][k1]}")
+    assign(em, k, lambda k0, k1: f"total[{k0}, {k1}, c, f]")
     em.close(2)

@@ -163,7 +163,6 @@ def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, fil
     tiles, transformed, multiplied by ``u`` (16 products), transformed back; ``finish(value)`` is the
     source of the element to store (an epilogue), emitting what lines it needs.  Its buffers: see
     ``forward_buffers``."""
-    em.line("half = COMPUTE(0.5)")
     open_blocks(em)
     em.open("for q in range(rows):")
     tile_origin(em, lo)
@@ -192,7 +191,6 @@ def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, fil
 def kernel_grad(em, x: str, gz: str, x_sizes, gz_sizes, lo, channels: str, filters: str) -> None:
     """The part's body of the kernel's gradient: its 16 transformed sums added into ``totals[t]`` (its
     buffers: ``kernel_grad_buffers``)."""
-    em.line("half = COMPUTE(0.5)")
     open_blocks(em)
     em.open("for q in range(rows):")
     tile_origin(em, lo)

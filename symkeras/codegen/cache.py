@@ -214,8 +214,11 @@ def compile_healing(dispatcher, signature):
     from numba.core.errors import NumbaError
 
     from symkeras.codegen.numba.compiling import optimization_level
+    from symkeras.codegen.numba.loading import load_cached
 
     try:
+        if load_cached(dispatcher, signature):
+            return
         with optimization_level():
             return dispatcher.compile(signature)
     except NumbaError:

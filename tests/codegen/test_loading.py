@@ -1,0 +1,73 @@
+"""A warm process loads its compiled functions from Numba's cache without setting up Numba's compiler
+(``codegen/numba/loading.py``): the results are the same, the typing and lowering registries stay
+unloaded until something is compiled, and compiling afterwards still works."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numba
+import numpy as np
+from numba import types
+
+from symkeras.codegen.numba.loading import load_cached
+
+_PROGRAM = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import symkeras.backend as K
+    x = K.placeholder((None, 3))
+    w = K.variable(np.arange(6, dtype="float32").reshape(3, 2))
+    f = K.function([x], [K.softmax(K.dot(x, w)) * 3.0 + K.sum(x)], backend="numba")
+    out = f([np.array([[1.0, -2.0, 0.5], [0.25, 2.0, -1.0]], "float32")])[0]
+    registries = "numba.np.arraymath" in sys.modules
+    import numba
+    later = numba.njit(lambda a: a.sum() * 2)(np.arange(4.0))  # a compile after the cached loads
+    print(json.dumps({"out": out.tolist(), "registries": registries, "later": float(later)}))
+""")
+
+
+def _run(cache):
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache))
+    out = subprocess.run([sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _expected():
+    xs = np.array([[1.0, -2.0, 0.5], [0.25, 2.0, -1.0]])
+    logits = xs @ np.arange(6.0).reshape(3, 2)
+    soft = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return soft / soft.sum(axis=1, keepdims=True) * 3.0 + xs.sum()
+
+
+def test_a_warm_process_runs_cached_code_without_numbas_registries(tmp_path):
+    cold = _run(tmp_path)
+    assert cold["registries"]  # (it compiled)
+    warm = _run(tmp_path)
+    np.testing.assert_allclose(warm["out"], _expected(), rtol=1e-5)
+    assert warm["out"] == cold["out"]
+    assert not warm["registries"], "loading cached kernels set up Numba's compiler"
+    assert warm["later"] == 12.0
+
+
+def test_load_cached_says_whether_the_cache_held_the_function(tmp_path):
+    module = tmp_path / "cached_fn.py"
+    module.write_text("import numba\n\n@numba.njit(cache=True)\ndef twice(a):\n    return a * 2\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import cached_fn
+
+        signature = (types.Array(types.float64, 1, "C"),)
+        assert not load_cached(cached_fn.twice, signature)
+        cached_fn.twice.compile(signature)
+        assert load_cached(cached_fn.twice, signature)  # (already in place)
+        fresh = numba.njit(cache=True)(cached_fn.twice.py_func)  # a new dispatcher: loads from the disk
+        assert load_cached(fresh, signature)
+        np.testing.assert_array_equal(fresh(np.arange(3.0)), [0.0, 2.0, 4.0])
+        assert not load_cached(numba.njit(cached_fn.twice.py_func), signature)  # no cache=True: nothing to load
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("cached_fn", None)

@@ -46,9 +46,9 @@ def test_helpers_compile_the_kernels_the_step_then_uses(fresh_cache, monkeypatch
     # every kernel is called through its address, with the types the linker predicted
     called = sum(len(job["signatures"]) for job in f.program.kernel_jobs)
     assert len(f.program.layout.functions) == called and "= kernel" not in f.source
-    assert all(precompile.is_cached(job["path"]) for job in f.program.kernel_jobs)
+    assert all(precompile.is_cached(job["path"], job.get("function", "kernel")) for job in f.program.kernel_jobs)
     # the step was one of the jobs, compiled with the types of the first call's arguments
-    assert precompile.is_cached(f.program.path) and len(f.program.module.step.signatures) == 1
+    assert precompile.is_cached(f.program.path, "step") and len(f.program.module.step.signatures) == 1
 
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
     K.clear_session()
@@ -64,21 +64,22 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     import subprocess
 
     f, _ = _training_step(2.5)  # new kernels, not compiled in this process
-    jobs = [job for job in f.program.kernel_jobs if not precompile.is_cached(job["path"])]
+    jobs = [job for job in f.program.kernel_jobs
+            if not precompile.is_cached(job["path"], job.get("function", "kernel"))]
     assert jobs  # (kernels without the scale in them were compiled by earlier tests)
     claims = tmp_path / "claims"
     claims.mkdir()
     job_file = claims / "jobs.json"
     job_file.write_text(json.dumps(jobs))
     subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600)
-    assert all(precompile.is_cached(job["path"]) for job in jobs)
+    assert all(precompile.is_cached(job["path"], job.get("function", "kernel")) for job in jobs)
     assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {str(i) for i in range(len(jobs))}
     # the first call then compiles the step alone (unless a step of the same code, differing only in its
     # kernels, was compiled before: it names no kernel), and computes what the reference does
-    step_compiled_before = precompile.is_cached(f.program.path)
+    step_compiled_before = precompile.is_cached(f.program.path, "step")
     loss = f(_data())[0]
     assert f.program.stats['compile']["pending"] == (0 if step_compiled_before else 1)
-    assert precompile.is_cached(f.program.path)
+    assert precompile.is_cached(f.program.path, "step")
     reference, _ = _training_step(2.5, backend="reference")
     np.testing.assert_allclose(loss, reference(_data())[0], rtol=1e-5)
 

@@ -91,9 +91,9 @@ class KernelTarget:
     parallel: bool = False
     #: the ``calls`` rows the kernel receives as parameters key0, key1, ...
     random_rows: list[int] = field(default_factory=list)
-    #: the ``fns`` slots of the loop bodies it runs through the shared launcher: parameter ``body{j}`` is
-    #: ``fns[slot:slot + 2]``, the body's address and the launcher's (launch.py)
-    bodies: list[int] = field(default_factory=list)
+    #: the ``fns`` slots of the loop bodies it runs through the shared launcher, as (slot, count): parameter
+    #: ``body{j}`` is ``fns[slot:slot + count]``, the body's address, the launcher's and its work's (launch.py)
+    bodies: list[tuple[int, int]] = field(default_factory=list)
     #: module lines its source needs besides the kernel's own imports (the bodies' function types)
     preamble: list[str] = field(default_factory=list)
     #: it calls kernels through addresses itself (a Loop's step graph): it receives the step's ``fns``

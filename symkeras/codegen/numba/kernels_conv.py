@@ -96,11 +96,11 @@ def _chunks(em, geo: Geometry, kc: str) -> None:
 
 
 def _open_parts(em, node, prologue: int, kc: str | None, shared: list[tuple[str, tuple]], buffers: list[str],
-                own: list[tuple[str, str]] | None = None):
+                own: list[tuple[str, str, tuple]] | None = None):
     """The parallel loop over parts (its body a kernel of its own, see parts.py): each with BLAS on its own
     thread only, and buffers of its own (``cols``, a chunk's patches of ``kc`` columns, unless None).
     ``em``'s first ``prologue`` lines are sizes and views, the body runs them again; ``shared`` are the
-    arrays allocated since, which the parts read or write.  ``own``: (name, allocation) of buffers the
+    arrays allocated since, which the parts read or write.  ``own``: (name, allocation, type) of buffers the
     body takes as arrays that alias nothing (parts.open_parts).  Returns the loop."""
     em.line("saved = blas_threads()")
     em.line("missing = np.zeros(parts, np.int64)")
@@ -296,7 +296,7 @@ def _winograd_forward(em, node, compute: str, out: str, src, src_sizes, out_size
     winograd.filter_transform(em, element, channels, filters)
     em.line(f"{out} = np.empty((batch, {out_sizes[0]}, {out_sizes[1]}, {filters}), COMPUTE)")
     loop = _open_parts(em, node, prologue, None, [("u", (compute, 3, "C", False)), (out, (compute, 4, "C", False))],
-                       [], winograd.forward_buffers(channels, filters))
+                       [], winograd.forward_buffers(channels, filters, compute))
     winograd.forward(loop.body, out, em.name(src), src_sizes, out_sizes, lo, channels, filters, finish(loop.body))
     _close_parts(em, loop)
     _result(em, node.out, out, ["batch", *out_sizes, filters], compute)
@@ -313,7 +313,7 @@ def _winograd_kernel_grad(em, node, op) -> None:
     prologue = len(em.lines)
     em.line("totals = np.zeros((parts, 16, cg, fg), COMPUTE)")
     loop = _open_parts(em, node, prologue, None, [("totals", (compute, 4, "C", False))], [],
-                       winograd.kernel_grad_buffers("cg", "fg"))
+                       winograd.kernel_grad_buffers("cg", "fg", compute))
     winograd.kernel_grad(loop.body, em.name(x), em.name(gz), geo.S, geo.O, geo.lo, "cg", "fg")
     _close_parts(em, loop)
     winograd.kernel_from_sums(em, "cg", "fg")

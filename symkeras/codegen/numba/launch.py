@@ -41,6 +41,8 @@ BODY_SIGNATURE = ((INDEX_TYPE, INDEX_TYPE), INDEX_TYPE)
 LAUNCH_IMPORTS = ("from symkeras.codegen.numba.calls import function_type, invoke\n"
                   "from symkeras.codegen.numba.launch import array_view, pack_array\n"
                   "from symkeras.codegen.numba.compiling import without_aliases\n")
+#: the function of a body's module that the body calls through its address (parts.py), besides ``kernel``
+WORK_FUNCTION = "work"
 #: the kernels' declaration of the launcher's function type (its preamble line)
 LAUNCH_TYPE = f"LAUNCH = function_type({[INDEX_TYPE, INDEX_TYPE]!r}, {INDEX_TYPE!r})"
 
@@ -116,15 +118,23 @@ def array_view(typingctx, block, offset, spec):
     return result(block, offset, spec), codegen
 
 
-def launch_lines(passed: list[tuple[str, tuple]], parts: int, addresses: str) -> list[str]:
+def work_offset(passed: list[tuple[str, tuple]]) -> int:
+    """Where in the block a body's ``work`` function has its address: after the packed arrays."""
+    return 1 + sum(slots(t) for _, t in passed)
+
+
+def launch_lines(passed: list[tuple[str, tuple]], parts: int, addresses: str, work: bool = False) -> list[str]:
     """The kernel's lines (at depth 1) packing ``passed`` and running the body over ``parts`` parts;
-    ``addresses``: the kernel's parameter holding the body's address and the launcher's (see register)."""
-    size = 1 + sum(slots(t) for _, t in passed)
-    lines = [f"block_ = np.empty({size}, np.int64)", f"block_[0] = {parts}"]
+    ``addresses``: the kernel's parameter holding the body's address and the launcher's (see register),
+    and with ``work`` the address of the body's ``work`` function, which goes into the block."""
+    size = work_offset(passed)
+    lines = [f"block_ = np.empty({size + int(work)}, np.int64)", f"block_[0] = {parts}"]
     offset = 1
     for name, arg_type in passed:
         lines.append(f"pack_array(block_, {offset}, {name})")
         offset += slots(arg_type)
+    if work:
+        lines.append(f"block_[{size}] = {addresses}[2]")
     lines.append(f"invoke({addresses}[1], LAUNCH, ({addresses}, block_))")
     return ["    " + line for line in lines]
 
@@ -138,11 +148,12 @@ def unpack_lines(passed: list[tuple[str, tuple]]) -> list[str]:
     return lines
 
 
-def register(em, body: KernelText) -> str:
+def register(em, body: KernelText, work_types: tuple | None = None) -> str:
     """Make ``body`` and the launcher functions the step passes in ``fns``, in two adjacent slots (the
     launcher's entry is keyed by the body's slot, so every body has its own copy of the launcher's address
-    beside it); returns the kernel's parameter for the pair (``body{j}``, appended to its target's bodies),
-    which the step passes as one slice: the kernel gets one argument per parallel loop."""
+    beside it), and a third for the body module's ``work`` function when it has one (of ``work_types``);
+    returns the kernel's parameter for them (``body{j}``, appended to its target's bodies with their
+    count), which the step passes as one slice: the kernel gets one argument per parallel loop."""
     table, target = em.table, em.target
     for text in (body, LAUNCHER):
         table.kernels.setdefault(text, f"kernel{len(table.kernels)}")
@@ -150,8 +161,13 @@ def register(em, body: KernelText) -> str:
     slot = table.functions.setdefault((body, BODY_SIGNATURE[0], INDEX_TYPE), len(table.functions))
     launcher = table.functions.setdefault((LAUNCHER, BODY_SIGNATURE[0], INDEX_TYPE, slot), len(table.functions))
     assert launcher == slot + 1, "a body's slot is always created with its launcher's"
+    count = 2
+    if work_types is not None:
+        work = table.functions.setdefault((body, tuple(work_types), INDEX_TYPE, WORK_FUNCTION), len(table.functions))
+        assert work == slot + 2, "a body's work function has its slot right after the launcher's"
+        count = 3
     name = f"body{len(target.bodies)}"
-    target.bodies.append(slot)
+    target.bodies.append((slot, count))
     if LAUNCH_TYPE not in target.preamble:
         target.preamble.append(LAUNCH_TYPE)
     return name

@@ -52,7 +52,8 @@ class Layout:
     kernel_sources: list[str] = field(default_factory=list)
     #: per kernel module, the argument types the step calls it with (see precompile)
     kernel_signatures: list[list[tuple]] = field(default_factory=list)
-    #: the kernels called through addresses, in the order of ``fns``: (kernel index, argument types, result)
+    #: the functions called through addresses, in the order of ``fns``: (kernel index, argument types, result,
+    #: the module's function: ``kernel``, or a body's ``work``)
     functions: list[tuple] = field(default_factory=list)
 
 
@@ -202,8 +203,9 @@ def _module_source(em: Emitter, layout: Layout, args: list[str], name: str) -> s
     index = {kernel: i for i, kernel in enumerate(table.kernels)}
     types_block = ["# the kernels called through their addresses (fns[i], see symkeras/codegen/numba/calls.py)"]
     invoked = called_slots(em.lines)
-    for (kernel, arg_types, result, *_), slot in table.functions.items():
-        layout.functions.append((index[kernel], arg_types, result))
+    for (kernel, arg_types, result, *rest), slot in table.functions.items():
+        function = rest[0] if rest and isinstance(rest[0], str) else "kernel"  # (a launcher's rest: its body's slot)
+        layout.functions.append((index[kernel], arg_types, result, function))
         if slot in invoked:  # (the loop bodies and the launcher are called by kernels, not by the step)
             types_block.append(f"FN{slot} = function_type({list(arg_types)!r}, {result!r})  # {table.kernels[kernel]}")
     for kernel, fname in table.kernels.items():
@@ -242,7 +244,8 @@ def load_kernels(layout: Layout) -> list:
 
 def kernel_addresses(layout: Layout, modules: list) -> np.ndarray:
     """The ``fns`` argument of the step: each address-called kernel compiled (or loaded) and located."""
-    addresses = [jit_address(modules[k].kernel, arg_types, result) for k, arg_types, result in layout.functions]
+    addresses = [jit_address(getattr(modules[k], function), arg_types, result)
+                 for k, arg_types, result, function in layout.functions]
     return np.array(addresses or [0], dtype=np.int64)
 
 
@@ -296,9 +299,9 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
         params.append(f"key{j}")
         actuals.append(f"calls[{slot}]")
         arg_types.append(CALLS_TYPE)
-    for j, slot in enumerate(target.bodies):  # loop bodies run by the launcher (launch.register)
+    for j, (slot, count) in enumerate(target.bodies):  # loop bodies run by the launcher (launch.register)
         params.append(f"body{j}")
-        actuals.append(f"fns[{slot}:{slot + 2}]")
+        actuals.append(f"fns[{slot}:{slot + count}]")
         arg_types.append(PART_TYPE)
     if target.takes_fns:
         params.append("fns")

@@ -37,8 +37,8 @@ class PartsLoop:
     split: bool
     shared: list[tuple[str, tuple]]
     imports: str
-    #: (name, allocation) of the part's own buffers, with ``no_aliases``: allocated by the body's entry
-    buffers: list[tuple[str, str]] = field(default_factory=list)
+    #: (name, allocation, type) of the part's own buffers, with ``no_aliases``: allocated by the body's entry
+    buffers: list[tuple[str, str, tuple]] = field(default_factory=list)
     #: the body's loops run in a function ``work`` compiled with no aliasing among its arrays
     no_aliases: bool = False
     #: how many of ``body``'s lines are its prologue (sizes and views; ``work`` runs them again)
@@ -49,34 +49,42 @@ class PartsLoop:
         if not self.split:
             em.close()
             return
+        work_types = None
         if self.no_aliases:
-            text = self._entry_and_work()
+            text, work_types = self._entry_and_work()
         else:
             lines = launch.unpack_lines(self.shared) + self.body.lines + ["    return part"]
             text = KernelText(("part", "block_"), "\n".join(lines) + "\n", imports=self.imports + launch.LAUNCH_IMPORTS)
-        addresses = launch.register(em, text)
-        for line in launch.launch_lines(self.shared, threads.parts(), addresses):
+        addresses = launch.register(em, text, work_types)
+        for line in launch.launch_lines(self.shared, threads.parts(), addresses, work=work_types is not None):
             em.line(line.strip())
 
-    def _entry_and_work(self) -> KernelText:
+    def _entry_and_work(self) -> tuple[KernelText, tuple]:
         """The entry views the arrays and allocates the buffers; ``work`` takes them all as parameters,
         so LLVM may assume they do not overlap (compiling.without_aliases): the loops over a tile's
-        channels then vectorize without run-time overlap checks between its 16 planes."""
+        channels then vectorize without run-time overlap checks between its 16 planes.
+
+        The entry calls ``work`` through its address (the block's last entry, see launch.register): a call
+        through its dispatcher would link ``work``'s code into the entry's, which LLVM then optimized and
+        compiled to machine code a second time (0.3-0.4 s a convolution).  Returns the body and ``work``'s
+        argument types."""
         from symkeras.codegen.numba.linker import KERNEL_JIT
 
-        names = ", ".join(["part", *(n for n, _ in self.shared), *(n for n, _ in self.buffers)])
+        names = ", ".join(["part", *(n for n, _ in self.shared), *(n for n, _, _ in self.buffers)])
+        types = (PART_TYPE, *(t for _, t in self.shared), *(t for _, _, t in self.buffers))
         prologue = self.body.lines[:self.prologue]
-        entry = (launch.unpack_lines(self.shared) + prologue + [f"    {n} = {a}" for n, a in self.buffers]
-                 + [f"    return work({names})"])
+        entry = (launch.unpack_lines(self.shared) + prologue + [f"    {n} = {a}" for n, a, _ in self.buffers]
+                 + [f"    return invoke(block_[{launch.work_offset(self.shared)}], WORK, ({names},))"])
         work = f"\n@without_aliases\n{KERNEL_JIT}\ndef work({names}):\n" + "\n".join(self.body.lines) + \
             "\n    return part\n\n"
         vecmath = VECMATH_IMPORT + "\n" if "vm." in work and VECMATH_IMPORT not in self.imports else ""
+        declaration = f"WORK = function_type({list(types)!r}, {PART_TYPE!r})\n"
         return KernelText(("part", "block_"), "\n".join(entry) + "\n",
-                          imports=self.imports + launch.LAUNCH_IMPORTS + vecmath + work)
+                          imports=self.imports + launch.LAUNCH_IMPORTS + declaration + vecmath + work), types
 
 
 def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]], imports: str,
-               buffers: list[tuple[str, str]] | None = None) -> PartsLoop:
+               buffers: list[tuple[str, str, tuple]] | None = None) -> PartsLoop:
     """Open the loop ``for t in numba.prange(parts)`` of the kernel being emitted into ``em``.
 
     Args:
@@ -86,9 +94,9 @@ def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]
         shared: the arrays the body reads or writes, as (name, (dtype, ndim, layout, read-only)); a type of
             None keeps the body inline.
         imports: the module lines the body's code needs.
-        buffers: (name, allocation) of arrays each part allocates for itself; given, the body's lines run in
-            a function of their own that takes every array as a parameter, compiled with no aliasing among
-            them (the buffers are allocated where the loop stays inline).
+        buffers: (name, allocation, type) of arrays each part allocates for itself; given, the body's lines
+            run in a function of their own that takes every array as a parameter, compiled with no aliasing
+            among them (the buffers are allocated where the loop stays inline).
 
     Returns:
         The open loop: its ``body`` emitter is at the body's indentation.
@@ -97,7 +105,7 @@ def open_parts(em: Emitter, prologue: int, shared: list[tuple[str, tuple | None]
              and all(t is not None for _, t in shared))
     if not split:
         em.open("for t in numba.prange(parts):")
-        for name, allocation in buffers or ():
+        for name, allocation, _ in buffers or ():
             em.line(f"{name} = {allocation}")
         return PartsLoop(em, em, False, [], imports)
     body = Emitter(em.table, parent=em.parent, target=KernelTarget())

@@ -45,11 +45,11 @@ def numba_signature(arg_types):
     return tuple(array_type(a) for a in arg_types)
 
 
-def is_cached(path: str) -> bool:
-    """Whether Numba's cache beside the module ``path`` already holds compiled code."""
+def is_cached(path: str, function: str = "kernel") -> bool:
+    """Whether Numba's cache beside the module ``path`` already holds compiled code of its ``function``."""
     directory, filename = os.path.split(path)
     stem = os.path.splitext(filename)[0]
-    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{stem}.*.nbi")))
+    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{stem}.{function}-*.nbi")))
 
 
 def _module(name: str, path: str):
@@ -120,7 +120,7 @@ def compile_kernels(jobs: list[dict]) -> dict:
 
     Returns counts: kernels pending, compiled here, helpers started.
     """
-    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"])]
+    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"))]
     stats = {"pending": len(pending), "here": 0, "helpers": 0}
     if not pending:
         return stats

@@ -32,6 +32,14 @@ def random_rows(nodes) -> np.ndarray:
     return rows
 
 
+def _work_jobs(layout, modules) -> list[dict]:
+    """The compile jobs of the bodies' ``work`` functions (called through their addresses, compiled on
+    their own: each the longest job of its convolution)."""
+    return [{"name": modules[k].__name__, "path": modules[k].__file__, "function": function,
+             "signatures": [list(arg_types)], "sys_path": [PACKAGE_ROOT]}
+            for k, arg_types, _, function in layout.functions if function != "kernel"]
+
+
 class NumbaProgram(Program):
     """Runs ``outputs`` and ``updates`` of a function as one compiled step.
 
@@ -55,9 +63,9 @@ class NumbaProgram(Program):
         started = time.perf_counter()
         self.source, self.layout = generate(*self._generate_args, **self._generate_options)
         self.kernel_modules = load_kernels(self.layout)
-        self.kernel_jobs = [{"name": m.__name__, "path": m.__file__, "signatures": signatures,
-                             "sys_path": [PACKAGE_ROOT]}
-                            for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
+        self.kernel_jobs = _work_jobs(self.layout, self.kernel_modules) + [
+            {"name": m.__name__, "path": m.__file__, "signatures": signatures, "sys_path": [PACKAGE_ROOT]}
+            for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
         self.module, self.path = cache.load_module(self.source)
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
         self.calls = random_rows(self.layout.random_nodes)

@@ -146,16 +146,23 @@ def filter_transform(em, element, channels: str, filters: str) -> None:
     em.close(2)
 
 
-def forward_buffers(channels: str, filters: str) -> list[tuple[str, str]]:
-    """A part's buffers for ``forward``: a block's transformed tiles and products, one input tile."""
-    return [("V", f"np.empty((16, block, {channels}), COMPUTE)"), ("M", f"np.empty((16, block, {filters}), COMPUTE)"),
-            ("d", f"np.empty((4, 4, {channels}), COMPUTE)"), ("Y", f"np.empty((4, {filters}), COMPUTE)")]
+def _buffers(compute: str, shapes: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, str, tuple]]:
+    return [(name, f"np.empty(({', '.join(shape)}), COMPUTE)", (compute, len(shape), "C", False))
+            for name, shape in shapes]
 
 
-def kernel_grad_buffers(channels: str, filters: str) -> list[tuple[str, str]]:
-    """A part's buffers for ``kernel_grad``: a block's transformed tiles of both operands, one product."""
-    return [("V", f"np.empty((16, block, {channels}), COMPUTE)"), ("W", f"np.empty((16, block, {filters}), COMPUTE)"),
-            ("d", f"np.empty((4, 4, {channels}), COMPUTE)"), ("product", f"np.empty(({channels}, {filters}), COMPUTE)")]
+def forward_buffers(channels: str, filters: str, compute: str) -> list[tuple[str, str, tuple]]:
+    """A part's buffers for ``forward`` as (name, allocation, type): a block's transformed tiles and
+    products, one input tile, one tile's outputs."""
+    return _buffers(compute, [("V", ("16", "block", channels)), ("M", ("16", "block", filters)),
+                              ("d", ("4", "4", channels)), ("Y", ("4", filters))])
+
+
+def kernel_grad_buffers(channels: str, filters: str, compute: str) -> list[tuple[str, str, tuple]]:
+    """A part's buffers for ``kernel_grad`` as (name, allocation, type): a block's transformed tiles of
+    both operands, one input tile, one product."""
+    return _buffers(compute, [("V", ("16", "block", channels)), ("W", ("16", "block", filters)),
+                              ("d", ("4", "4", channels)), ("product", (channels, filters))])
 
 
 def forward(em, out: str, src: str, src_sizes, out_sizes, lo, channels: str, filters: str, finish) -> None:

@@ -73,7 +73,9 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     job_file.write_text(json.dumps(jobs))
     subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600)
     assert all(precompile.is_cached(job["path"], job.get("function", "kernel")) for job in jobs)
-    assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {str(i) for i in range(len(jobs))}
+    # each job claimed, and marked done (what the compiling process waits for, not the helper's exit)
+    assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {f"{i}{done}" for i in range(len(jobs))
+                                                                  for done in ("", ".done")}
     # the first call then compiles the step alone (unless a step of the same code, differing only in its
     # kernels, was compiled before: it names no kernel), and computes what the reference does
     step_compiled_before = precompile.is_cached(f.program.path, "step")
@@ -125,3 +127,42 @@ def test_strict_mode_reports_a_mispredicted_kernel_argument_type():
     readonly.setflags(write=False)
     with pytest.raises(TypingError, match="symkeras generated a kernel call"):
         f([readonly])
+
+
+def _sleeper(seconds):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+
+
+def test_the_compiling_process_waits_for_the_jobs_not_for_the_helpers_exit(tmp_path):
+    import time
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    for i in range(3):
+        (claims / str(i)).touch()
+        (claims / f"{i}.done").touch()
+    helper = _sleeper(30)  # a helper still exiting
+    try:
+        start = time.monotonic()
+        precompile.wait_for_jobs(3, str(claims), [helper])
+        assert time.monotonic() - start < 5 and helper.poll() is None
+        precompile._LINGERING.append(([helper], str(claims)))
+        precompile.reap_helpers()
+        assert claims.exists()  # (its helper still runs: the folder stays)
+    finally:
+        helper.kill()
+    precompile.reap_helpers(timeout=5)
+    assert not claims.exists() and not any(c == str(claims) for _, c in precompile._LINGERING)
+
+
+def test_a_helper_that_dies_with_a_job_claimed_does_not_hang_the_compile(tmp_path):
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "0").touch()  # claimed, never done
+    dead = _sleeper(0)
+    dead.wait()
+    precompile.wait_for_jobs(1, str(claims), [dead])  # returns: no helper is left to finish it
+    assert not (claims / "0.done").exists()

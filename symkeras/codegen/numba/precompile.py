@@ -11,6 +11,11 @@ come from the linker (``Layout.kernel_signatures``), the step's from the
 values of its first call; a type that could not be foreseen is simply left
 to the first call's own compile.
 
+Each finished job (compiled or failed) leaves a ``<index>.done`` file: this
+process waits for the jobs, not for the helpers to exit (a helper's exit,
+with Numba and LLVM loaded, took 0.3 s); helpers that are still exiting
+are reaped, and their claims folder removed, at the next compile or at exit.
+
 ``SYMKERAS_COMPILE_WORKERS`` sets the number of helper processes (0: none;
 default: one less than the cores, at most 8).  This module imports only the
 standard library and Numba, so a helper starts quickly; symkeras is imported
@@ -19,17 +24,24 @@ only by the jobs whose modules need it (the step, the BLAS kernels).
 
 from __future__ import annotations
 
+import atexit
 import glob
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 #: fewer new kernels than this are compiled in this process alone (a helper takes ~0.5 s to start)
 MIN_KERNELS_FOR_HELPERS = 4
 MAX_HELPERS = 8
+#: how long this process waits for the helpers' jobs at most (then the step's own compile does the rest)
+WAIT_SECONDS = 600
+#: (helper processes, their claims folder) of earlier compiles, whose helpers may still be exiting
+_LINGERING: list[tuple[list, str]] = []
 
 
 def array_type(arg_type):
@@ -65,12 +77,46 @@ def _module(name: str, path: str):
     return module
 
 
-def _claim(claims: str, index: int) -> bool:
+def _claim(claims: str, index: int, suffix: str = "") -> bool:
     try:
-        os.close(os.open(os.path.join(claims, str(index)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
+        os.close(os.open(os.path.join(claims, f"{index}{suffix}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except (FileExistsError, FileNotFoundError):  # (claimed; or the folder is gone: nothing left to do)
         return False
     return True
+
+
+def _done_count(claims: str) -> int:
+    return len(glob.glob(os.path.join(claims, "*.done")))
+
+
+def wait_for_jobs(count: int, claims: str, procs: list) -> None:
+    """Return once ``count`` jobs are done, or once no helper is left alive to finish the rest."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while _done_count(claims) < count:
+        if all(proc.poll() is not None for proc in procs) and _done_count(claims) < count:
+            return  # a helper died with a job claimed: the step's compile compiles what is missing
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.002)
+
+
+def reap_helpers(timeout: float = 0.0) -> None:
+    """Wait (up to ``timeout`` seconds each) for the helpers of earlier compiles to exit, and remove the
+    claims folder of every compile whose helpers all have; a helper still running at exit is killed."""
+    for entry in list(_LINGERING):
+        procs, claims = entry
+        for proc in procs:
+            try:
+                proc.wait(timeout=timeout) if timeout else proc.poll()
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if all(proc.returncode is not None for proc in procs):
+            shutil.rmtree(claims, ignore_errors=True)
+            _LINGERING.remove(entry)
+
+
+atexit.register(reap_helpers, 5.0)
 
 
 def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
@@ -92,6 +138,7 @@ def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
             done += 1
         except Exception:  # noqa: BLE001  the step's own compile reports a real error with its context
             pass
+        _claim(claims, i, ".done")
     return done
 
 
@@ -127,27 +174,24 @@ def compile_kernels(jobs: list[dict]) -> dict:
     helpers = helper_count(len(pending))
     if helpers == 0:
         return stats  # the step's compile compiles them, one after the other
-    with tempfile.TemporaryDirectory(prefix="symkeras-claims-") as claims:
-        job_file = os.path.join(claims, "jobs.json")
-        with open(job_file, "w") as fh:
-            json.dump(pending, fh)
-        procs = [subprocess.Popen(helper_command(job_file, claims),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for _ in range(helpers)]
-        stats["helpers"] = helpers
-        try:
-            stats["here"] = run_jobs(pending, claims)
-        finally:
-            # a helper that claimed nothing (still starting) has nothing to finish
-            idle = stats["here"] == len(pending)
+    reap_helpers()
+    claims = tempfile.mkdtemp(prefix="symkeras-claims-")
+    job_file = os.path.join(claims, "jobs.json")
+    with open(job_file, "w") as fh:
+        json.dump(pending, fh)
+    procs = [subprocess.Popen(helper_command(job_file, claims),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(helpers)]
+    stats["helpers"] = helpers
+    _LINGERING.append((procs, claims))
+    try:
+        stats["here"] = run_jobs(pending, claims)
+    finally:
+        if stats["here"] == len(pending):  # a helper that claimed nothing (still starting) has nothing to do
             for proc in procs:
-                if idle:
-                    proc.kill()
-                try:
-                    proc.wait(timeout=600)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                proc.kill()
+        wait_for_jobs(len(pending), claims, procs)
+        reap_helpers()
     return stats
 
 

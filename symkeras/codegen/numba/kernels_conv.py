@@ -16,6 +16,7 @@ they are; other float types compute in float32.
 from __future__ import annotations
 
 from symkeras.codegen.numba import threads, winograd
+from symkeras.codegen.numba.emitter import int_max, int_min
 from symkeras.codegen.numba.loops import emit_steps, replay
 from symkeras.codegen.numba.parts import PART_TYPE, open_parts
 from symkeras.codegen.numba.registry import kernel
@@ -92,7 +93,7 @@ def _chunks(em, geo: Geometry, kc: str) -> None:
     """``parts`` (Numba's threads) and ``chunk``: samples per patch buffer, so that every part gets work."""
     em.line(f"per = {geo.positions}")
     em.line(f"parts = {threads.parts()}")
-    em.line(f"chunk = max(1, min(-(-batch // parts), {CHUNK} // max(per * {kc}, 1)))")
+    em.line(f"chunk = {int_max('1', int_min('-(-batch // parts)', f'{CHUNK} // ' + int_max(f'per * {kc}', '1')))}")
 
 
 def _open_parts(em, node, prologue: int, kc: str | None, shared: list[tuple[str, tuple]], buffers: list[str],
@@ -125,7 +126,7 @@ def _close_parts(em, loop) -> None:
 
 def _open_chunk(em) -> None:
     em.open("for n0 in range(t * chunk, batch, parts * chunk):")
-    em.line("nn = min(chunk, batch - n0)")
+    em.line(f"nn = {int_min('chunk', 'batch - n0')}")
     em.line("rows = nn * per")
     em.line("first = n0 * per")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symkeras.codegen.numba.emitter import int_max, int_min
 from symkeras.codegen.numba.loops import SPLIT_ELEMENTS
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
@@ -223,7 +224,7 @@ def _count(em, op, geo: Geometry) -> None:
     """``count``: how many input positions the current window covers (padding excluded)."""
     em.line("count = 1")
     for a in range(op.rank):
-        em.line(f"count *= min(b{a} + {op.pool_size[a]}, {geo.S[a]}) - max(b{a}, 0)")
+        em.line(f"count *= {int_min(f'b{a} + {op.pool_size[a]}', str(geo.S[a]))} - {int_max(f'b{a}', '0')}")
 
 
 @kernel(AvgPool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symkeras.codegen.numba.emitter import int_max
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
 from symkeras.graph import ops
@@ -55,7 +56,7 @@ def reshape(em, node):
         known = " * ".join(s for s in sizes if s != "-1") or "1"
         total = " * ".join(em.dims(x)) or "1"
         fill = em.fresh("n")
-        em.line(f"{fill} = ({total}) // max({known}, 1)")
+        em.line(f"{fill} = ({total}) // {int_max(known, '1')}")
         sizes = [fill if s == "-1" else s for s in sizes]
     _reshape(em, node, x, sizes)
 

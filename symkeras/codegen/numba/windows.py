@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from symkeras.codegen.numba.emitter import int_max
 from symkeras.graph.ops.conv import effective_size
 
 #: a source made of numbers, operators and max(): computed here, written as a literal
@@ -23,7 +24,7 @@ class Geometry:
             s = strides[a]
             if padding == "same":
                 out = f"(-(-({size}) // {s}))"
-                lo = f"max(({out} - 1) * {s} + {eff} - ({size}), 0) // 2"
+                lo = f"{int_max(f'({out} - 1) * {s} + {eff} - ({size})', '0')} // 2"
             elif padding == "causal":
                 out, lo = f"(-(-({size}) // {s}))", str(eff - 1)
             else:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from symkeras.codegen.numba.emitter import int_max, int_min
+
 #: elements of a block's transformed tiles (V and M: 16 positions x (channels + filters) per tile)
 BLOCK = 1 << 18
 
@@ -95,13 +97,13 @@ def block_size(em, parts: int, widths: str) -> None:
     """``parts`` and ``block``, odd: the 16 planes of a block's buffers then lie at distinct offsets modulo
     4 KB, not in one set of the L1 cache (B7's 32- and 64-channel convolutions ran 2-3x slower so)."""
     em.line(f"parts = {parts}")
-    em.line(f"block = max(1, min(-(-tiles // parts), {BLOCK} // (16 * ({widths})))) | 1")
+    em.line(f"block = {int_max('1', int_min('-(-tiles // parts)', f'{BLOCK} // (16 * ({widths}))'))} | 1")
 
 
 def open_blocks(em) -> None:
     """The part's blocks of tiles: ``first`` tile and ``rows`` of them."""
     em.open("for first in range(t * block, tiles, parts * block):")
-    em.line("rows = min(block, tiles - first)")
+    em.line(f"rows = {int_min('block', 'tiles - first')}")
 
 
 def tile_origin(em, lo) -> None:

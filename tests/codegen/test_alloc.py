@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numba.core.errors import TypingError
 
-from symkeras.codegen.numba.alloc import ALLOC_IMPORT, contiguous_, empty_, inline_allocations, zeros_
+from symkeras.codegen.numba.alloc import ALLOC_IMPORT, contiguous_, empty_, inline_allocations, reshaped_, zeros_
 
 
 @numba.njit
@@ -67,7 +67,49 @@ def test_inline_allocations_swaps_positional_calls_only():
     assert swapped.startswith(f"import numpy as np\nimport numba\n{ALLOC_IMPORT}\n")
     assert "out = empty_((a0.shape[0], max(a0.shape[1], 2)), np.float32)" in swapped
     assert "acc = zeros_(a0.shape[1], a0.dtype)" in swapped
-    assert "flat = contiguous_(a0).reshape(-1)" in swapped
+    assert "flat = reshaped_(contiguous_(a0), -1)" in swapped
     for kept in ("np.zeros(a0.shape, dtype=a0.dtype)", "np.empty_like(a0)", "np.empty(4)"):
         assert kept in swapped
     assert inline_allocations("x = np.empty_like(y)\n") == "x = np.empty_like(y)\n"
+
+
+@numba.njit
+def _reshaped(a, n):
+    return reshaped_(a, (n, -1)), reshaped_(a, -1), reshaped_(a, (a.shape[1], a.shape[0], 1))
+
+
+def test_reshaped_views_a_c_array_as_numpy_reshapes_it():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    rows, flat, turned = _reshaped(a, 6)
+    for got, want in ((rows, a.reshape(6, -1)), (flat, a.reshape(-1)), (turned, a.reshape(4, 3, 1))):
+        assert got.shape == want.shape and got.flags.c_contiguous and np.shares_memory(got, a)
+        np.testing.assert_array_equal(got, want)
+    empty = np.zeros((0, 5), np.float64)
+    assert [r.shape for r in _reshaped(empty, 0)] == [(0, 0), (0,), (5, 0, 1)]
+    del a
+    rows[0, 0] = 7.0  # (the view keeps the array alive)
+    assert flat[0] == 7.0
+
+
+def test_reshaped_to_and_from_zero_dimensions_and_read_only():
+    @numba.njit
+    def scalar(a):
+        return reshaped_(a, ())
+
+    got = scalar(np.array([2.5], np.float32))
+    assert got.shape == () and got[()] == np.float32(2.5)
+    frozen = np.arange(6.0).reshape(2, 3)
+    frozen.flags.writeable = False
+    rows, flat, _ = _reshaped(frozen, 3)
+    assert rows.shape == (3, 2) and not rows.flags.writeable
+
+
+def test_reshaped_to_a_shape_of_another_size_raises():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        _reshaped(a, 5)
+
+
+def test_reshaped_of_a_strided_array_is_a_typing_error():
+    with pytest.raises(TypingError, match="C-contiguous"):
+        _reshaped(np.arange(12.0).reshape(3, 4)[:, ::2], 2)

@@ -81,7 +81,8 @@ def _with_shape(context, builder, array_type, array, shape, result_type):
     for size in reversed(shape[1:]):
         strides.insert(0, stride)
         stride = builder.mul(stride, size)
-    strides.insert(0, stride)
+    if shape:  # (a 0-d view has no strides)
+        strides.insert(0, stride)
     populate_array(view, data=source.data, shape=shape, strides=strides, itemsize=source.itemsize,
                    meminfo=source.meminfo, parent=source.parent)
     return view._getvalue()

@@ -12,6 +12,13 @@ from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Node, Tensor
 
 
+def c_reshape(array: str, shape: str) -> str:
+    """The source of ``array.reshape(shape)`` for a C-contiguous ``array``, written as the reshape of
+    ``np.ascontiguousarray(array)`` (a no-op for it), which alloc.inline_allocations turns into the
+    ``reshaped_`` intrinsic: Numba's own reshape compiles a helper in every process."""
+    return f"np.ascontiguousarray({array}).reshape({shape})"
+
+
 def int_min(a: str, b: str) -> str:
     """The source of ``min(a, b)`` for two integer expressions, as a conditional expression.
 
@@ -198,7 +205,7 @@ class Emitter:
             if flat_like is None:
                 return f"{name}({', '.join(actuals)})"
             raveled = [f"{a}.ravel()" if t[1] == 1 else a for a, t in zip(actuals, arg_types)]
-            return f"{name}({', '.join(raveled)}).reshape({shape})"
+            return c_reshape(f"{name}({', '.join(raveled)})", shape)
         slot = table.functions.setdefault((kernel, tuple(arg_types), tuple(result)), len(table.functions))
         if flat_like is None:
             return f"invoke(fns[{slot}], FN{slot}, {self.tuple_of(actuals)})"

@@ -16,7 +16,7 @@ they are; other float types compute in float32.
 from __future__ import annotations
 
 from symkeras.codegen.numba import threads, winograd
-from symkeras.codegen.numba.emitter import int_max, int_min
+from symkeras.codegen.numba.emitter import c_reshape, int_max, int_min
 from symkeras.codegen.numba.loops import emit_steps, replay
 from symkeras.codegen.numba.parts import PART_TYPE, open_parts
 from symkeras.codegen.numba.registry import kernel
@@ -166,7 +166,7 @@ def _prologue(em, op, out, batch: str, channels_per_group: str, filters: str) ->
 
 def _result(em, out, array: str, shape: list[str], compute: str) -> None:
     cast = "" if compute == out.dtype else f".astype(np.{out.dtype})"
-    em.line(f"{em.name(out)} = {array}{cast}.reshape({em.tuple_of(shape)})")
+    em.line(f"{em.name(out)} = {c_reshape(array + cast, em.tuple_of(shape))}")
 
 
 @kernel(Conv, imports=IMPORTS, parallel=True)

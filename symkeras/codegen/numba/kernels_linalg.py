@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from symkeras.codegen.numba.emitter import KernelText, transposed_layout
+from symkeras.codegen.numba.emitter import KernelText, c_reshape, transposed_layout
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 
@@ -103,7 +103,7 @@ def einsum(em, node):
         em.line(f"{result} = {em.call_kernel(text, [lhs, rhs], args, (dtype, len(shapes[0]), 'C', False))}")
     natural = batch + a_free + b_free
     same = plain_2d and len(natural) == 2  # the kernel's (m, n) result is the natural shape already
-    shaped = result if same else f"{result}.reshape({em.tuple_of(size[c] for c in natural)})"
+    shaped = result if same else c_reshape(result, em.tuple_of(size[c] for c in natural))
     perm = [natural.index(c) for c in op.out_idx]
     em.line(f"{out} = {em.permute(shaped, len(perm), perm, dtype)}")
     if perm != list(range(len(perm))):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symkeras.codegen.numba.emitter import c_reshape
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 from symkeras.graph.ops.reduce import Argmax, Argmin, ExclusiveProd, ExclusiveProdGradAtZero, Moments
@@ -22,7 +23,7 @@ def _rows(em, x, axes, name=None):
 
 def _unrows(em, out_name, flat, moved, perm, dtype):
     inverse = [int(p) for p in np.argsort(perm)]
-    em.line(f"{out_name} = {em.permute(f'{flat}.reshape({em.tuple_of(moved)})', len(perm), inverse, dtype)}")
+    em.line(f"{out_name} = {em.permute(c_reshape(flat, em.tuple_of(moved)), len(perm), inverse, dtype)}")
 
 
 @kernel(ops.Softmax, ops.LogSoftmax)
@@ -78,7 +79,7 @@ def arg_reduce(em, node):
     keep = [em.dim(x, p) for p in perm[:-1]]
     if node.op.keepdims:
         keep.insert(node.op.axis, "1")
-    em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(keep)})")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(keep))}")
 
 
 @kernel(ExclusiveProd)
@@ -154,7 +155,7 @@ def gather(em, node):
     em.open(f"for col in range({table}.shape[1]):")
     em.line(f"{res}[q, col] = {table}[i, col]")  # a loop: slice assignment costs seconds of compile
     em.close(2)
-    em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(idx) + em.dims(ref)[1:])})")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.dims(idx) + em.dims(ref)[1:]))}")
 
 
 @kernel(ops.GatherGrad)
@@ -172,7 +173,7 @@ def gather_grad(em, node):
     em.open(f"for col in range({rows}.shape[1]):")
     em.line(f"{res}[i, col] += {rows}[q, col]")
     em.close(2)
-    em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(ref))})")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.dims(ref)))}")
 
 
 @kernel(ops.OneHot)
@@ -186,7 +187,7 @@ def one_hot(em, node):
     em.line(f"if 0 <= {flat}[q] < {n}:")
     em.line(f"    {res}[q, {flat}[q]] = 1")
     em.close()
-    em.line(f"{em.name(node.out)} = {res}.reshape({em.tuple_of(em.dims(idx) + [str(n)])})")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.dims(idx) + [str(n)]))}")
 
 
 @kernel(Moments)
@@ -207,7 +208,7 @@ def moments(em, node):
             em.open(f"for {loop[a]} in range({sizes[a]}):")
         em.line(f"{acc}[{at}] += {value}")
         em.close(x.ndim)
-        em.line(f"{acc}_flat = {acc}.reshape(-1)")
+        em.line(f"{acc}_flat = {c_reshape(acc, '-1')}")  # (a view: the divisions write into acc)
         em.open(f"for j in range({acc}_flat.size):")
         em.line(f"{acc}_flat[j] /= n")
         em.close()
@@ -215,4 +216,4 @@ def moments(em, node):
     for out, acc in ((mean, "total"), (var, "squares")):
         dtype = f"np.{out.dtype}"
         em.filled(f"{acc}_out", kept, lambda index, acc=acc, dtype=dtype: f"{dtype}({acc}[{index}])", dtype)
-        em.line(f"{em.name(out)} = {acc}_out.reshape({shape})")
+        em.line(f"{em.name(out)} = {c_reshape(f'{acc}_out', shape)}")

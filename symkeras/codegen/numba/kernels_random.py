@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symkeras.codegen.numba.emitter import c_reshape
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph.ops import random as rnd
 
@@ -68,4 +69,4 @@ def random(em, node):
     else:
         raise NotImplementedError(f"The Numba backend has no kernel for {op}.")
     em.close()
-    em.line(f"{em.name(node.out)} = {flat}.reshape({em.tuple_of(shape)})")
+    em.line(f"{em.name(node.out)} = {c_reshape(flat, em.tuple_of(shape))}")

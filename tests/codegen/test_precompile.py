@@ -166,3 +166,21 @@ def test_a_helper_that_dies_with_a_job_claimed_does_not_hang_the_compile(tmp_pat
     dead.wait()
     precompile.wait_for_jobs(1, str(claims), [dead])  # returns: no helper is left to finish it
     assert not (claims / "0.done").exists()
+
+
+def test_an_interrupted_compile_stops_its_helpers_at_once(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "1")
+    jobs = [{"name": f"symkeras_kernel_missing{i}", "path": str(tmp_path / f"missing{i}.py"),
+             "signatures": [[["float32", 1, "C", False]]]} for i in range(6)]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(precompile, "run_jobs", interrupted)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        precompile.compile_kernels(jobs)
+    assert time.monotonic() - start < 10
+    assert not precompile._LINGERING  # the helper was killed and reaped, its claims folder removed

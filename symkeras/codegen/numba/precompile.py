@@ -186,12 +186,16 @@ def compile_kernels(jobs: list[dict]) -> dict:
     _LINGERING.append((procs, claims))
     try:
         stats["here"] = run_jobs(pending, claims)
-    finally:
-        if stats["here"] == len(pending):  # a helper that claimed nothing (still starting) has nothing to do
-            for proc in procs:
-                proc.kill()
-        wait_for_jobs(len(pending), claims, procs)
-        reap_helpers()
+    except BaseException:  # (Ctrl-C, say): the helpers' work is not waited for
+        for proc in procs:
+            proc.kill()
+        reap_helpers(timeout=5.0)
+        raise
+    if stats["here"] == len(pending):  # a helper that claimed nothing (still starting) has nothing to do
+        for proc in procs:
+            proc.kill()
+    wait_for_jobs(len(pending), claims, procs)
+    reap_helpers()
     return stats
 
 

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import types
 
-from symkeras.codegen.numba.loading import load_cached
+from symkeras.codegen.numba.loading import load_address, load_cached
 
 _PROGRAM = textwrap.dedent("""
     import json, sys
@@ -23,9 +23,13 @@ _PROGRAM = textwrap.dedent("""
     f = K.function([x], [K.softmax(K.dot(x, w)) * 3.0 + K.sum(x)], backend="numba")
     out = f([np.array([[1.0, -2.0, 0.5], [0.25, 2.0, -1.0]], "float32")])[0]
     registries = "numba.np.arraymath" in sys.modules
+    from symkeras.codegen.numba import loading
+    kernels = [getattr(f.program.kernel_modules[k], name) for k, _, _, name in f.program.layout.functions]
+    by_address = len(loading._ADDRESSES) == len(kernels) > 0 and not any(k.overloads for k in kernels)
     import numba
     later = numba.njit(lambda a: a.sum() * 2)(np.arange(4.0))  # a compile after the cached loads
-    print(json.dumps({"out": out.tolist(), "registries": registries, "later": float(later)}))
+    print(json.dumps({"out": out.tolist(), "registries": registries, "later": float(later),
+                      "by_address": by_address}))
 """)
 
 
@@ -50,6 +54,7 @@ def test_a_warm_process_runs_cached_code_without_numbas_registries(tmp_path):
     np.testing.assert_allclose(warm["out"], _expected(), rtol=1e-5)
     assert warm["out"] == cold["out"]
     assert not warm["registries"], "loading cached kernels set up Numba's compiler"
+    assert warm["by_address"], "the kernels were not loaded as machine code alone"
     assert warm["later"] == 12.0
 
 
@@ -71,3 +76,26 @@ def test_load_cached_says_whether_the_cache_held_the_function(tmp_path):
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("cached_fn", None)
+
+
+def test_load_address_gives_the_cached_machine_code_once_per_process(tmp_path):
+    module = tmp_path / "address_fn.py"
+    module.write_text("import numba\n\n@numba.njit(cache=True, no_cpython_wrapper=True)\n"
+                      "def thrice(a):\n    return a * 3\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import address_fn
+
+        signature = (types.Array(types.float32, 2, "C"),)
+        assert load_address(address_fn.thrice, signature) is None  # nothing cached yet
+        address_fn.thrice.compile(signature)
+        compiled = address_fn.thrice.overloads[signature]
+        fresh = numba.njit(cache=True, no_cpython_wrapper=True)(address_fn.thrice.py_func)
+        address, returns = load_address(fresh, signature)
+        assert address and returns == compiled.signature.return_type == types.Array(types.float32, 2, "C")
+        assert not fresh.overloads  # (machine code alone: no dispatcher overload made)
+        assert load_address(fresh, signature) == (address, returns)  # (the same code, not loaded again)
+        assert load_address(numba.njit(address_fn.thrice.py_func), signature) is None  # no cache=True
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("address_fn", None)

@@ -131,16 +131,31 @@ def invoke_flat(typingctx, address, fn_type, args, like):
 def jit_address(dispatcher, arg_types, result) -> int:
     """Compile (or load from the cache) ``dispatcher`` for ``arg_types``; the address of its code.
 
+    A cached function is loaded as machine code alone (``loading.load_address``); one compiled in this
+    process, or whose cache entry that loader does not take (or fails to read: ``compile_healing`` heals
+    it), goes through Numba's dispatcher.
+
     Raises TypeError when the kernel does not return the array type the
     step was generated for (calling it through the pointer would be unsafe).
     """
     from symkeras.codegen.cache import compile_healing
+    from symkeras.codegen.numba.loading import load_address
 
     args = numba_signature(arg_types)
-    compile_healing(dispatcher, args)
-    compiled = dispatcher.overloads[args]
+    loaded = None
+    if args not in dispatcher.overloads:
+        try:
+            loaded = load_address(dispatcher, args)
+        except Exception:  # noqa: BLE001  a damaged entry: compile_healing below reports and heals it
+            loaded = None
+    if loaded is None:
+        compile_healing(dispatcher, args)
+        compiled = dispatcher.overloads[args]
+        address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
+        returns = compiled.signature.return_type
+    else:
+        address, returns = loaded
     expected = result_type(result)
-    if compiled.signature.return_type != expected:
-        raise TypeError(f"kernel {dispatcher.py_func.__module__} returns {compiled.signature.return_type}, "
-                        f"the step expects {expected}")
-    return compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
+    if returns != expected:
+        raise TypeError(f"kernel {dispatcher.py_func.__module__} returns {returns}, the step expects {expected}")
+    return address

@@ -18,6 +18,8 @@ def normalize(dtype) -> str:
     """Canonical dtype name; ``None`` means ``floatx()``."""
     if dtype is None:
         return config.floatx()
+    if dtype.__class__ is str and dtype in SUPPORTED:  # (the common case, taken without NumPy)
+        return dtype
     try:
         name = np.dtype(dtype).name
     except TypeError as exc:
@@ -46,7 +48,21 @@ def is_differentiable(dtype: str) -> bool:
 
 def upcast(*dtypes: str) -> str:
     """NumPy's promotion of several dtypes."""
-    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+    try:
+        return _UPCASTS[dtypes]
+    except (KeyError, TypeError):  # (not seen yet; or an unhashable dtype-like)
+        pass
+    name = np.result_type(*[np.dtype(d) for d in dtypes]).name
+    if len(_UPCASTS) < 4096:
+        try:
+            _UPCASTS[dtypes] = name
+        except TypeError:
+            pass
+    return name
+
+
+#: upcast's results so far: graph building and every rewrite pass promote the same few pairs
+_UPCASTS: dict = {}
 
 
 def float_of(dtype: str) -> str:

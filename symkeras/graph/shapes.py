@@ -29,6 +29,21 @@ def normalize(shape) -> Shape:
 
 def broadcast(*shapes: Sequence) -> Shape:
     """NumPy broadcasting of static shapes; raises ValueError on a contradiction."""
+    try:
+        return _BROADCASTS[shapes]
+    except (KeyError, TypeError):  # (not seen yet; or shapes given as lists)
+        pass
+    out = _broadcast(shapes)
+    if len(_BROADCASTS) < 4096 and all(s.__class__ is tuple for s in shapes):
+        _BROADCASTS[shapes] = out
+    return out
+
+
+#: broadcast's results so far (graph building and the rewrite passes ask about the same shapes again)
+_BROADCASTS: dict = {}
+
+
+def _broadcast(shapes) -> Shape:
     ndim = max((len(s) for s in shapes), default=0)
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []

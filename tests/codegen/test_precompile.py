@@ -191,3 +191,15 @@ def test_an_interrupted_compile_stops_its_helpers_at_once(tmp_path, monkeypatch)
         precompile.compile_kernels(jobs)
     assert time.monotonic() - start < 10
     assert not precompile._LINGERING  # the helper was killed and reaped, its claims folder removed
+
+
+def test_is_cached_reads_numbas_index_names_with_or_without_a_listing(tmp_path):
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "symkeras_kernel_ab.kernel-5.py311.nbi").write_bytes(b"")
+    (tmp_path / "__pycache__" / "symkeras_kernel_ab.work-9.py311.nbc").write_bytes(b"")  # data without index
+    listing: dict = {}
+    for function, expected in (("kernel", True), ("work", False), ("step", False)):
+        path = str(tmp_path / "symkeras_kernel_ab.py")
+        assert precompile.is_cached(path, function) is expected
+        assert precompile.is_cached(path, function, listing) is expected
+    assert precompile.is_cached(str(tmp_path / "missing" / "m.py"), "kernel", listing) is False

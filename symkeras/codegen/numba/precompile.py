@@ -57,11 +57,23 @@ def numba_signature(arg_types):
     return tuple(array_type(a) for a in arg_types)
 
 
-def is_cached(path: str, function: str = "kernel") -> bool:
-    """Whether Numba's cache beside the module ``path`` already holds compiled code of its ``function``."""
+def is_cached(path: str, function: str = "kernel", listing: dict | None = None) -> bool:
+    """Whether Numba's cache beside the module ``path`` already holds compiled code of its ``function``.
+
+    ``listing`` (a dict, filled as it goes) keeps each ``__pycache__`` folder's file names, so that the
+    jobs of one compile list their folder once instead of searching it per job.
+    """
     directory, filename = os.path.split(path)
-    stem = os.path.splitext(filename)[0]
-    return bool(glob.glob(os.path.join(directory, "__pycache__", f"{stem}.{function}-*.nbi")))
+    prefix = f"{os.path.splitext(filename)[0]}.{function}-"
+    if listing is None:
+        return bool(glob.glob(os.path.join(directory, "__pycache__", f"{glob.escape(prefix)}*.nbi")))
+    folder = os.path.join(directory, "__pycache__")
+    if folder not in listing:
+        try:
+            listing[folder] = [name for name in os.listdir(folder) if name.endswith(".nbi")]
+        except OSError:
+            listing[folder] = []
+    return any(name.startswith(prefix) for name in listing[folder])
 
 
 def _module(name: str, path: str):
@@ -167,7 +179,8 @@ def compile_kernels(jobs: list[dict]) -> dict:
 
     Returns counts: kernels pending, compiled here, helpers started.
     """
-    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"))]
+    listing: dict = {}
+    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
     stats = {"pending": len(pending), "here": 0, "helpers": 0}
     if not pending:
         return stats

@@ -15,8 +15,11 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(PY) -m symkeras.demos.digits_mlp
 
+# the package's bytecode, as an installed package has it (under PYTHONDONTWRITEBYTECODE=1 every process the
+# tests start, compile helpers among them, would compile the ~130 modules from source again)
 test: $(STAMP)
 	$(VENV)/bin/ruff check symkeras tests
+	$(PY) -m compileall -q symkeras > /dev/null
 	$(PY) -m pytest -q
 
 clean:

@@ -90,11 +90,11 @@ def build_symkeras_step(spec):
 def build_keras_model(spec):
     """The workload as Keras 2 code on symkeras: the model and compile (fit measures it)."""
     from symkeras.layers import (
+        LSTM,
         Conv2D,
         Dense,
         Dropout,
         Embedding,
-        LSTM,
         Flatten,
         GlobalAveragePooling1D,
         MaxPooling2D,

@@ -99,3 +99,49 @@ def test_load_address_gives_the_cached_machine_code_once_per_process(tmp_path):
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("address_fn", None)
+
+
+_FALLBACK_PROGRAM = textwrap.dedent("""
+    import json
+    import numpy as np
+    import symkeras.backend as K
+    from symkeras.layers import Dense, Embedding, GlobalAveragePooling1D
+    from symkeras.models import Sequential
+    x = K.placeholder((2, 3), name="x")
+    f = K.function([x], [K.exp(x) * 2.0 + 1.0], name="fallback_probe")
+    w = np.linspace(0, 1, 6, dtype="float32").reshape(2, 3)
+    first = f([w])[0]
+    frozen = w.copy()
+    frozen.setflags(write=False)  # the step falls back to its kernels' dispatchers, which load them again
+    again = [f([frozen])[0], f([w])[0]]
+    np.random.seed(0)
+    m = Sequential([Embedding(10, 4, input_length=5), GlobalAveragePooling1D(), Dense(2, activation="softmax")])
+    m.compile("sgd", "categorical_crossentropy")
+    p = m.predict(np.arange(10).reshape(2, 5))
+    try:
+        m.predict(np.full((2, 5), 12))  # a kernel that raises, loaded by address
+        error = None
+    except ValueError as e:
+        error = str(e)
+    print(json.dumps({"first": first.tolist(), "again": [a.tolist() for a in again], "p": p.tolist(),
+                      "error": error}))
+""")
+
+
+def test_a_warm_process_mixes_address_loaded_and_dispatcher_loaded_kernels(tmp_path):
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(tmp_path))
+    env.pop("SYMKERAS_STRICT_KERNEL_TYPES", None)  # (the tests' setting: a mispredicted type would raise)
+    runs = []
+    for _ in range(2):  # cold, then warm (the kernels loaded as machine code first)
+        out = subprocess.run([sys.executable, "-c", _FALLBACK_PROGRAM], env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    cold, warm = runs
+    expected = np.exp(np.linspace(0, 1, 6).reshape(2, 3)) * 2 + 1
+    for run in runs:
+        np.testing.assert_allclose(run["first"], expected, rtol=1e-6)
+        for values in run["again"]:
+            np.testing.assert_allclose(values, expected, rtol=1e-6)
+        assert "embedding_1" in run["error"] and "index 12 is outside [0, 10)" in run["error"]
+    assert warm["p"] == cold["p"]

@@ -111,11 +111,11 @@ def eval(x) -> np.ndarray:  # noqa: A001  (Keras's name)
 
 
 def zeros(shape, dtype=None, name=None) -> Tensor:
-    return variable(np.zeros(shape), dtype=dtype, name=name)
+    return variable(np.zeros(shape, dtypes.normalize(dtype)), dtype=dtype, name=name)
 
 
 def ones(shape, dtype=None, name=None) -> Tensor:
-    return variable(np.ones(shape), dtype=dtype, name=name)
+    return variable(np.ones(shape, dtypes.normalize(dtype)), dtype=dtype, name=name)
 
 
 def eye(size, dtype=None, name=None) -> Tensor:

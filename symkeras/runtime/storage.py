@@ -86,6 +86,13 @@ class HostStorage(Storage):
         self._arrays[var] = np.array(array, dtype=var.dtype, copy=True, order="C")
         bump()
 
+    def adopt(self, var: Tensor, array: np.ndarray) -> None:
+        """Give ``var`` the buffer ``array`` itself, not a copy: a fresh C-ordered array of the variable's
+        dtype that nothing else holds (a new variable's value, just converted)."""
+        assert array.dtype == var.dtype and array.flags.c_contiguous and array.flags.owndata
+        self._arrays[var] = array
+        bump()
+
     def holds(self, var: Tensor) -> bool:
         return var in self._arrays
 
@@ -128,7 +135,7 @@ def variable(value, dtype=None, name=None) -> Tensor:
     """A new variable holding ``value`` (dtype defaults to floatx); its value goes to the host storage."""
     array = basic.checked_array(value, basic.dtypes.normalize(dtype), f"variable '{name}'")
     var = basic.variable(array.shape, dtype=array.dtype, name=name)
-    HOST.write(var, array)
+    HOST.adopt(var, array)  # (checked_array made the copy: a second one would touch every page again)
     return var
 
 

@@ -198,3 +198,14 @@ def test_random_backend_functions_accept_symbolic_shapes():
     assert set(np.unique(K.eval(K.random_binomial((50,), p=0.5, seed=2)))) == {0.0, 1.0}
     with pytest.raises(ValueError, match="K.shape"):
         K.random_normal(x * 2)
+
+
+def test_a_variable_holds_its_own_copy_of_the_value_it_was_made_from():
+    value = np.arange(6, dtype="float32").reshape(2, 3)  # already the variable's dtype and layout
+    v = K.variable(value)
+    value[0, 0] = 100.0
+    np.testing.assert_array_equal(K.get_value(v), np.arange(6).reshape(2, 3))
+    held = K.get_value(v)
+    held[1, 1] = -1.0  # get_value returns a copy as well
+    assert K.get_value(v)[1, 1] == 4.0
+    assert K.get_value(K.zeros((2,), dtype="float64")).dtype == np.float64

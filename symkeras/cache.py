@@ -13,29 +13,31 @@ from symkeras.codegen import cache
 
 
 def info() -> str:
-    """A summary of the cache: directory, modules, size, bound."""
+    """A summary of the cache: directory, modules, programs (program_cache.py), size, bound."""
     listed = cache.entries()
+    programs = sum(e["path"].endswith(".json") for e in listed)
     size = sum(e["bytes"] for e in listed)
     bound = cache.max_bytes()
     limit = f"{bound / 2**20:,.0f} MB" if bound else "none"
-    return f"directory: {cache.cache_dir()}\nmodules: {len(listed)}\nsize: {size / 2**20:,.1f} MB\nbound: {limit}"
+    return (f"directory: {cache.cache_dir()}\nmodules: {len(listed) - programs}\nprograms: {programs}\n"
+            f"size: {size / 2**20:,.1f} MB\nbound: {limit}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m symkeras.cache", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="where the cache is, how many modules, how large")
-    sub.add_parser("clear", help="remove every cached module and its compiled code")
-    trim = sub.add_parser("trim", help="remove least recently used modules down to a size")
+    sub.add_parser("clear", help="remove every cached module (with its compiled code) and program")
+    trim = sub.add_parser("trim", help="remove least recently used entries down to a size")
     trim.add_argument("megabytes", type=float, nargs="?", help="the size to keep (default: the bound)")
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info())
     elif args.command == "clear":
-        print(f"removed {cache.clear()} modules from {cache.cache_dir()}")
+        print(f"removed {cache.clear()} entries from {cache.cache_dir()}")
     else:
         limit = cache.max_bytes() if args.megabytes is None else int(args.megabytes * 2**20)
-        print(f"removed {cache.trim(limit)} modules from {cache.cache_dir()}")
+        print(f"removed {cache.trim(limit)} entries from {cache.cache_dir()}")
     return 0
 
 

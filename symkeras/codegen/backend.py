@@ -78,6 +78,22 @@ class Backend:
         time (``Program.node_seconds``)."""
         raise NotImplementedError
 
+    # --- the program cache (program_cache.py): a backend that keeps programs implements all three
+    def program_context(self) -> str | None:
+        """What this backend's programs depend on besides the graph (versions, settings), as text; None
+        when it keeps no programs."""
+        return None
+
+    def restore(self, canonical, graph: Graph, inputs: Sequence[Tensor], name: str, optimized) -> Program | None:
+        """The program kept for the graph of key ``canonical.key``, bound to ``graph`` (the function's own,
+        not rewritten), or None when none is kept.  ``optimized()`` returns the arguments ``compile``
+        would have had (graph, inputs, outputs, updates, name), for the program's rare paths that need
+        the optimized graph; it rewrites the graph when first called."""
+        return None
+
+    def remember(self, canonical, program: Program) -> None:
+        """Keep ``program`` (made by ``compile``) under ``canonical.key``."""
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 

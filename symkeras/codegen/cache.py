@@ -63,7 +63,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @functools.cache
-def _versions() -> str:
+def versions() -> str:
     """What every key depends on besides the source (Numba is imported here, when code is first generated)."""
     import numba
 
@@ -89,7 +89,7 @@ def source_key(source: str) -> str:
     one module and its compiled code; the file holds the comments of the
     first one written, ``Function.source`` its own.
     """
-    return hashlib.sha256((_versions() + "\n" + code_of(source)).encode()).hexdigest()[:24]
+    return hashlib.sha256((versions() + "\n" + code_of(source)).encode()).hexdigest()[:24]
 
 
 def _umask() -> int:
@@ -192,7 +192,7 @@ def load_module(source: str, prefix: str = "symkeras_step"):
                       f"it is written and compiled again.", RuntimeWarning, stacklevel=2)
         _remove([path, *compiled_files(path)])
     if os.path.exists(path):
-        _mark_used(path)
+        mark_used(path)
     else:
         write_atomic(path, source)
         if prefix == "symkeras_step":  # once per newly compiled function (a listing of the directory)
@@ -239,6 +239,8 @@ def compile_healing(dispatcher, signature):
 # --- size bound ------------------------------------------------------------------------------------
 DEFAULT_MAX_MB = 1024
 MODULE_PREFIXES = ("symkeras_step_", "symkeras_kernel_", "symkeras_trace_")
+#: the program cache's entries (program_cache.py), bounded with the modules
+PROGRAM_PREFIX = "symkeras_program_"
 
 
 def max_bytes() -> int:
@@ -251,7 +253,7 @@ def max_bytes() -> int:
     return int(megabytes * 2**20) if megabytes > 0 else 0
 
 
-def _mark_used(path: str) -> None:
+def mark_used(path: str) -> None:
     """Set the file's access time to now, keeping its modification time (part of Numba's cache key)."""
     try:
         os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
@@ -268,10 +270,11 @@ def entries(directory: str | None = None) -> list[dict]:
         compiled.setdefault(filename.split(".", 1)[0], []).append(os.path.join(pycache, filename))
     found = []
     for filename in os.listdir(directory):
-        if not (filename.endswith(".py") and filename.startswith(MODULE_PREFIXES)):
+        if not (filename.endswith(".py") and filename.startswith(MODULE_PREFIXES)
+                or filename.endswith(".json") and filename.startswith(PROGRAM_PREFIX)):
             continue
         path = os.path.join(directory, filename)
-        files = [path, *compiled.get(filename[:-3], ())]
+        files = [path, *compiled.get(os.path.splitext(filename)[0], ())]
         try:
             size = sum(os.stat(f).st_size for f in files)
             used = os.stat(path).st_atime
@@ -302,7 +305,7 @@ def trim(limit: int, directory: str | None = None) -> int:
 
 
 def clear(directory: str | None = None) -> int:
-    """Remove every cached module and its compiled code; returns how many."""
+    """Remove every cached module (with its compiled code) and program; returns how many."""
     listed = entries(directory)
     for entry in listed:
         _remove(entry["files"])

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from symkeras import config
-from symkeras.codegen import cache
+from symkeras.codegen import cache, program_cache
 from symkeras.codegen.backend import get_backend
 from symkeras.codegen.dump import dump_dir, write_dump
 from symkeras.graph import dtypes, shapes
@@ -51,7 +51,11 @@ class Function:
     """``f(inputs) -> outputs``; updates are applied to variables after each call.
 
     The graph is rewritten once (whatever the backend), then the backend
-    compiles the optimized graph into its program.
+    compiles the optimized graph into its program.  A backend that keeps
+    programs (Numba) finds the program of a graph it has seen, in this or an
+    earlier process, under the graph's canonical form
+    (``codegen/program_cache.py``); the rewrites then run only if the
+    optimized graph is asked for.
 
     Args:
         inputs: placeholders (or other tensors) fed at each call, in order.
@@ -91,29 +95,29 @@ class Function:
         self.backend = get_backend(backend or config.backend())
         self.mode, self.exclude = mode, tuple(exclude)
         self.graph = Graph(self.inputs, self.outputs + [new for _, new in self.updates])
-        start = time.perf_counter()
         dump_to = dump_dir()
-        self.optimized = optimize(self.graph, mode=mode, exclude=exclude, keep_snapshots=bool(dump_to))
-        n = len(self.outputs)
-        new_outputs = self.optimized.graph.outputs
-        opt_updates = [(var, new) for (var, _), new in zip(self.updates, new_outputs[n:])]
-        #: seconds spent in the rewrite pipeline
-        self.rewrite_seconds = time.perf_counter() - start
+        self._optimized = None
+        #: seconds spent in the rewrite pipeline (0 while a program from the cache needed none)
+        self.rewrite_seconds = 0.0
         #: whether the NaN guard checks this function's nodes
         self.nan_guard = bool(nan_guard) if nan_guard is not None else os.environ.get("SYMKERAS_NAN_GUARD") == "1"
         #: whether the function measures its nodes' run times (see profile())
         self.profiling = bool(profile) if profile is not None else os.environ.get("SYMKERAS_PROFILE") == "1"
         self.calls, self.call_seconds = 0, 0.0
-        # the options go to the backend only when asked for: a backend that has none of them still works
-        options = {key: True for key, on in (("nan_guard", self.nan_guard), ("profile", self.profiling)) if on}
-        try:
-            self.program = self.backend.compile(self.optimized.graph, self.inputs, new_outputs[:n], opt_updates,
-                                                self.name, **options)
-        except TypeError as error:
-            unsupported = [key for key in options if f"'{key}'" in str(error)]
-            if not unsupported:
-                raise
-            raise ValueError(f"The {self.backend.name} backend does not support {', '.join(unsupported)}.") from None
+        canonical = None
+        if not (dump_to or self.nan_guard or self.profiling):
+            canonical = program_cache.canonical(self.graph, self.inputs, self.outputs, self.updates,
+                                                f"mode={mode} exclude={sorted(self.exclude)}",
+                                                self.backend.program_context())
+        #: the key of the graph's program in the program cache (None: not kept there)
+        self.program_key = None if canonical is None else canonical.key
+        self.program = None
+        if canonical is not None:
+            self.program = self.backend.restore(canonical, self.graph, self.inputs, self.name, self._compile_args)
+        if self.program is None:
+            self._compile()
+            if canonical is not None:
+                self.backend.remember(canonical, self.program)
         self.dump_folder = None
         if dump_to:
             from symkeras.graph.printing import format_tree
@@ -121,6 +125,35 @@ class Function:
             text = self.program.source or format_tree(self.optimized.graph.outputs, stop=self.inputs)
             self.dump_folder = write_dump(dump_to, self.name, cache.source_key(text), self.optimized,
                                           self.program.source)
+
+    @property
+    def optimized(self):
+        """The rewrite pipeline's result (``.graph``, ``.records``, ``.report()``): run when first asked for
+        if the program came from the program cache."""
+        if self._optimized is None:
+            start = time.perf_counter()
+            self._optimized = optimize(self.graph, mode=self.mode, exclude=self.exclude,
+                                       keep_snapshots=bool(dump_dir()))
+            self.rewrite_seconds = time.perf_counter() - start
+        return self._optimized
+
+    def _compile_args(self) -> tuple:
+        """What the backend compiles: (optimized graph, inputs, outputs, updates, name)."""
+        n = len(self.outputs)
+        new_outputs = self.optimized.graph.outputs
+        updates = [(var, new) for (var, _), new in zip(self.updates, new_outputs[n:])]
+        return self.optimized.graph, self.inputs, new_outputs[:n], updates, self.name
+
+    def _compile(self) -> None:
+        # the options go to the backend only when asked for: a backend that has none of them still works
+        options = {key: True for key, on in (("nan_guard", self.nan_guard), ("profile", self.profiling)) if on}
+        try:
+            self.program = self.backend.compile(*self._compile_args(), **options)
+        except TypeError as error:
+            unsupported = [key for key in options if f"'{key}'" in str(error)]
+            if not unsupported:
+                raise
+            raise ValueError(f"The {self.backend.name} backend does not support {', '.join(unsupported)}.") from None
 
     def _check_inputs(self, values) -> list[np.ndarray]:
         if isinstance(values, dict):

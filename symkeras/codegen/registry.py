@@ -40,5 +40,12 @@ class KernelRegistry:
         raise NotImplementedError(f"The {self.backend_name} backend has no kernel for {op} "
                                   f"(op type {type(op).__name__}).")
 
+    def is_own(self) -> bool:
+        """Whether every op type of symkeras is served by a kernel of symkeras (whose code the program
+        cache's key covers).  Kernels registered elsewhere for ops defined elsewhere do not count: a graph
+        holding such an op is never kept."""
+        return all((getattr(fn, "__module__", None) or "").startswith("symkeras.")
+                   for op_type, fn in self._kernels.items() if (op_type.__module__ or "").startswith("symkeras."))
+
     def __contains__(self, op_type: type) -> bool:
         return any(klass in self._kernels for klass in op_type.__mro__)

@@ -145,7 +145,7 @@ def test_loading_marks_use_without_touching_numba_s_key(tmp_path):
     path = tmp_path / "symkeras_kernel_x.py"
     path.write_text("x = 1\n")
     os.utime(path, (1000, 2000))
-    cache._mark_used(str(path))
+    cache.mark_used(str(path))
     stat = os.stat(path)
     assert stat.st_mtime == 2000 and stat.st_atime > 1000
 
@@ -159,11 +159,13 @@ def test_the_cache_command_reports_trims_and_clears(tmp_path):
                               capture_output=True, text=True, timeout=120).stdout
 
     modules = len(_stems(tmp_path))
+    programs = len(glob.glob(os.path.join(str(tmp_path), "symkeras_program_*.json")))
     report = command("info")
-    assert f"directory: {tmp_path}" in report and f"modules: {modules}\n" in report and "bound: 1,024 MB" in report
-    assert command("trim") == f"removed 0 modules from {tmp_path}\n"
-    assert command("clear") == f"removed {modules} modules from {tmp_path}\n"
-    assert not _stems(tmp_path) and "modules: 0" in command("info")
+    assert f"directory: {tmp_path}" in report and f"modules: {modules}\nprograms: {programs}\n" in report
+    assert "bound: 1,024 MB" in report and programs == 1  # the one function's program
+    assert command("trim") == f"removed 0 entries from {tmp_path}\n"
+    assert command("clear") == f"removed {modules + programs} entries from {tmp_path}\n"
+    assert not _stems(tmp_path) and "modules: 0\nprograms: 0" in command("info")
 
 
 def _code_files(cache):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import threading
 import time
@@ -14,9 +16,9 @@ import symkeras
 from symkeras.codegen import cache
 from symkeras.codegen.backend import Program, Residency
 from symkeras.codegen.numba.calls import MISMATCH
-from symkeras.codegen.numba.linker import generate, kernel_addresses, load_kernels
+from symkeras.codegen.numba.linker import Layout, generate, kernel_addresses, load_kernels
 from symkeras.codegen.numba.precompile import compile_kernels
-from symkeras.graph.basic import Tensor
+from symkeras.graph.basic import Tensor, constant
 from symkeras.graph.fgraph import Graph
 from symkeras.runtime.storage import HOST
 
@@ -24,12 +26,34 @@ from symkeras.runtime.storage import HOST
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(symkeras.__file__)))
 
 
-def random_rows(nodes) -> np.ndarray:
-    """The ``calls`` array of a step: per random node, its draw counter (0) and seed (as 64 bits)."""
-    rows = np.zeros((max(len(nodes), 1), 2), dtype=np.int64)
-    for i, node in enumerate(nodes):
-        rows[i, 1] = np.array(node.op.seed % 2**64, dtype=np.uint64).view(np.int64)
+def random_rows(seeds) -> np.ndarray:
+    """The ``calls`` array of a step: per random node (its seed given), its draw counter (0) and seed (as
+    64 bits)."""
+    rows = np.zeros((max(len(seeds), 1), 2), dtype=np.int64)
+    for i, seed in enumerate(seeds):
+        rows[i, 1] = np.array(seed % 2**64, dtype=np.uint64).view(np.int64)
     return rows
+
+
+def _seeds(layout) -> list[int]:
+    return [node.op.seed for node in layout.random_nodes]
+
+
+def _tuples(value):
+    """JSON's lists back as the tuples the layout holds (its lists of signatures stay lists)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _encoded(array: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array(array, order="C"), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _decoded(text: str) -> np.ndarray:
+    array = np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+    array.flags.writeable = False
+    return array
 
 
 def _work_jobs(layout, modules) -> list[dict]:
@@ -60,22 +84,88 @@ class NumbaProgram(Program):
         self.inputs = list(inputs)
         self._generate_args = (graph, list(inputs), list(outputs), list(updates), name)
         self._generate_options = {"nan_guard": nan_guard, "profile": profile}
+        self._optimized = None
         started = time.perf_counter()
-        self.source, self.layout = generate(*self._generate_args, **self._generate_options)
+        source, layout = generate(*self._generate_args, **self._generate_options)
+        #: profile: each node's cycles over the calls so far, and the steps' wall time
+        self.node_cycles = np.zeros(len(graph.nodes), np.int64) if profile else None
+        self._set_up(source, layout, _seeds(layout), started)
+
+    @classmethod
+    def restore(cls, backend, payload: dict, canonical, graph: Graph, inputs: list[Tensor], name: str,
+                optimized) -> NumbaProgram:
+        """The program ``describe`` kept (``payload``), bound to the leaves and seeds of ``graph`` (the
+        function's graph before rewrites, of key ``canonical.key``); see Backend.restore.
+
+        Raises:
+            KeyError, IndexError, TypeError, ValueError: a payload that does not fit the graph.
+        """
+        started = time.perf_counter()
+        self = cls.__new__(cls)
+        Program.__init__(self)
+        self.backend, self.graph, self.name, self.inputs = backend, graph, name, list(inputs)
+        self._generate_args, self._generate_options, self._optimized = None, {}, optimized
+        leaves = canonical.leaves
+        layout = Layout(variables=[leaves[i] for i in payload["variables"]],
+                        data=[leaves[ref] if isinstance(ref, int) else constant(_decoded(ref))
+                              for ref in payload["data"]],
+                        kernel_sources=list(payload["kernel_sources"]),
+                        kernel_signatures=[list(_tuples(s)) for s in payload["kernel_signatures"]],
+                        functions=[_tuples(f) for f in payload["functions"]])
+        if any(t.kind == "variable" for t in layout.data) or any(t.kind != "variable" for t in layout.variables):
+            raise ValueError("the payload's leaves are not of the kinds it names")
+        self.node_cycles = None
+        self._set_up(payload["source"], layout, [canonical.seeds[r] for r in payload["seeds"]], started)
+        self._own_source = None  # the comments of the graph it was made for: generated again when asked for
+        self.stats["restored"] = True
+        return self
+
+    def describe(self, canonical) -> dict | None:
+        """The payload ``restore`` takes (JSON data), its leaves and seeds by their place in ``canonical``;
+        None when the program refers to something the canonical form does not name."""
+        positions, ranks = canonical.leaf_positions(), canonical.seed_ranks()
+        try:
+            data = [positions[t] if t in positions else _encoded(t.value) if t.kind == "constant" else None
+                    for t in self.layout.data]
+            payload = {"source": self._source, "variables": [positions[t] for t in self.layout.variables],
+                       "data": data, "seeds": [ranks[s] for s in _seeds(self.layout)],
+                       "kernel_sources": self.layout.kernel_sources,
+                       "kernel_signatures": self.layout.kernel_signatures, "functions": self.layout.functions}
+        except KeyError:
+            return None
+        return None if None in data else payload
+
+    @property
+    def source(self) -> str:
+        """The generated step module's text (a restored program's is generated again on first use, for
+        the comments naming its own layers)."""
+        if self._own_source is None:
+            self._own_source = generate(*self.generate_args(), **self._generate_options)[0]
+        return self._own_source
+
+    def generate_args(self) -> tuple:
+        """(optimized graph, inputs, outputs, updates, name): what the step was generated from (the
+        kernels' emitters loaded, which a restored program did not need)."""
+        self.backend.load_kernels()
+        if self._generate_args is None:
+            self._generate_args = tuple(self._optimized())
+        return self._generate_args
+
+    def _set_up(self, source: str, layout: Layout, seeds: list[int], started: float) -> None:
+        self._source = self._own_source = source
+        self.layout = layout
         self.kernel_modules = load_kernels(self.layout)
         self.kernel_jobs = _work_jobs(self.layout, self.kernel_modules) + [
             {"name": m.__name__, "path": m.__file__, "signatures": signatures, "sys_path": [PACKAGE_ROOT]}
             for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
-        self.module, self.path = cache.load_module(self.source)
+        self.module, self.path = cache.load_module(source)
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
-        self.calls = random_rows(self.layout.random_nodes)
-        self.residency = Residency(backend.storage, self.layout.variables)
+        self.calls = random_rows(seeds)
+        self.residency = Residency(self.backend.storage, self.layout.variables)
         self._variable_arrays: list[np.ndarray] = []
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
         self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None,
                       "generate_seconds": time.perf_counter() - started}
-        #: profile: each node's cycles over the calls so far, and the steps' wall time
-        self.node_cycles = np.zeros(len(graph.nodes), np.int64) if profile else None
         self.step_seconds = 0.0
         #: its kernels' parallel loops run on Numba's workqueue, which one thread at a time may use
         self._exclusive = PARALLEL_LOCK if any(PARALLEL_MARK in s for s in self.layout.kernel_sources) else None
@@ -163,9 +253,10 @@ class NumbaProgram(Program):
             raise self._located(error, arrays) from error
         # an argument of a type the linker did not foresee (a read-only input array, say): call every
         # kernel through its dispatcher, which compiles the variants it needs
-        self.source, self.layout = generate(*self._generate_args, address_calls=False, **self._generate_options)
+        source, self.layout = generate(*self.generate_args(), address_calls=False, **self._generate_options)
+        self._source = self._own_source = source
         self.kernel_modules = load_kernels(self.layout)
-        self.module, self.path = cache.load_module(self.source)
+        self.module, self.path = cache.load_module(source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)
         return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
 
@@ -192,12 +283,13 @@ class NumbaProgram(Program):
         self.residency.ensure()
         inputs = set(graph.inputs)
         tensors = [t for t in graph.tensors if t.owner is not None and t not in inputs]
+        self.backend.load_kernels()
         source, layout = generate(graph, list(graph.inputs), tensors, [], self.name + "_trace")
         fns = kernel_addresses(layout, load_kernels(layout))
         module, _ = cache.load_module(source, prefix="symkeras_trace")
         data = [t.default if t.kind == "placeholder" else t.value for t in layout.data]
         variables = [HOST.array(v) for v in layout.variables]
-        results = self._exclusively(module.step, [*arrays, *variables, *data, random_rows(layout.random_nodes), fns])
+        results = self._exclusively(module.step, [*arrays, *variables, *data, random_rows(_seeds(layout)), fns])
         values = dict(zip(graph.inputs, arrays))
         values.update(zip(layout.data, data))
         values.update(zip(layout.variables, variables))

@@ -215,3 +215,37 @@ def test_per_step_outputs_that_the_rewrites_make_equal_are_stored_once(rng):
     f = K.function([X, H], outputs, backend="numba")
     for got, want in zip(f([values[X], values[H]]), evaluate(outputs, values)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_small_expressions_of_constants_stay_inside_the_step_as_constants():
+    from symkeras.graph.basic import constant
+
+    xt = placeholder((None, D))
+    one = ops.exp(constant(np.zeros((1, 1), "float32")))  # computed from a constant: no input of the loop
+    step, captured = capture_step([xt], [xt * one])
+    assert captured == [] and step.inputs == [xt]
+    (leaf,) = [t for t in step.leaves if t is not xt]
+    assert leaf.kind == "constant" and leaf.value.tolist() == [[1.0]]
+
+
+def test_the_reverse_steps_groups_of_one_shape_become_one_kernel(rng):
+    from symkeras.graph.ops.fused import FusedGroup
+    from symkeras.graph.rewrite import optimize
+
+    X, H0, C0 = K.placeholder((None, None, D)), K.placeholder((None, D)), K.placeholder((None, D))
+    w = rng.normal(size=(D, D)).astype("float32")
+    W = K.variable(w)
+    hs, cs, outs = two_states(X, H0, C0, W)
+    cost = ops.reduce_sum(outs * outs) + ops.reduce_sum(hs[-1])
+    wanted = [cost, *gradients(cost, [X, H0, C0, W])]
+    opt = optimize(Graph([X, H0, C0], wanted, allow_missing=True))
+    (reverse,) = [n.op.step for n in opt.graph.nodes if isinstance(n.op, Loop) and n.op.backwards]
+    groups = [n for n in reverse.nodes if isinstance(n.op, FusedGroup)]
+    assert groups and all(len(n.outputs) >= 2 for n in groups)
+    # each of a group's results is read outside it (or is a step output): none is written for nothing
+    readers = {i for n in reverse.nodes if n not in groups for i in n.inputs} | set(reverse.outputs)
+    assert all(o in readers for n in groups for o in n.outputs)
+    x, h0, c0 = (rng.normal(size=s).astype("float32") for s in ((T, B, D), (B, D), (B, D)))
+    results = {b: K.function([X, H0, C0], wanted, backend=b)([x, h0, c0]) for b in ("reference", "numba")}
+    for ref, got in zip(results["reference"], results["numba"]):
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5)

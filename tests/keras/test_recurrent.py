@@ -213,3 +213,20 @@ def test_reset_states_to_given_values_checks_their_shapes():
         layer.reset_states([np.ones((3, 3))])
     with pytest.raises(AttributeError, match="Layer must be stateful"):
         SimpleRNN(2).reset_states()
+
+
+@pytest.mark.parametrize("cell, most", [(LSTM, 3), (GRU, 4)])
+def test_each_time_step_of_the_training_loops_runs_few_elementwise_kernels(cell, most):
+    """The gate arithmetic of a step, forward and reverse, is one or two kernels per step (step_groups), not
+    one per gate: each kernel call and result allocation is paid at every time step."""
+    from symkeras.graph.ops.fused import Fused, FusedGroup
+    from symkeras.graph.ops.loop import Loop
+
+    model = Sequential([cell(8, input_shape=(5, 3)), Dense(1)])
+    model.compile("rmsprop", "mse")
+    model.train_on_batch(np.zeros((4, 5, 3), "float32"), np.zeros((4, 1), "float32"))
+    loops = [n.op for n in model.train_function.optimized_graph.nodes if isinstance(n.op, Loop)]
+    assert len(loops) == 2
+    for loop in loops:
+        elementwise = [n for n in loop.step.nodes if isinstance(n.op, Fused | FusedGroup)]
+        assert len(elementwise) <= most, [str(n.op) for n in elementwise]

@@ -78,8 +78,14 @@ def einsum(em, node):
         return " * ".join(f"({size[c]})" for c in letters) or "1"
 
     out = em.name(node.out)
-    a_src, a_type = _operand(em, a, op.a_idx, batch + a_free + contracted, dtype)
-    b_src, b_type = _operand(em, b, op.b_idx, batch + contracted + b_free, dtype)
+    # An operand whose axes come as (contracted, free) for a, (free, contracted) for b is the transpose
+    # of its own C reshape: passed as that F view, not permuted into a copy (dW = X^T dZ over time steps)
+    flipped = (not batch and a.ndim > 2 and list(op.a_idx) == contracted + a_free and a.dtype == dtype,
+               not batch and b.ndim > 2 and list(op.b_idx) == b_free + contracted and b.dtype == dtype)
+    a_src, a_type = (em.name(a), em.arg_type(a)) if flipped[0] else \
+        _operand(em, a, op.a_idx, batch + a_free + contracted, dtype)
+    b_src, b_type = (em.name(b), em.arg_type(b)) if flipped[1] else \
+        _operand(em, b, op.b_idx, batch + contracted + b_free, dtype)
     m, k, n = prod(a_free), prod(contracted), prod(b_free)
     plain_2d = not batch and len(a_free) <= 1 and len(contracted) == 1 and len(b_free) <= 1 and a.ndim == 2 \
         and b.ndim == 2
@@ -94,11 +100,21 @@ def einsum(em, node):
             bsz = prod(batch)
             shapes = [(bsz, m, k), (bsz, k, n)]
         args = []
-        for name, src, known, shape in ((lhs, a_src, a_type, shapes[0]), (rhs, b_src, b_type, shapes[1])):
-            em.line(f"{name} = np.ascontiguousarray({src}).reshape({em.tuple_of(shape)})")
+        one_each = (len(a_free) == 1 and len(contracted) == 1, len(contracted) == 1 and len(b_free) == 1)
+        for name, src, known, shape, flip, matrix in ((lhs, a_src, a_type, shapes[0], flipped[0], one_each[0]),
+                                                      (rhs, b_src, b_type, shapes[1], flipped[1], one_each[1])):
+            if not batch and matrix and known is not None and known[1] == 2 and known[2] in "CF":
+                em.line(f"{name} = {src}")  # a matrix already (a weight, or its transposed view)
+                args.append(known)
+                continue
+            reshape = shape[::-1] if flip else shape
+            c_name = em.fresh("flat") if flip else name
+            em.line(f"{c_name} = np.ascontiguousarray({src}).reshape({em.tuple_of(reshape)})")
             # (a C array is passed on as it is, read-only or not; a copy is writable)
             writable = known is not None and (known[2] != "C" or not known[3])
-            args.append((dtype, len(shape), "C", False) if writable else None)
+            if flip:
+                em.line(f"{name} = {c_name}.T")
+            args.append((dtype, len(shape), "F" if flip else "C", False) if writable else None)
         text = BATCHED_GEMM if batch else GEMM
         em.line(f"{result} = {em.call_kernel(text, [lhs, rhs], args, (dtype, len(shapes[0]), 'C', False))}")
     natural = batch + a_free + b_free

@@ -244,9 +244,11 @@ def capture_step(inputs: list[Tensor], outputs: list[Tensor], name: str = "captu
         if t.owner is not None and t not in inner and any(i in dependent for i in t.owner.inputs):
             dependent.add(t)
     captured: list[Tensor] = []
+    folded: dict[Tensor, Tensor | None] = {}
 
     def take(t: Tensor) -> None:
-        if t not in dependent and t not in captured and not is_small_constant(t):
+        if t not in dependent and t not in captured and not is_small_constant(t) \
+                and _small_constant_value(t, folded) is None:
             captured.append(t)
 
     for t in order:
@@ -258,5 +260,31 @@ def capture_step(inputs: list[Tensor], outputs: list[Tensor], name: str = "captu
     from symkeras.graph.rewrite.dims import link_sizes
 
     stand_ins = [link_sizes(placeholder(t.shape, dtype=t.dtype, name=f"{name}{k}"), t) for k, t in enumerate(captured)]
-    mapping = clone_tensors(outputs, dict(zip(captured, stand_ins)), stop=inner | set(captured))
+    # (small expressions of constants, a gradient's ones say, are kept in as the constants they are)
+    constants = {t: c for t, c in folded.items() if c is not None and t.owner is not None}
+    mapping = clone_tensors(outputs, {**constants, **dict(zip(captured, stand_ins))},
+                            stop=inner | set(captured) | set(constants))
     return Graph(list(inputs) + stand_ins, [mapping.get(o, o) for o in outputs]), captured
+
+
+def _small_constant_value(t: Tensor, memo: dict) -> Tensor | None:
+    """``t`` as a small constant when it is computed from small constants alone (None otherwise)."""
+    from symkeras.graph.basic import constant
+
+    if t in memo:
+        return memo[t]
+    memo[t] = None
+    node = t.owner
+    if node is None:
+        memo[t] = t if is_small_constant(t) else None
+        return memo[t]
+    size = shapes.size(t.shape)
+    if node.op.is_random or node.op.has_side_effects or size is None or size > SMALL_CONSTANT \
+            or len(node.outputs) != 1:
+        return None
+    values = [_small_constant_value(i, memo) for i in node.inputs]
+    if any(v is None for v in values):
+        return None
+    value = np.asarray(node.op.perform([v.value for v in values]), dtype=t.dtype)
+    memo[t] = constant(value, dtype=t.dtype)
+    return memo[t]

@@ -46,9 +46,10 @@ class InnerGraphRewrites(Pass):
         passes = self.inner_passes
         if getattr(node.op, "inner_fusion", False):
             from symkeras.graph.rewrite.fusion import ElementwiseFusion
+            from symkeras.graph.rewrite.step_groups import StepGroupFusion
 
             def passes():
-                return [*self.inner_passes(), ElementwiseFusion()]
+                return [*self.inner_passes(), ElementwiseFusion(), StepGroupFusion()]
         rewritten = [Pipeline(passes()).run(g).graph for g in inner]
         op = node.op.with_inner_graphs(rewritten)
         if op is None or op == node.op:

@@ -230,3 +230,34 @@ def test_each_time_step_of_the_training_loops_runs_few_elementwise_kernels(cell,
     for loop in loops:
         elementwise = [n for n in loop.step.nodes if isinstance(n.op, Fused | FusedGroup)]
         assert len(elementwise) <= most, [str(n.op) for n in elementwise]
+
+
+def test_the_reverse_step_reads_the_recurrent_kernel_transposed_once_before_its_loop():
+    """dz U^T at every reverse step multiplies by U transposed: the loop kernel makes that C-ordered copy
+    once, before the loop; the forward step's h U reads U as it is."""
+    from symkeras.codegen.numba.kernels_loop import _read_transposed
+    from symkeras.graph.ops.loop import Loop
+
+    model = Sequential([LSTM(6, input_shape=(4, 3)), Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.random.default_rng(3).normal(size=(5, 4, 3)).astype("float32"), np.ones((5, 1), "float32")
+    before = model.get_weights()
+    model.train_on_batch(x, y)
+    loops = {n.op.backwards: n.op for n in model.train_function.optimized_graph.nodes if isinstance(n.op, Loop)}
+    reverse_weights = loops[True].split(loops[True].step.inputs)[2]
+    forward_weights = loops[False].split(loops[False].step.inputs)[2]
+    assert [_read_transposed(loops[True].step, w) for w in reverse_weights] == [True]
+    assert [_read_transposed(loops[False].step, w) for w in forward_weights] == [False]
+    # and the update is the one the reference evaluator computes
+    from symkeras import config
+
+    config.set_backend("reference")
+    try:
+        reference = Sequential([LSTM(6, input_shape=(4, 3)), Dense(1)])
+        reference.compile("sgd", "mse")
+        reference.set_weights(before)
+        reference.train_on_batch(x, y)
+    finally:
+        config.set_backend("numba")
+    for got, wanted in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)

@@ -53,6 +53,16 @@ def loop(em, node):
     for out in node.outputs[nst:]:
         # allocated at the first step, when the per-step shape is known
         em.line(f"{em.name(out)} = np.empty({(1,) * out.ndim}, np.{out.dtype})")
+    # a matrix the step reads only transposed (the reverse step's dz U^T) is transposed once, before the
+    # loop: BLAS multiplies by a C-ordered operand faster (a (64, 128) x (128, 32) product 5 us against
+    # 7-8 us for the transposed view)
+    transposed_views = {}
+    for w_ph, w in zip(w_in, nonseqs):
+        if _read_transposed(step, w_ph) and em.layout_of(w) is not None:
+            transposed, view = em.fresh("transposed"), em.fresh("view")
+            em.line(f"{transposed} = np.ascontiguousarray({em.name(w)}.T)")
+            em.line(f"{view} = {transposed}.T")
+            transposed_views[w_ph] = view
     t = em.fresh("time")
     first = f"{steps} - 1" if op.backwards else "0"
     em.open(f"for {t} in range({steps} - 1, -1, -1):" if op.backwards else f"for {t} in range({steps}):")
@@ -63,6 +73,10 @@ def loop(em, node):
         em.bind(s_ph, state)
         em.layouts[s_ph] = FRESH
     for w_ph, w in zip(w_in, nonseqs):
+        if w_ph in transposed_views:
+            em.bind(w_ph, transposed_views[w_ph])
+            em.layouts[w_ph] = ("F", False)
+            continue
         em.bind(w_ph, em.name(w))
         em.layouts[w_ph] = em.layout_of(w)
     for inner_node in step.nodes:
@@ -83,6 +97,23 @@ def loop(em, node):
             em.line(f"{em.name(node.outputs[j])} = {states[j]}")
     em.target.takes_fns = True
     _declare_function_types(em)
+
+
+def _read_transposed(step, w_ph) -> bool:
+    """Whether every use of the step input ``w_ph`` is as the transposed matrix of a 2-D matrix product."""
+    from symkeras.codegen.numba.kernels_linalg import _roles
+
+    users = [n for n in step.nodes if w_ph in n.inputs]
+    if w_ph.ndim != 2 or not users:
+        return False
+    for n in users:
+        if not isinstance(n.op, ops.Einsum) or list(n.inputs).count(w_ph) != 1:
+            return False
+        batch, a_free, contracted, b_free = _roles(n.op)
+        order, idx = (a_free + contracted, n.op.a_idx) if n.inputs[0] is w_ph else (contracted + b_free, n.op.b_idx)
+        if batch or len(order) != 2 or list(idx) != order[::-1]:
+            return False
+    return True
 
 
 def _declare_function_types(em) -> None:

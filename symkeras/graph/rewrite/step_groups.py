@@ -65,6 +65,7 @@ class StepGroupFusion(Pass):
             if len(cluster) > 1 and len(results) > 1:
                 for m in cluster:
                     merged[m] = (cluster, results)
+        _break_cycles(graph, merged)
         if not merged:
             return graph
         mapping: dict[Tensor, Tensor] = {}
@@ -94,6 +95,40 @@ class StepGroupFusion(Pass):
             return mapping.get(x, x)
 
         return graph.derived([build(o) for o in graph.outputs], mapping)
+
+
+def _break_cycles(graph: Graph, merged: dict) -> None:
+    """Leave out clusters until no two merged ops read each other's results: each cluster is acyclic with
+    the graph on its own (``_may_join``), but a cluster of one shape may read another's member while that
+    one reads one of its own."""
+    while merged:
+        def unit(t: Tensor):
+            return id(merged[t][0]) if t in merged else t.owner
+
+        edges: dict = defaultdict(set)
+        indegree: dict = defaultdict(int)
+        units = {unit(o) for node in graph.nodes for o in node.outputs}
+        for node in graph.nodes:
+            target = unit(node.outputs[0])
+            for i in node.inputs:
+                if i.owner is not None and unit(i) != target and target not in edges[unit(i)]:
+                    edges[unit(i)].add(target)
+                    indegree[target] += 1
+        ready = [u for u in units if indegree[u] == 0]
+        done = set()
+        while ready:
+            u = ready.pop()
+            done.add(u)
+            for v in edges[u]:
+                indegree[v] -= 1
+                if indegree[v] == 0:
+                    ready.append(v)
+        stuck = [t for t in merged if id(merged[t][0]) not in done]
+        if not stuck:
+            return
+        cluster = merged[stuck[-1]][0]
+        for m in cluster:
+            del merged[m]
 
 
 def _steps(cluster: list[Tensor]) -> int:

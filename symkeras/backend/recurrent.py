@@ -102,9 +102,11 @@ def _zero_output_like(output: Tensor, inputs: Tensor, initial_states: list[Tenso
     return zeros_per_sample(inputs, output.shape[1:], output.dtype)
 
 
-def _recurrent_products(slices, states, outputs) -> list[Tensor]:
-    """The step's products that read a state (``h_{t-1} U``): made per-step outputs, so that the gradient's
-    reverse loop reads them instead of computing them again (loop_grad.py)."""
+def _saved_per_step(slices, states, outputs) -> list[Tensor]:
+    """The step's values that read a state and cost more than a few instructions to recompute: its products
+    (``h_{t-1} U``) and its transcendental activations (the gates' sigmoids and tanhs).  Made per-step
+    outputs, so that the gradient's reverse loop reads them instead of computing them again (loop_grad.py
+    reads the latest it needs: with the gates saved, the products are not read back at all)."""
     from symkeras.graph.fgraph import topological_tensors
     from symkeras.graph.ops.linalg import Einsum
 
@@ -114,7 +116,9 @@ def _recurrent_products(slices, states, outputs) -> list[Tensor]:
         if t.owner is None or t in inner or not any(i in stateful for i in t.owner.inputs):
             continue
         stateful.add(t)
-        if isinstance(t.owner.op, Einsum) and not any(t is o for o in outputs):
+        costly = isinstance(t.owner.op, Einsum) or (t.owner.op.elementwise and not t.owner.op.cheap
+                                                    and t.ndim > 0)
+        if costly and len(t.owner.outputs) == 1 and not any(t is o for o in outputs):
             found.append(t)
     return found
 
@@ -159,7 +163,7 @@ def _looped(step_function, inputs, initial_states, go_backwards, mask, constants
         step_outputs.append(output)
         output_at = len(step_outputs) - 1
     slices, sequences, step_outputs = hoist_sequence_work(slices, sequences, state_inputs, step_outputs)
-    step_outputs += _recurrent_products(slices, state_inputs, step_outputs)
+    step_outputs += _saved_per_step(slices, state_inputs, step_outputs)
     step, captured = ops.capture_step(slices + state_inputs, step_outputs)
     loop = ops.Loop(step, len(slices), len(states), backwards=go_backwards)
     results = loop.make_node(*sequences, *states, *captured).outputs

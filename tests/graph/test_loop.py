@@ -249,3 +249,21 @@ def test_the_reverse_steps_groups_of_one_shape_become_one_kernel(rng):
     results = {b: K.function([X, H0, C0], wanted, backend=b)([x, h0, c0]) for b in ("reference", "numba")}
     for ref, got in zip(results["reference"], results["numba"]):
         np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-5)
+
+
+def test_sequences_and_weights_the_step_does_not_read_are_dropped(rng):
+    from symkeras.codegen.reference import evaluate
+    from symkeras.graph.rewrite import optimize
+
+    xt, yt, ht, wt = placeholder((None, D)), placeholder((None, D)), placeholder((None, D)), placeholder((D, D))
+    step = Graph([xt, yt, ht, wt], [ht + xt])  # y_t and the weight are inputs nothing in the step reads
+    X, Y, H, W = placeholder((None, None, D)), placeholder((None, None, D)), placeholder((None, D)), \
+        placeholder((D, D))
+    (out,) = Loop(step, 2, 1).make_node(X, Y, H, W).outputs
+    opt = optimize(Graph([X, Y, H, W], [out]))
+    (loop,) = [n for n in opt.graph.nodes if isinstance(n.op, Loop)]
+    assert loop.op.n_sequences == 1 and list(loop.inputs) == [X, H]
+    assert opt.fired["loop_outputs.dropped_unread_loop_inputs"] == 2
+    x, y, h = rng.normal(size=(T, B, D)), rng.normal(size=(T, B, D)), rng.normal(size=(B, D))
+    feed = {X: x.astype("float32"), Y: y.astype("float32"), H: h.astype("float32"), W: np.eye(D, dtype="float32")}
+    np.testing.assert_allclose(evaluate(opt.graph.outputs, feed)[0], evaluate([out], feed)[0], rtol=1e-6)

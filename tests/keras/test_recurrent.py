@@ -261,3 +261,25 @@ def test_the_reverse_step_reads_the_recurrent_kernel_transposed_once_before_its_
         config.set_backend("numba")
     for got, wanted in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)
+
+
+def test_the_reverse_step_reads_the_saved_gates_instead_of_computing_them_again():
+    """The forward LSTM step saves its gates' sigmoids and tanhs per step; the reverse step then evaluates
+    no transcendental function, and the recurrent product h U (which only the gates were computed from)
+    is not stored at all."""
+    from symkeras.graph.ops.fused import Fused, FusedGroup
+    from symkeras.graph.ops.linalg import Einsum
+    from symkeras.graph.ops.loop import Loop
+
+    model = Sequential([LSTM(6, input_shape=(4, 3)), Dense(1)])
+    model.compile("sgd", "mse")
+    model.train_on_batch(np.ones((5, 4, 3), "float32"), np.ones((5, 1), "float32"))
+    loops = {n.op.backwards: n.op for n in model.train_function.optimized_graph.nodes if isinstance(n.op, Loop)}
+    reverse, forward = loops[True], loops[False]
+    names = {op.name for n in reverse.step.nodes if isinstance(n.op, Fused | FusedGroup) for op, _ in n.op.program}
+    assert not names & {"Sigmoid", "Tanh", "Exp"}, names
+    per_step = forward.step.outputs[forward.n_states:]
+    assert len(per_step) == 5 and not any(isinstance(o.owner.op, Einsum) for o in per_step if o.owner)
+    model.predict(np.ones((2, 4, 3), "float32"))
+    (loop,) = [n.op for n in model.predict_function.optimized_graph.nodes if isinstance(n.op, Loop)]
+    assert len(loop.step.outputs) == loop.n_states  # with no gradient taken, nothing reads the saved gates

@@ -153,17 +153,19 @@ def _read_saved_values(op: Loop, mapping, outputs, after, grads, slices, sequenc
     saved = {mapping[u]: outputs[nst + m] for m, u in enumerate(op.step.outputs[nst:])}
     saved.update((mapping[u], after[j]) for j, u in enumerate(op.step.outputs[:nst]))
     inner = set(slices)
-    read = set(topological_tensors(grads, stop=inner))
-    stand_ins = {}
-    for clone, stacked in saved.items():
-        if clone in read and clone not in inner and clone.owner is not None:
-            stand_ins[clone] = link_sizes(placeholder(clone.shape, dtype=clone.dtype, name="saved"), clone)
-            slices.append(stand_ins[clone])
-            sequences.append(stacked)
-    if not stand_ins:
-        return grads
-    remap = clone_tensors(grads, stand_ins, stop=inner)
-    return [remap.get(g, g) for g in grads]
+    # the latest values first: a value only they are computed from (the product under the gates'
+    # sigmoids) is then no longer read, and stays out of the reverse loop
+    order = {t: k for k, t in enumerate(topological_tensors(grads, stop=inner))}
+    for clone in sorted((c for c in saved if c in order), key=lambda c: -order[c]):
+        if clone in inner or clone.owner is None or clone not in set(topological_tensors(grads, stop=inner)):
+            continue
+        stand_in = link_sizes(placeholder(clone.shape, dtype=clone.dtype, name="saved"), clone)
+        slices.append(stand_in)
+        sequences.append(saved[clone])
+        inner.add(stand_in)
+        remap = clone_tensors(grads, {clone: stand_in}, stop=inner)
+        grads = [remap.get(g, g) for g in grads]
+    return grads
 
 
 def _per_step_contraction(g, slices):

@@ -19,7 +19,7 @@ class UnusedLoopOutputs(Pass):
     merge_equal = False
 
     def run(self, graph: Graph, record: PassRecord) -> Graph:
-        used = set(graph.outputs) | {i for node in graph.nodes for i in node.inputs}
+        used, read_inputs = _liveness(graph)
         mapping = {}
         for node in graph.nodes:
             args = [mapping.get(i, i) for i in node.inputs]
@@ -43,6 +43,9 @@ class UnusedLoopOutputs(Pass):
                     dropped = len(node.outputs) - len(kept) - len(same)
                     if dropped:
                         record.fired["dropped_unused_per_step_outputs"] += dropped
+                if len(read_inputs[node]) < len(node.inputs):
+                    op, args = _without_unread_inputs(op, args, read_inputs[node])
+                    record.fired["dropped_unread_loop_inputs"] += len(node.inputs) - len(args)
             if op is node.op and all(a is b for a, b in zip(args, node.inputs)):
                 continue
             new = op.make_node(*args)
@@ -55,6 +58,36 @@ class UnusedLoopOutputs(Pass):
             for k, j in same.items():
                 mapping[node.outputs[k]] = mapping[node.outputs[j]]
         return graph.derived([mapping.get(o, o) for o in graph.outputs], mapping)
+
+
+def _liveness(graph: Graph):
+    """The tensors something reads, and for each Loop the positions of the inputs its step reads once its
+    unread per-step outputs are gone (visited last node first: a reverse loop that stops reading a saved
+    value leaves the forward loop's per-step output unread, in the same pass)."""
+    used = set(graph.outputs)
+    read_inputs = {}
+    for node in reversed(graph.nodes):
+        if not isinstance(node.op, Loop):
+            used.update(node.inputs)
+            continue
+        op = node.op
+        wanted = [o for k, o in enumerate(op.step.outputs) if k < op.n_states or node.outputs[k] in used]
+        step_reads = {i for n in Graph(op.step.inputs, wanted, allow_missing=True).nodes for i in n.inputs}
+        step_reads.update(wanted)
+        keep = [k for k, ph in enumerate(op.step.inputs) if ph in step_reads or op.n_sequences <= k <
+                op.n_sequences + op.n_states]
+        if not any(k < op.n_sequences for k in keep):
+            keep.insert(0, 0)  # a loop's length comes from its sequences: one stays
+        read_inputs[node] = keep
+        used.update(node.inputs[k] for k in keep)
+    return used, read_inputs
+
+
+def _without_unread_inputs(op: Loop, args, keep):
+    """``op`` and its arguments without the sequences and non-sequences its step does not read."""
+    step = Graph([op.step.inputs[k] for k in keep], op.step.outputs, allow_missing=True)
+    n_sequences = sum(1 for k in keep if k < op.n_sequences)
+    return Loop(step, n_sequences, op.n_states, op.keep, op.backwards), [args[k] for k in keep]
 
 
 class MergedLoopOutputs(UnusedLoopOutputs):

@@ -246,6 +246,19 @@ class Emitter:
     def dims(self, t: Tensor) -> list[str]:
         return [self.dim(t, a) for a in range(t.ndim)]
 
+    def shared_dim(self, t: Tensor, axis: int) -> str:
+        """Like ``dim``, but a static size above 1 is read from the array too, so that the text of the
+        kernel or step holds no width and layers of different widths share their compiled code (Numba
+        never frees it).  For sizes of reshapes, allocations and slices, whose speed does not hang on a
+        literal (loop extents do: see the class docstring)."""
+        d = t.shape[axis]
+        if d is None or (d > 1 and t.kind != "constant"):
+            return f"{self.name(t)}.shape[{axis}]"
+        return str(d)
+
+    def shared_dims(self, t: Tensor) -> list[str]:
+        return [self.shared_dim(t, a) for a in range(t.ndim)]
+
     def permute(self, src: str, ndim: int, perm, dtype: str) -> str:
         """Source of ``src`` with its axes permuted: a view for 2D, a contiguous copy otherwise.
 

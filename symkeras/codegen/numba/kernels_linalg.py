@@ -72,7 +72,7 @@ def einsum(em, node):
     size = {}
     for idx, t in ((op.a_idx, a), (op.b_idx, b)):
         for axis, c in enumerate(idx):
-            size.setdefault(c, em.dim(t, axis))
+            size.setdefault(c, em.shared_dim(t, axis))
 
     def prod(letters):
         return " * ".join(f"({size[c]})" for c in letters) or "1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.numba.emitter import int_max, int_min
-from symkeras.codegen.numba.loops import SPLIT_ELEMENTS
+from symkeras.codegen.numba.loops import SHARED_WIDTH, SPLIT_ELEMENTS
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
 from symkeras.codegen.numba.windows import Geometry
@@ -59,7 +59,20 @@ def _setup(em, op, x, channels_of) -> tuple[Geometry, str, str]:
     """The window geometry over ``x``'s spatial sizes, the batch size and the channel count (sources)."""
     rank = op.rank
     geo = Geometry.of_pool(em, op, [em.dim(x, 1 + a) for a in range(rank)])
-    return geo, em.dim(x, 0), em.dim(channels_of, rank + 1)
+    return geo, em.dim(x, 0), _channels(em, channels_of, rank + 1)
+
+
+def _channels(em, t, axis: int) -> str:
+    """The channel count: read from the array when it is at least SHARED_WIDTH, so that layers with
+    different filter counts share their pooling kernels (a small literal count lets LLVM unroll the
+    channel loop)."""
+    static = t.shape[axis]
+    return em.shared_dim(t, axis) if static is not None and static >= SHARED_WIDTH else em.dim(t, axis)
+
+
+def _sizes(em, x) -> list[str]:
+    """``x``'s sizes, its channel count as _channels gives it."""
+    return [*em.dims(x)[:-1], _channels(em, x, x.ndim - 1)]
 
 
 def _track_maxima(em, op, x: str, channels: str) -> None:
@@ -127,7 +140,7 @@ def max_pool_grad(em, node):
         return _max_pool_grad_tiled(em, node)
     geo, batch, channels = _setup(em, op, x, x)
     out = em.name(node.out)
-    em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
+    em.filled(out, _sizes(em, x), "0", f"np.{node.out.dtype}")
 
     def route():
         em.open(f"for c in range({channels}):")
@@ -148,9 +161,9 @@ def _max_pool_grad_tiled(em, node) -> None:
     out = em.name(node.out)
     covered = op.padding == "same" or all(s.isdigit() and int(s) % k == 0 for s, k in zip(geo.S, op.pool_size))
     if covered:
-        em.line(f"{out} = np.empty({em.tuple_of(em.dims(x))}, np.{node.out.dtype})")
+        em.line(f"{out} = np.empty({em.tuple_of(_sizes(em, x))}, np.{node.out.dtype})")
     else:
-        em.filled(out, em.dims(x), "0", f"np.{node.out.dtype}")
+        em.filled(out, _sizes(em, x), "0", f"np.{node.out.dtype}")
     position = _out_position(rank)
 
     def windows(body):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from symkeras.codegen.numba.emitter import int_max
 from symkeras.codegen.numba.registry import kernel
 from symkeras.codegen.numba.scalar import lit
@@ -64,21 +66,21 @@ def reshape(em, node):
 @kernel(ops.ReshapeLike, inline=True)
 def reshape_like(em, node):
     g, ref = node.inputs
-    _reshape(em, node, g, em.dims(ref))
+    _reshape(em, node, g, em.shared_dims(ref))
 
 
 @kernel(ops.Flatten, inline=True)
 def flatten(em, node):
     (x,) = node.inputs
     keep = node.op.ndim - 1
-    rest = " * ".join(em.dims(x)[keep:]) or "1"
-    _reshape(em, node, x, em.dims(x)[:keep] + [f"({rest})"])
+    rest = " * ".join(em.shared_dims(x)[keep:]) or "1"
+    _reshape(em, node, x, em.shared_dims(x)[:keep] + [f"({rest})"])
 
 
 @kernel(ops.ExpandDims, inline=True)
 def expand_dims(em, node):
     (x,) = node.inputs
-    sizes = em.dims(x)
+    sizes = em.shared_dims(x)
     sizes.insert(node.op.axis, "1")
     _reshape(em, node, x, sizes)
 
@@ -90,24 +92,24 @@ def squeeze(em, node):
         if x.shape[a] is None:
             em.line(f"if {em.dim(x, a)} != 1:")
             em.line("    raise ValueError('cannot squeeze an axis whose size is not 1')")
-    _reshape(em, node, x, [d for a, d in enumerate(em.dims(x)) if a not in node.op.axis])
+    _reshape(em, node, x, [d for a, d in enumerate(em.shared_dims(x)) if a not in node.op.axis])
 
 
 @kernel(ops.Concatenate)
 def concatenate(em, node):
     axis, out = node.op.axis, em.name(node.out)
     first = node.inputs[0]
-    sizes = em.dims(first)
-    sizes[axis] = " + ".join(em.dim(t, axis) for t in node.inputs)
+    sizes = em.shared_dims(first)
+    sizes[axis] = " + ".join(em.shared_dim(t, axis) for t in node.inputs)
     em.line(f"{out} = np.empty({em.tuple_of(sizes)}, np.{node.out.dtype})")
     offset = "0"
     for t in node.inputs:
         index = [":"] * t.ndim
-        index[axis] = f"{offset}:{offset} + {em.dim(t, axis)}"
+        index[axis] = f"{offset}:{offset} + {em.shared_dim(t, axis)}"
         view = em.fresh("part")
         em.line(f"{view} = {out}[{', '.join(index)}]")
         em.copy_into(view, em.name(t), t.ndim)
-        offset = f"{offset} + {em.dim(t, axis)}"
+        offset = f"{offset} + {em.shared_dim(t, axis)}"
 
 
 @kernel(ops.SplitLike, inline=True)
@@ -121,16 +123,36 @@ def split_like(em, node):
     _view(em, node, f"{em.name(g)}[{', '.join(idx)}]")
 
 
-def _index_source(spec) -> str:
+def _index_source(spec, em=None, x=None) -> str:
+    """NumPy index source of ``spec``.  Given the emitter and the indexed tensor ``x``, a slice's
+    bounds on an axis of static size n are written as fractions of the size read at run time
+    (``x.shape[1] * 1 // 4`` for 16 of 64), so that the kernel's text holds no width (see
+    Emitter.shared_dim): exact for this graph, and for any other whose kernel has the same text."""
     parts = []
+    axis = 0
     for item in _index_tuple(spec):
         if item is None:
             parts.append("None")
-        elif isinstance(item, slice):
-            parts.append(":".join("" if v is None else str(v) for v in (item.start, item.stop, item.step)))
+            continue
+        if isinstance(item, slice):
+            size = x.shape[axis] if x is not None else None
+            bounds = [_bound(em, x, axis, v, size) for v in (item.start, item.stop)]
+            parts.append(":".join(bounds + ["" if item.step is None else str(item.step)]))
         else:
             parts.append(str(item))
+        axis += 1
     return ", ".join(parts) if parts else "..."
+
+
+def _bound(em, x, axis: int, value, size) -> str:
+    if value is None:
+        return ""
+    if em is None or size is None or not 0 < value <= size or em.shared_dim(x, axis) == str(size):
+        return str(value)
+    if value == size:
+        return em.shared_dim(x, axis)
+    common = math.gcd(value, size)
+    return f"{em.shared_dim(x, axis)} * {value // common} // {size // common}"
 
 
 @kernel(ops.Subtensor, inline=True)
@@ -140,7 +162,7 @@ def subtensor(em, node):
         em.line(f"{em.name(node.out)} = np.empty((), np.{node.out.dtype})")
         em.line(f"{em.name(node.out)}[()] = {em.name(x)}[{_index_source(node.op.spec)}]")
         return
-    _view(em, node, f"{em.name(x)}[{_index_source(node.op.spec)}]")
+    _view(em, node, f"{em.name(x)}[{_index_source(node.op.spec, em, x)}]")
     layout = _subtensor_layout(node.op.spec, em.layout_of(x))
     if layout is not None:
         em.set_layout(node.out, *layout)
@@ -169,12 +191,12 @@ def _subtensor_layout(spec, parent):
 def subtensor_grad(em, node):
     g, ref = node.inputs
     out = em.name(node.out)
-    em.filled(out, em.dims(ref), "0", f"np.{node.out.dtype}")
+    em.filled(out, em.shared_dims(ref), "0", f"np.{node.out.dtype}")
     if g.ndim == 0:
-        em.line(f"{out}[{_index_source(node.op.spec)}] = {em.name(g)}[()]")
+        em.line(f"{out}[{_index_source(node.op.spec, em, ref)}] = {em.name(g)}[()]")
         return
     view = em.fresh("region")
-    em.line(f"{view} = {out}[{_index_source(node.op.spec)}]")
+    em.line(f"{view} = {out}[{_index_source(node.op.spec, em, ref)}]")
     em.copy_into(view, em.name(g), g.ndim)
 
 

@@ -160,17 +160,18 @@ def _loop_sizes(em: Emitter, inputs: list[Tensor], shape) -> tuple[list[str], di
     return sizes, sole
 
 
-#: a (batch, features) nest reads a static feature count at least this large from an input's shape, so
-#: that Dense layers of different widths share their elementwise kernels and bias gradients (memory per
-#: distinct model: Numba never frees code).  The inner loop vectorizes with its count read at run time as
-#: well as with a literal one (B1, B2, B4, B5 unchanged in alternating runs)
+#: a nest reads a static extent from an input's shape (so that layers of different widths share their
+#: elementwise kernels, bias gradients and reductions: memory per distinct model, Numba never frees code)
+#: on every outer axis, and on the innermost axis when the extent is at least this large: the inner loop
+#: vectorizes with its count read at run time as well as with a literal one (B1, B2, B4, B5 unchanged in
+#: alternating runs), but a small literal count lets LLVM unroll it
 SHARED_WIDTH = 16
 
 
 def _width(em: Emitter, inputs: list[Tensor], n: int, d: int, size: int) -> str | None:
-    """The source reading the static extent ``size`` of axis 1 of a 2-D nest from an input that has it, or
-    None (a literal then)."""
-    if n != 2 or d != 1 or size < SHARED_WIDTH:
+    """The source reading the static extent ``size`` of axis ``d`` of an ``n``-D nest from an input that has
+    it, or None (a literal then)."""
+    if size <= 1 or (d == n - 1 and size < SHARED_WIDTH):
         return None
     for t in inputs:
         j = d - (n - t.ndim)

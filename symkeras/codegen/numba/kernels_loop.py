@@ -79,12 +79,19 @@ def loop(em, node):
             continue
         em.bind(w_ph, em.name(w))
         em.layouts[w_ph] = em.layout_of(w)
+    stacked = _stacked_outputs(node)
+    written = set()  # the stacked outputs a kernel wrote at [t] itself
     for inner_node in step.nodes:
-        emit_node(em, inner_node)
+        dests = _stacked_dests(em, node, inner_node, stacked, steps, t, first)
+        emit_node(em, inner_node, dests)
+        written.update(k for k, o in stacked.items() if dests is not None and o in inner_node.outputs
+                       and dests[inner_node.outputs.index(o)] == f"{em.name(node.outputs[k])}[{t}]")
     for j, new in enumerate(step.outputs[:nst]):
-        if op.keep[j] == "all":
+        if op.keep[j] == "all" and j not in written:
             _store(em, em.name(node.outputs[j]), t, em.name(new), new.ndim)
-    for out, new in zip(node.outputs[nst:], step.outputs[nst:]):
+    for k, (out, new) in enumerate(zip(node.outputs[nst:], step.outputs[nst:]), start=nst):
+        if k in written:
+            continue
         em.line(f"if {t} == {first}:")
         em.line(f"    {em.name(out)} = np.empty(({steps},) + {em.name(new)}.shape, np.{out.dtype})")
         _store(em, em.name(out), t, em.name(new), new.ndim)
@@ -97,6 +104,40 @@ def loop(em, node):
             em.line(f"{em.name(node.outputs[j])} = {states[j]}")
     em.target.takes_fns = True
     _declare_function_types(em)
+
+
+def _stacked_outputs(node) -> dict:
+    """The loop's outputs stacked over time (states kept at every step, per-step outputs), by index, to
+    the step value each holds at [t] (the first output of a value stored twice)."""
+    op = node.op
+    stacked = {}
+    for k, new in enumerate(op.step.outputs):
+        if (k >= op.n_states or op.keep[k] == "all") and new.owner is not None and new not in stacked.values():
+            stacked[k] = new
+    return stacked
+
+
+def _stacked_dests(em, node, inner_node, stacked: dict, steps: str, t: str, first: str) -> tuple | None:
+    """Where a step node with several elementwise results (a FusedGroup) writes the ones stacked over time:
+    straight into ``out[t]`` (no result allocated and copied per time step), or None.  A per-step output
+    is allocated before the node at the first step, in the shape of the group's results (its inputs')."""
+    op = node.op
+    if not (inner_node.op.in_place and len(inner_node.outputs) > 1):
+        return None
+    by_value = {new: k for k, new in stacked.items()}
+    dests = []
+    like = next((i for i in inner_node.inputs if i.shape == inner_node.outputs[0].shape), None)
+    for o in inner_node.outputs:
+        k = by_value.get(o)
+        if k is None or like is None or o.dtype != node.outputs[k].dtype:
+            dests.append(None)
+            continue
+        out = em.name(node.outputs[k])
+        if k >= op.n_states:
+            em.line(f"if {t} == {first}:")
+            em.line(f"    {out} = np.empty(({steps},) + {em.name(like)}.shape, np.{o.dtype})")
+        dests.append(f"{out}[{t}]")
+    return tuple(dests) if any(d is not None for d in dests) else None
 
 
 def _read_transposed(step, w_ph) -> bool:

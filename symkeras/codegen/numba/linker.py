@@ -329,36 +329,48 @@ def _call_kernel(em: Emitter, node, emit, dest: Tensor | None = None) -> None:
 
 def _call_group_kernel(em: Emitter, node, emit, dests: tuple | None) -> None:
     """Emit a node with several elementwise results of one static shape (a FusedGroup) as one flat kernel
-    writing each result into its variable's buffer where ``dests`` (memory.plan_in_place) says so."""
+    writing each result into its variable's buffer where ``dests`` (memory.plan_in_place) says so.
+
+    A ``dests`` entry that is a string is the source of a C array the caller made for that result (a
+    Loop's stacked output at [t], see kernels_loop)."""
     inputs = list(dict.fromkeys(node.inputs))
     dests = list(dests) if dests is not None else [None] * len(node.outputs)
     extra = [d for d in dict.fromkeys(d for d in dests if d is not None) if d not in inputs]
     passed = inputs + extra
-    flat = em.table.address_calls and all(t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed)
+    views = {d: node.outputs[dests.index(d)] for d in extra if isinstance(d, str)}
+    flat = em.table.address_calls and all(
+        isinstance(t, str) or t.ndim == 0 or (em.arg_type(t) or ())[2:3] == ("C",) for t in passed)
     sub = Emitter(em.table, parent=em, target=KernelTarget(flat_args=flat))
     params, actuals, arg_types = [], [], []
+    param_of = {}
     for t in passed:
         param = f"a{len(params)}" if t in inputs else f"d{len(params) - len(inputs)}"
-        arg_type = em.arg_type(t)
-        if flat and t.ndim > 0:
-            arg_type = (t.dtype, 1, "C", arg_type[3])
-        sub.bind(t, param)
+        like = views.get(t, t)
+        arg_type = (like.dtype, like.ndim, "C", False) if isinstance(t, str) else em.arg_type(t)
+        if flat and like.ndim > 0:
+            arg_type = (like.dtype, 1, "C", arg_type[3])
+        if isinstance(t, str):
+            param_of[t] = param
+        else:
+            sub.bind(t, param)
         params.append(param)
-        actuals.append(em.name(t))
+        actuals.append(t if isinstance(t, str) else em.name(t))
         arg_types.append(arg_type)
-    sub.target.dests = [None if d is None else sub.name(d) for d in dests]
+    sub.target.dests = [None if d is None else param_of[d] if isinstance(d, str) else sub.name(d) for d in dests]
     results = [f"out{k}" for k in range(len(node.outputs))]
     for out, result in zip(node.outputs, results):
         sub.bind(out, result)
     for out, dest in zip(node.outputs, dests):
-        if dest is not None:
+        if isinstance(dest, str):
+            em.line(f"# {em.name(out)} is written into {dest} (stacked over time)")
+        elif dest is not None:
             em.line(f"# {em.name(out)} is written into the buffer of {em.name(dest)} (variable update)")
     emit(sub, node)
     text = "\n".join(sub.lines) + f"\n    return ({', '.join(results)})\n"
     kernel = KernelText(tuple(params), text, imports=getattr(emit, "imports", ""))
     names = ", ".join(em.name(o) for o in node.outputs)
     if flat:
-        like = next(em.name(t) for t in passed if t.shape == node.outputs[0].shape)
+        like = next(em.name(t) for t in passed if not isinstance(t, str) and t.shape == node.outputs[0].shape)
         types = tuple((o.dtype, 1, "C", False) for o in node.outputs)
         em.line(f"{names} = {em.call_kernel(kernel, actuals, arg_types, types, flat_like=like)}")
     else:

@@ -43,7 +43,7 @@ import numpy as np
 import symkeras
 
 #: bump when generated code changes meaning
-CODEGEN_VERSION = 4
+CODEGEN_VERSION = 5
 #: modules whose code Numba compiles into generated kernels (intrinsics): Numba's cache of a kernel does
 #: not notice when they change, so their text is part of every key
 COMPILED_IN = ("numba/alloc.py", "numba/blas.py", "numba/calls.py", "numba/threads.py", "numba/profiling.py",

@@ -283,3 +283,32 @@ def test_the_reverse_step_reads_the_saved_gates_instead_of_computing_them_again(
     model.predict(np.ones((2, 4, 3), "float32"))
     (loop,) = [n.op for n in model.predict_function.optimized_graph.nodes if isinstance(n.op, Loop)]
     assert len(loop.step.outputs) == loop.n_states  # with no gradient taken, nothing reads the saved gates
+
+
+def test_the_forward_step_writes_its_stacked_results_in_place_and_reads_gate_blocks_without_copies():
+    """The forward LSTM step's gate group writes the values stacked over time (h, c, the saved gates)
+    straight into out[t], and reads the gates' column blocks row by row (raveling them copied each one at
+    every time step); the update is the reference evaluator's."""
+    from symkeras import config
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(5, 4, 3)).astype("float32"), np.ones((5, 1), "float32")
+    model = Sequential([LSTM(6, input_shape=(4, 3)), Dense(1)])
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    model.train_on_batch(x, y)
+    sources = model.train_function.program.layout.kernel_sources
+    (forward,) = [s for s in sources if "Loop{sequences=1, states=2, outputs=5}" in s]
+    assert forward.count("(stacked over time)") == 7  # h and c kept at every step, five saved gates
+    groups = [s for s in sources if "Sigmoid" not in s and "vm.sigmoid32" in s and "d6" in s]
+    assert len(groups) == 1 and "contiguous_(a0[r])" in groups[0] and ".ravel()" not in groups[0]
+    config.set_backend("reference")
+    try:
+        reference = Sequential([LSTM(6, input_shape=(4, 3)), Dense(1)])
+        reference.compile("sgd", "mse")
+        reference.set_weights(before)
+        reference.train_on_batch(x, y)
+    finally:
+        config.set_backend("numba")
+    for got, wanted in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)

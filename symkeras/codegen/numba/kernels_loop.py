@@ -34,9 +34,10 @@ def loop(em, node):
     # models) from sharing one compiled kernel
     where = str(op)
     steps = em.fresh("steps")
-    em.line(f"{steps} = {em.dim(seqs[0], 0)}")
+    # (read at run time: loops over sequences of different lengths share one kernel)
+    em.line(f"{steps} = {em.shared_dim(seqs[0], 0)}")
     for seq in seqs[1:]:
-        em.line(f"if {em.dim(seq, 0)} != {steps}:")
+        em.line(f"if {em.shared_dim(seq, 0)} != {steps}:")
         em.line(f"    raise ValueError({f'{where}: its sequences differ in their number of time steps'!r})")
     em.line(f"if {steps} == 0:")
     em.line(f"    raise ValueError({f'{where}: the sequences have no time steps'!r})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.numba.emitter import c_reshape
+from symkeras.codegen.numba.loops import SHARED_WIDTH
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph import ops
 from symkeras.graph.ops.reduce import Argmax, Argmin, ExclusiveProd, ExclusiveProdGradAtZero, Moments
@@ -139,7 +140,7 @@ def gather(em, node):
     ref, idx = node.inputs
     flat = _flat_indices(em, idx)
     table = em.fresh("table")
-    em.line(f"{table} = np.ascontiguousarray({em.name(ref)}).reshape(({em.dim(ref, 0)}, -1))")
+    em.line(f"{table} = np.ascontiguousarray({em.name(ref)}).reshape(({em.shared_dim(ref, 0)}, -1))")
     res = em.fresh("rows")
     em.line(f"{res} = np.empty(({flat}.shape[0], {table}.shape[1]), np.{ref.dtype})")
     em.open(f"for q in range({flat}.shape[0]):")
@@ -155,7 +156,7 @@ def gather(em, node):
     em.open(f"for col in range({table}.shape[1]):")
     em.line(f"{res}[q, col] = {table}[i, col]")  # a loop: slice assignment costs seconds of compile
     em.close(2)
-    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.dims(idx) + em.dims(ref)[1:]))}")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.shared_dims(idx) + em.shared_dims(ref)[1:]))}")
 
 
 @kernel(ops.GatherGrad)
@@ -163,7 +164,7 @@ def gather_grad(em, node):
     g, idx, ref = node.inputs
     flat = _flat_indices(em, idx)
     res = em.fresh("scatter")
-    em.filled(res, [em.dim(ref, 0), " * ".join(em.dims(ref)[1:]) or "1"], "0", f"np.{g.dtype}")
+    em.filled(res, [em.shared_dim(ref, 0), " * ".join(em.shared_dims(ref)[1:]) or "1"], "0", f"np.{g.dtype}")
     rows = em.fresh("grows")
     em.line(f"{rows} = np.ascontiguousarray({em.name(g)}).reshape(({flat}.shape[0], -1))")
     em.open(f"for q in range({flat}.shape[0]):")
@@ -173,7 +174,7 @@ def gather_grad(em, node):
     em.open(f"for col in range({rows}.shape[1]):")
     em.line(f"{res}[i, col] += {rows}[q, col]")
     em.close(2)
-    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.dims(ref)))}")
+    em.line(f"{em.name(node.out)} = {c_reshape(res, em.tuple_of(em.shared_dims(ref)))}")
 
 
 @kernel(ops.OneHot)
@@ -196,7 +197,9 @@ def moments(em, node):
     (x,) = node.inputs
     mean, var = node.outputs
     axes = node.op.axis
-    sizes = em.dims(x)
+    # (every outer extent, and an inner one of 16 or more, read from the array: see loops.SHARED_WIDTH)
+    sizes = [em.shared_dim(x, a) if a < x.ndim - 1 or (x.shape[a] or 0) >= SHARED_WIDTH else em.dim(x, a)
+             for a in range(x.ndim)]
     kept = ["1" if a in axes else sizes[a] for a in range(x.ndim)]  # the statistics with keepdims
     loop = [f"i{a}" for a in range(x.ndim)]
     at = ", ".join("0" if a in axes else loop[a] for a in range(x.ndim)) or "()"

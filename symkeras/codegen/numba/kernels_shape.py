@@ -31,7 +31,7 @@ def shape(em, node):
     out = em.name(node.out)
     em.line(f"{out} = np.empty({x.ndim}, np.int32)")
     for a in range(x.ndim):
-        em.line(f"{out}[{a}] = {em.dim(x, a)}")
+        em.line(f"{out}[{a}] = {em.shared_dim(x, a)}")
 
 
 @kernel(ops.Transpose, inline=True)
@@ -152,7 +152,14 @@ def _bound(em, x, axis: int, value, size) -> str:
     if value == size:
         return em.shared_dim(x, axis)
     common = math.gcd(value, size)
+    if size // common > MAX_PARTS:
+        return str(value)  # not a share of the width (the first feature, say): a literal holds no width
     return f"{em.shared_dim(x, axis)} * {value // common} // {size // common}"
+
+
+#: a slice bound that cuts an axis into at most this many equal parts (an LSTM's four gates, a GRU's three,
+#: halves) is written as that share of the run-time size
+MAX_PARTS = 8
 
 
 @kernel(ops.Subtensor, inline=True)

@@ -364,6 +364,8 @@ def emit_flat_group(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], pr
     """One loop over the elements computing ``program`` and writing each of its ``results`` steps (a
     FusedGroup): every output has the inputs' static shape; ``em.target.dests`` names the buffers given."""
     metas = replay(program, inputs)
+    if _by_rows(em, inputs):
+        return _emit_group_rows(em, outputs, inputs, program, results, metas)
     loads, full = _flat_loads(em, inputs)
     elements = []
     for k, out in enumerate(outputs):
@@ -380,6 +382,49 @@ def emit_flat_group(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], pr
     for element, step in zip(elements, results):
         em.line(f"{element}[i] = s{step}")
     em.close()
+
+
+def _by_rows(em: Emitter, inputs: list[Tensor]) -> bool:
+    """Whether a group's inputs are matrices passed as they are, one of them a strided view (a column block
+    of a Loop step's gates): raveling it would copy it, its rows are contiguous."""
+    arrays = [t for t in inputs if not _is_scalar_literal(t) and t.ndim > 0]
+    layouts = [em.layout_of(t) for t in arrays]
+    return not em.target.flat_args and bool(arrays) and all(t.ndim == 2 for t in arrays) and \
+        all(layout is not None and layout[0] in "CA" for layout in layouts) and \
+        any(layout[0] == "A" for layout in layouts)
+
+
+def _emit_group_rows(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], program, results, metas) -> None:
+    """emit_flat_group over the rows of matrices: each row read as a contiguous array (no copy when it is,
+    so LLVM vectorizes the inner loop), the results written row by row."""
+    first = next(t for t in inputs if not _is_scalar_literal(t) and t.ndim > 0)
+    targets = []
+    for k, out in enumerate(outputs):
+        target = em.name(out)
+        dest = em.target.dests[k] if k < len(em.target.dests) else None
+        em.line(f"{target} = {dest if dest is not None else f'np.empty({em.name(first)}.shape, np.{out.dtype})'}")
+        targets.append(target)
+    loads = []
+    for t in inputs:
+        if _is_scalar_literal(t):
+            loads.append(lit(t.value.reshape(()).item(), t.dtype))
+        elif t.ndim == 0:
+            scalar = em.fresh("scalar")
+            em.line(f"{scalar} = {em.name(t)}[()]")
+            loads.append(scalar)
+        else:
+            loads.append(None)
+    em.open(f"for r in range({targets[0]}.shape[0]):")
+    for k, t in enumerate(inputs):
+        if loads[k] is None:
+            row = em.fresh("row")
+            em.line(f"{row} = np.ascontiguousarray({em.name(t)}[r])")
+            loads[k] = f"{row}[i]"
+    em.open(f"for i in range({targets[0]}.shape[1]):")
+    emit_steps(em, program, loads, inputs, metas)
+    for target, step in zip(targets, results):
+        em.line(f"{target}[r, i] = s{step}")
+    em.close(2)
 
 
 def _label(out: Tensor) -> str:

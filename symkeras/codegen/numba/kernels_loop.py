@@ -83,10 +83,7 @@ def loop(em, node):
     stacked = _stacked_outputs(node)
     written = set()  # the stacked outputs a kernel wrote at [t] itself
     for inner_node in step.nodes:
-        dests = _stacked_dests(em, node, inner_node, stacked, steps, t, first)
-        emit_node(em, inner_node, dests)
-        written.update(k for k, o in stacked.items() if dests is not None and o in inner_node.outputs
-                       and dests[inner_node.outputs.index(o)] == f"{em.name(node.outputs[k])}[{t}]")
+        emit_node(em, inner_node, _stacked_dests(em, node, inner_node, stacked, steps, t, first, written))
     for j, new in enumerate(step.outputs[:nst]):
         if op.keep[j] == "all" and j not in written:
             _store(em, em.name(node.outputs[j]), t, em.name(new), new.ndim)
@@ -118,10 +115,12 @@ def _stacked_outputs(node) -> dict:
     return stacked
 
 
-def _stacked_dests(em, node, inner_node, stacked: dict, steps: str, t: str, first: str) -> tuple | None:
+def _stacked_dests(em, node, inner_node, stacked: dict, steps: str, t: str, first: str,
+                   written: set) -> tuple | None:
     """Where a step node with several elementwise results (a FusedGroup) writes the ones stacked over time:
-    straight into ``out[t]`` (no result allocated and copied per time step), or None.  A per-step output
-    is allocated before the node at the first step, in the shape of the group's results (its inputs')."""
+    straight into ``out[t]`` (no result allocated and copied per time step; their indices go into
+    ``written``), or None.  A per-step output is allocated before the node at the first step, in the shape
+    of the group's results (its inputs')."""
     op = node.op
     if not (inner_node.op.in_place and len(inner_node.outputs) > 1):
         return None
@@ -138,6 +137,7 @@ def _stacked_dests(em, node, inner_node, stacked: dict, steps: str, t: str, firs
             em.line(f"if {t} == {first}:")
             em.line(f"    {out} = np.empty(({steps},) + {em.name(like)}.shape, np.{o.dtype})")
         dests.append(f"{out}[{t}]")
+        written.add(k)
     return tuple(dests) if any(d is not None for d in dests) else None
 
 

@@ -315,11 +315,8 @@ def _flat_loads(em: Emitter, inputs: list[Tensor]) -> tuple[list[str], str | Non
     loads = []
     full = None
     for t in inputs:
-        if _is_scalar_literal(t):
-            loads.append(lit(t.value.reshape(()).item(), t.dtype))
-        elif t.ndim == 0:  # read once, before the loop
-            scalar = em.fresh("scalar")
-            em.line(f"{scalar} = {em.name(t)}[()]")
+        scalar = _scalar_load(em, t)
+        if scalar is not None:
             loads.append(scalar)
         else:
             flat = em.name(t)
@@ -329,6 +326,29 @@ def _flat_loads(em: Emitter, inputs: list[Tensor]) -> tuple[list[str], str | Non
             loads.append(f"{flat}[i]")
             full = full or em.name(t)
     return loads, full
+
+
+def _scalar_load(em: Emitter, t: Tensor) -> str | None:
+    """The source of a scalar input's value (a literal, or a 0-d array read once, before the loop), or None
+    for an array."""
+    if _is_scalar_literal(t):
+        return lit(t.value.reshape(()).item(), t.dtype)
+    if t.ndim == 0:
+        scalar = em.fresh("scalar")
+        em.line(f"{scalar} = {em.name(t)}[()]")
+        return scalar
+    return None
+
+
+def _group_targets(em: Emitter, outputs: list[Tensor], like: str) -> list[str]:
+    """A group's results: the buffers ``em.target.dests`` gives, or new arrays in the shape of ``like``."""
+    targets = []
+    for k, out in enumerate(outputs):
+        target = em.name(out)
+        dest = em.target.dests[k] if k < len(em.target.dests) else None
+        em.line(f"{target} = {dest if dest is not None else f'np.empty({like}.shape, np.{out.dtype})'}")
+        targets.append(target)
+    return targets
 
 
 def _emit_flat(em: Emitter, out: Tensor, inputs: list[Tensor], program, metas) -> None:
@@ -368,10 +388,7 @@ def emit_flat_group(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], pr
         return _emit_group_rows(em, outputs, inputs, program, results, metas)
     loads, full = _flat_loads(em, inputs)
     elements = []
-    for k, out in enumerate(outputs):
-        target = em.name(out)
-        dest = em.target.dests[k] if k < len(em.target.dests) else None
-        em.line(f"{target} = {dest if dest is not None else f'np.empty({full}.shape, np.{out.dtype})'}")
+    for target in _group_targets(em, outputs, full):
         if em.target.flat_args:
             elements.append(target)
         else:
@@ -398,22 +415,8 @@ def _emit_group_rows(em: Emitter, outputs: list[Tensor], inputs: list[Tensor], p
     """emit_flat_group over the rows of matrices: each row read as a contiguous array (no copy when it is,
     so LLVM vectorizes the inner loop), the results written row by row."""
     first = next(t for t in inputs if not _is_scalar_literal(t) and t.ndim > 0)
-    targets = []
-    for k, out in enumerate(outputs):
-        target = em.name(out)
-        dest = em.target.dests[k] if k < len(em.target.dests) else None
-        em.line(f"{target} = {dest if dest is not None else f'np.empty({em.name(first)}.shape, np.{out.dtype})'}")
-        targets.append(target)
-    loads = []
-    for t in inputs:
-        if _is_scalar_literal(t):
-            loads.append(lit(t.value.reshape(()).item(), t.dtype))
-        elif t.ndim == 0:
-            scalar = em.fresh("scalar")
-            em.line(f"{scalar} = {em.name(t)}[()]")
-            loads.append(scalar)
-        else:
-            loads.append(None)
+    targets = _group_targets(em, outputs, em.name(first))
+    loads = [_scalar_load(em, t) for t in inputs]
     em.open(f"for r in range({targets[0]}.shape[0]):")
     for k, t in enumerate(inputs):
         if loads[k] is None:

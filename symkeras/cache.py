@@ -1,5 +1,7 @@
 """``python -m symkeras.cache info|clear|trim [MB]``: the kernel cache's size, emptying it, bounding it.
 
+``wait_for_compiles()`` waits for the compiles running in the background (see its docstring).
+
 The cache lives in ``SYMKERAS_CACHE_DIR`` (default ``~/.cache/symkeras``) and is bounded by
 ``SYMKERAS_CACHE_MAX_MB`` (default 1024): see symkeras/codegen/cache.py.
 """
@@ -21,6 +23,18 @@ def info() -> str:
     limit = f"{bound / 2**20:,.0f} MB" if bound else "none"
     return (f"directory: {cache.cache_dir()}\nmodules: {len(listed) - programs}\nprograms: {programs}\n"
             f"size: {size / 2**20:,.1f} MB\nbound: {limit}")
+
+
+def wait_for_compiles() -> None:
+    """Wait until every compile running in the background for this process's functions has finished.
+
+    A compiled function's first calls run on the reference evaluator while helper processes compile it
+    (``SYMKERAS_BACKGROUND_COMPILE=0`` turns that off); after this returns, each such function's next call
+    runs its compiled step.  Useful before timing a model, say.
+    """
+    from symkeras.codegen.numba.precompile import wait_for_background
+
+    wait_for_background()
 
 
 def main(argv=None) -> int:

@@ -41,6 +41,9 @@ def _shared_kernel_cache(request):
     os.environ.setdefault("SYMKERAS_CACHE_DIR", str(request.config.rootpath / ".kernel-cache"))
     # a kernel-argument type the linker mispredicts is an error in tests, not a quiet fallback
     os.environ["SYMKERAS_STRICT_KERNEL_TYPES"] = "1"
+    # a first call waits for its compiled step, so that each test checks compiled code (the reference
+    # evaluator running calls while the compile goes on is tested in tests/codegen/test_background_compile.py)
+    os.environ.setdefault("SYMKERAS_BACKGROUND_COMPILE", "0")
     yield
 
 

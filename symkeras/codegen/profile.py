@@ -10,9 +10,12 @@ TOP = 25
 
 def _compile_line(stats: dict) -> str:
     seconds = stats.get("compile_seconds")
-    if seconds is None:
-        return "compile: not yet (the first call compiles)"
     done = stats.get("compile") or {}
+    if seconds is None:
+        if done.get("background"):
+            return (f"compile: in the background ({done['pending']} functions, {done['helpers']} helper processes);"
+                    f" {stats.get('reference_calls', 0)} calls ran on the reference evaluator so far")
+        return "compile: not yet (the first call compiles)"
     kernels = stats.get("kernels")
     pending = done.get("pending", 0)
     if not pending:
@@ -21,7 +24,9 @@ def _compile_line(stats: dict) -> str:
         cached = "all compiled (cold cache)"
     else:
         cached = f"{pending} compiled, the rest from the cache"
-    return f"compile and first call: {seconds:.3f} s ({kernels} kernel modules and the step: {cached})"
+    interim = (f"; {stats['reference_calls']} calls ran on the reference evaluator meanwhile"
+               if stats.get("reference_calls") else "")
+    return f"compile: {seconds:.3f} s ({kernels} kernel modules and the step: {cached}{interim})"
 
 
 def format_profile(fn) -> str:

@@ -37,7 +37,7 @@ def test_a_profiled_function_reports_its_calls_and_nodes_slowest_first(backend):
     seconds = f.program.node_seconds()
     assert len(seconds) == len(f.optimized_graph.nodes) and 0 < sum(seconds) <= f.call_seconds * 1.01
     if compiles:
-        assert "compile and first call:" in text and "code generation" in text
+        assert re.search(r"compile: [\d.]+ s \(\d+ kernel modules and the step", text) and "code generation" in text
 
 
 def test_without_profiling_the_report_says_how_to_turn_it_on(backend):

@@ -212,6 +212,95 @@ def compile_kernels(jobs: list[dict]) -> dict:
     return stats
 
 
+class BackgroundCompile:
+    """Helper processes compiling a function's uncached jobs while this process goes on with other work.
+
+    ``start_background`` makes one; ``done()`` says (without waiting) whether every job is finished, or no
+    helper is left to finish the rest; ``finish()`` waits for that.  A compile still running when the
+    process exits is stopped then: its finished jobs stay cached, the rest is compiled by the next process
+    that needs it.
+    """
+
+    def __init__(self, procs: list, claims: str, count: int):
+        self.procs, self.claims, self.count = procs, claims, count
+        self.started = time.perf_counter()
+        self._finished = False
+
+    def done(self) -> bool:
+        if self._finished:
+            return True
+        if _done_count(self.claims) >= self.count or all(proc.poll() is not None for proc in self.procs):
+            self.finish()
+        return self._finished
+
+    def finish(self) -> None:
+        if not self._finished:
+            wait_for_jobs(self.count, self.claims, self.procs)
+            self._finished = True
+            if self in _BACKGROUND:
+                _BACKGROUND.remove(self)
+            reap_helpers()
+
+    def stop(self) -> None:
+        """Kill the helpers now (their finished jobs stay in the cache)."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+        self._finished = True
+        if self in _BACKGROUND:
+            _BACKGROUND.remove(self)
+        reap_helpers(timeout=5.0)
+
+
+#: background compiles not finished yet (stopped at exit, waited for by ``wait_for_background``)
+_BACKGROUND: list[BackgroundCompile] = []
+
+
+def background_helper_count(pending: int) -> int:
+    """Helpers for a compile that this process takes no part in: one per core (at most MAX_HELPERS, and no
+    more than one per job); ``SYMKERAS_COMPILE_WORKERS`` wins (0: no background compile)."""
+    configured = os.environ.get("SYMKERAS_COMPILE_WORKERS")
+    if configured is not None:
+        return min(max(0, int(configured)), pending)
+    return max(1, min(os.cpu_count() or 1, MAX_HELPERS, pending))
+
+
+def start_background(jobs: list[dict]) -> BackgroundCompile | None:
+    """Start helper processes compiling the uncached functions of ``jobs`` (see ``compile_kernels``); this
+    process claims none of them.  None when every job is cached, or no helper is allowed."""
+    listing: dict = {}
+    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
+    helpers = background_helper_count(len(pending)) if pending else 0
+    if helpers == 0:
+        return None
+    reap_helpers()
+    claims = tempfile.mkdtemp(prefix="symkeras-claims-")
+    job_file = os.path.join(claims, "jobs.json")
+    with open(job_file, "w") as fh:
+        json.dump(pending, fh)
+    procs = [subprocess.Popen(helper_command(job_file, claims),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(helpers)]
+    _LINGERING.append((procs, claims))
+    background = BackgroundCompile(procs, claims, len(pending))
+    _BACKGROUND.append(background)
+    return background
+
+
+def wait_for_background() -> None:
+    """Wait for every background compile of this process to finish."""
+    for background in list(_BACKGROUND):
+        background.finish()
+
+
+def _stop_background() -> None:
+    for background in list(_BACKGROUND):
+        background.stop()
+
+
+atexit.register(_stop_background)  # (runs before reap_helpers: atexit calls the last registered first)
+
+
 def _preload_scipy_blas() -> None:
     """scipy_blas.preload() in a helper, which has not imported the symkeras package yet."""
     spec = importlib.util.spec_from_file_location("_symkeras_scipy_blas",

@@ -17,13 +17,20 @@ from symkeras.codegen import cache
 from symkeras.codegen.backend import Program, Residency
 from symkeras.codegen.numba.calls import MISMATCH
 from symkeras.codegen.numba.linker import Layout, generate, kernel_addresses, load_kernels
-from symkeras.codegen.numba.precompile import compile_kernels
+from symkeras.codegen.numba.precompile import compile_kernels, start_background
+from symkeras.codegen.numba.threads import numpy_blas_serial
 from symkeras.graph.basic import Tensor, constant
 from symkeras.graph.fgraph import Graph
 from symkeras.runtime.storage import HOST
 
 #: the folder symkeras is imported from: a helper process imports generated modules that import symkeras
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(symkeras.__file__)))
+
+
+def background_compile() -> bool:
+    """Whether a function's first calls run on the reference evaluator while helper processes compile its
+    kernels and step (``SYMKERAS_BACKGROUND_COMPILE``, default 1; 0: the first call waits for the compile)."""
+    return os.environ.get("SYMKERAS_BACKGROUND_COMPILE", "1") != "0"
 
 
 def random_rows(seeds) -> np.ndarray:
@@ -70,8 +77,10 @@ class NumbaProgram(Program):
     Attributes:
         graph: the optimized graph it was generated from.
         source: the generated module's text; ``path`` its file in the cache.
-        stats: ``compile_seconds`` (compile happens on the first call: new kernels on every core, then the
-            step), ``kernels`` (kernel modules), ``compile`` (what the parallel compile did).
+        stats: ``compile_seconds`` (compile starts at the first call: new kernels and the step on every
+            core; from then until the compiled step is loaded), ``kernels`` (kernel modules), ``compile``
+            (what the parallel compile did), ``reference_calls`` (calls the reference evaluator ran while
+            the compile went on in the background).
     """
 
     def __init__(self, backend, graph: Graph, inputs: list[Tensor], outputs: list[Tensor],
@@ -164,6 +173,9 @@ class NumbaProgram(Program):
         self.residency = Residency(self.backend.storage, self.layout.variables)
         self._variable_arrays: list[np.ndarray] = []
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
+        #: helpers compiling the kernels and step while ``_interim`` (the reference evaluator) runs the calls
+        self._background, self._interim, self._compile_start = None, None, None
+        self._first_calls_lock = threading.Lock()
         self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None,
                       "generate_seconds": time.perf_counter() - started}
         self.step_seconds = 0.0
@@ -176,14 +188,60 @@ class NumbaProgram(Program):
         if self.residency.ensure():
             self._variable_arrays = [HOST.array(v) for v in self.layout.variables]
         if self.fns is None:
-            start = time.perf_counter()
-            self.stats["compile"] = compile_kernels(self._step_job(arrays) + self.kernel_jobs)
-            self.fns = kernel_addresses(self.layout, self.kernel_modules)
-            self._load_step(arrays)
-            results = self._step(arrays)
-            self.stats["compile_seconds"] = time.perf_counter() - start
-            return list(results)
+            return self._first_compiled_run(arrays)
         return list(self._step(arrays))
+
+    def _first_compiled_run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """A call before the step is compiled: while helper processes compile it in the background, the
+        reference evaluator runs the same optimized graph (see ``background_compile``); once they are done
+        (or without them), the kernels and step are loaded and the compiled step runs."""
+        with self._first_calls_lock:  # (threads calling at once start one compile and load it once)
+            interim = None if self.fns is not None else self._interim_or_load(arrays)
+        if interim is None:
+            return list(self._step(arrays))
+        self.stats["reference_calls"] = self.stats.get("reference_calls", 0) + 1
+        with numpy_blas_serial():  # (BLAS's threads would take cores from the helpers, and spin after)
+            return interim.run(arrays)
+
+    def _interim_or_load(self, arrays):
+        """The reference program to run this call on while the background compile goes on; else (it is
+        done, or there is none) None, the kernels and step loaded (compiled first when there is none)."""
+        if self._compile_start is None:
+            self._compile_start = time.perf_counter()
+            if not self.stats.get("restored") and background_compile() and not any(self._generate_options.values()):
+                self._background = start_background(self._step_job(arrays) + self.kernel_jobs)
+                if self._background is not None:
+                    from symkeras.codegen.backend import get_backend
+                    from symkeras.codegen.reference import ReferenceProgram
+
+                    self._interim = ReferenceProgram(get_backend("reference"), *self._generate_args)
+                    self.stats["compile"] = {"pending": self._background.count, "here": 0,
+                                             "helpers": len(self._background.procs), "background": True}
+        if self._background is not None:
+            if not self._background.done():
+                return self._interim
+            self._take_over_from_reference()
+        else:
+            self.stats["compile"] = compile_kernels(self._step_job(arrays) + self.kernel_jobs)
+        fns = kernel_addresses(self.layout, self.kernel_modules)
+        self._load_step(arrays, fns)
+        self.fns = fns
+        self.stats["compile_seconds"] = time.perf_counter() - self._compile_start
+        return None
+
+    def _take_over_from_reference(self) -> None:
+        """The compiled step goes on where the reference calls left off: each random node's draw counter."""
+        calls = self._interim.evaluator.calls
+        for row, node in enumerate(self.layout.random_nodes):
+            self.calls[row, 0] = calls.get(node.uid, 0)
+        if self.residency.ensure():  # (the reference calls gave the updated variables new buffers)
+            self._variable_arrays = [HOST.array(v) for v in self.layout.variables]
+        self._background, self._interim = None, None
+
+    def wait_compiled(self) -> None:
+        """Wait for a background compile to finish (the next call runs the compiled step)."""
+        if self._background is not None:
+            self._background.finish()
 
     def _arguments(self, arrays, fns):
         extra = [] if self.node_cycles is None else [self.node_cycles]
@@ -229,13 +287,13 @@ class NumbaProgram(Program):
         with self._exclusive:
             return step(*arguments)
 
-    def _load_step(self, arrays) -> None:
+    def _load_step(self, arrays, fns) -> None:
         """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a
         typing error is left to the first call, which handles it (see _step)."""
         from numba.core.errors import NumbaError
 
         try:
-            cache.compile_healing(self.module.step, tuple(numba.typeof(a) for a in self._arguments(arrays, self.fns)))
+            cache.compile_healing(self.module.step, tuple(numba.typeof(a) for a in self._arguments(arrays, fns)))
         except NumbaError:
             pass
 

@@ -21,6 +21,7 @@ the compiled kernels stay cacheable across processes.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
@@ -56,6 +57,41 @@ def _scipy_openblas():
         if hasattr(lib, "openblas_set_num_threads_local") and hasattr(lib, "scipy_openblas_get_num_threads"):
             return lib
     return None
+
+
+def _numpy_openblas():
+    """NumPy's bundled OpenBLAS (ctypes) if it has OpenBLAS's thread-local setting, else None."""
+    import numpy
+
+    root = os.path.dirname(os.path.abspath(numpy.__file__))
+    for path in glob.glob(os.path.join(root, "..", "numpy.libs", "libscipy_openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        if hasattr(lib, "openblas_set_num_threads_local"):
+            return lib
+    return None
+
+
+_NUMPY_OPENBLAS: list = []
+
+
+@contextlib.contextmanager
+def numpy_blas_serial():
+    """NumPy's matrix products in this thread on this thread alone while the block runs (OpenBLAS's
+    thread-local setting; nothing changes with another BLAS)."""
+    if not _NUMPY_OPENBLAS:
+        _NUMPY_OPENBLAS.append(_numpy_openblas())
+    lib = _NUMPY_OPENBLAS[0]
+    if lib is None:
+        yield
+        return
+    before = lib.openblas_set_num_threads_local(1)
+    try:
+        yield
+    finally:
+        lib.openblas_set_num_threads_local(before)
 
 
 def _register() -> bool:

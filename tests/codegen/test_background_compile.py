@@ -1,0 +1,120 @@
+"""A function's first calls run on the reference evaluator while helper processes compile its step."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import symkeras.backend as K
+from symkeras.cache import wait_for_compiles
+from symkeras.codegen.numba import precompile
+
+
+def _training_step(scale, backend="numba"):
+    """Dense + dropout + softmax CE with an RMSprop update; ``scale`` makes its kernels new."""
+    x = K.placeholder((None, 6), name="x")
+    y = K.placeholder((None, 3), name="y")
+    w = K.variable(np.linspace(-1, 1, 18).reshape(6, 3) * scale, name="w")
+    b = K.variable(np.zeros(3), name="b")
+    a = K.zeros((6, 3))
+    h = K.dropout(K.relu(K.bias_add(K.dot(x, w), b)), 0.3, seed=5)
+    loss = K.mean(K.categorical_crossentropy(y, K.softmax(h * scale)))
+    gw, gb = K.gradients(loss, [w, b])
+    new_a = 0.9 * a + 0.1 * K.square(gw)
+    updates = [(a, new_a), (w, w - 0.05 * gw / (K.sqrt(new_a) + 1e-7)), (b, b - 0.05 * gb)]
+    return K.function([x, y], [loss], updates=updates, name="background_probe", backend=backend), w
+
+
+def _batches(count):
+    rng = np.random.default_rng(3)
+    return [[rng.normal(size=(9, 6)).astype("float32"), np.eye(3, dtype="float32")[rng.integers(0, 3, 9)]]
+            for _ in range(count)]
+
+
+def _run(f, batches):
+    return [float(f(batch)[0]) for batch in batches]
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SYMKERAS_COMPILE_WORKERS", raising=False)
+    return tmp_path
+
+
+def test_calls_run_on_the_reference_while_helpers_compile_then_the_compiled_step_goes_on(fresh_cache,
+                                                                                          monkeypatch):
+    batches = _batches(8)
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "1")
+    f, w = _training_step(1.4142)
+    first = _run(f, batches[:3])
+    program = f.program
+    # the compile is not finished after three calls (its helpers take longer than that to start)
+    assert program.fns is None and program.stats["reference_calls"] == 3
+    assert program.stats["compile"]["background"] and program.stats["compile"]["here"] == 0
+    assert program.stats["compile_seconds"] is None
+    with open(os.devnull, "w") as devnull:
+        assert "compile: in the background" in f.profile(file=devnull)
+    wait_for_compiles()
+    rest = _run(f, batches[3:])
+    assert program.fns is not None and program.stats["reference_calls"] == 3
+    assert program.stats["compile_seconds"] > 0
+    assert all(precompile.is_cached(job["path"], job.get("function", "kernel")) for job in program.kernel_jobs)
+    tiered = np.array(first + rest), K.get_value(w)
+
+    # the same calls compiled from the first (the cache is filled now) and on the reference alone: the
+    # dropout masks carry on where the reference calls left them, so the numbers agree to rounding
+    for variant in ("compiled", "reference"):
+        monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "0")
+        g, v = _training_step(1.4142, backend="numba" if variant == "compiled" else "reference")
+        losses = np.array(_run(g, batches))
+        if variant == "compiled":
+            assert g.program.fns is not None and "reference_calls" not in g.program.stats
+        np.testing.assert_allclose(tiered[0], losses, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(tiered[1], K.get_value(v), rtol=1e-5, atol=1e-6)
+
+
+def test_without_background_compile_the_first_call_runs_the_compiled_step(fresh_cache, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "0")
+    f, _ = _training_step(1.7321)
+    f(_batches(1)[0])
+    assert f.program.fns is not None and "reference_calls" not in f.program.stats
+    assert not f.program.stats["compile"].get("background")
+
+
+def test_a_profiled_function_compiles_before_its_first_call(fresh_cache, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "1")
+    x = K.placeholder((None, 4), name="x")
+    f = K.function([x], [K.tanh(x) * 2.2361], profile=True)
+    f([np.ones((2, 4), np.float32)])
+    assert f.program.fns is not None and "reference_calls" not in f.program.stats
+
+
+def test_a_process_exits_at_once_stopping_its_unfinished_background_compile(fresh_cache):
+    script = textwrap.dedent("""
+        import sys, time
+        import numpy as np
+        sys.path.insert(0, sys.argv[1])
+        from test_background_compile import _batches, _training_step
+        from symkeras.codegen.numba import precompile
+
+        f, _ = _training_step(2.4495)
+        f(_batches(1)[0])
+        assert f.program.fns is None
+        print(" ".join(str(p.pid) for p in precompile._BACKGROUND[0].procs), flush=True)
+        print(time.monotonic(), flush=True)
+    """)
+    env = dict(os.environ, SYMKERAS_BACKGROUND_COMPILE="1")
+    result = subprocess.run([sys.executable, "-c", script, os.path.dirname(__file__)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    ended = time.monotonic()
+    assert result.returncode == 0, result.stderr
+    pids, last = result.stdout.split("\n")[:2]
+    assert ended - float(last) < 3.0  # (a compile of this step takes longer; its helpers were killed)
+    for pid in map(int, pids.split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -118,3 +118,15 @@ def test_a_process_exits_at_once_stopping_its_unfinished_background_compile(fres
     for pid in map(int, pids.split()):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_on_few_cores_the_helpers_take_every_core_and_the_reference_calls_a_fifth_of_the_time(monkeypatch):
+    monkeypatch.delenv("SYMKERAS_COMPILE_WORKERS", raising=False)
+    for cores, helpers, share in ((1, 1, precompile.SATURATED_SHARE), (2, 2, precompile.SATURATED_SHARE),
+                                  (4, 3, 1.0), (16, precompile.MAX_HELPERS, 1.0)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert precompile.background_helper_count(40) == helpers
+        assert precompile.own_share(helpers) == share
+    assert precompile.background_helper_count(1) == 1  # (no more helpers than jobs)
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
+    assert precompile.background_helper_count(40) == 0  # (no background compile: the first call waits)

@@ -78,11 +78,15 @@ def test_a_helper_alone_compiles_every_job_into_the_cache(fresh_cache, tmp_path)
     claims.mkdir()
     job_file = claims / "jobs.json"
     job_file.write_text(json.dumps(jobs))
-    subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600)
+    helper = subprocess.run(precompile.helper_command(str(job_file), str(claims)), check=True, timeout=600,
+                            stdin=subprocess.DEVNULL)  # (a helper serves its input's compiles next: none)
     assert all(precompile.is_cached(job["path"], job.get("function", "kernel")) for job in jobs)
-    # each job claimed, and marked done (what the compiling process waits for, not the helper's exit)
-    assert {p.name for p in claims.iterdir()} - {"jobs.json"} == {f"{i}{done}" for i in range(len(jobs))
-                                                                  for done in ("", ".done")}
+    # each job claimed, and marked done (what the compiling process waits for, not the helper's exit), and
+    # the helper's mark that it went through them all
+    marks = [p.name for p in claims.glob("helper-*.finished")]
+    assert {p.name for p in claims.iterdir()} - {"jobs.json", *marks} == {f"{i}{done}" for i in range(len(jobs))
+                                                                          for done in ("", ".done")}
+    assert len(marks) == 1 and helper.returncode == 0
     # the first call then compiles the step alone (unless a step of the same code, differing only in its
     # kernels, was compiled before: it names no kernel), and computes what the reference does
     step_compiled_before = precompile.is_cached(f.program.path, "step")
@@ -203,3 +207,23 @@ def test_is_cached_reads_numbas_index_names_with_or_without_a_listing(tmp_path):
         assert precompile.is_cached(path, function) is expected
         assert precompile.is_cached(path, function, listing) is expected
     assert precompile.is_cached(str(tmp_path / "missing" / "m.py"), "kernel", listing) is False
+
+
+def test_the_helpers_are_kept_for_the_next_compile_and_end_with_their_input(fresh_cache, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "1")
+    precompile.POOL.close()
+    first, w1 = _training_step(1.6180)
+    first(_data())
+    helpers = list(precompile.POOL.procs)
+    assert len(helpers) == 1 and first.program.stats["compile"]["helpers"] == 1
+    second, w2 = _training_step(2.7183)  # new kernels: a second compile, on the same helper
+    second(_data())
+    assert precompile.POOL.procs == helpers and helpers[0].poll() is None
+    for w, scale in ((w1, 1.6180), (w2, 2.7183)):
+        reference, v = _training_step(scale, backend="reference")
+        reference(_data())
+        np.testing.assert_allclose(K.get_value(w), K.get_value(v), rtol=1e-5, atol=1e-6)
+    precompile.reap_helpers()
+    assert not precompile._LINGERING  # (each compile's claims folder is gone once its helper is through it)
+    precompile.POOL.close(timeout=5.0)
+    assert helpers[0].returncode == 0 and not precompile.POOL.procs  # it ended at the end of its input

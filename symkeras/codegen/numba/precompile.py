@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 #: fewer new kernels than this are compiled in this process alone (a helper takes ~0.5 s to start)
@@ -89,7 +90,7 @@ def _module(name: str, path: str):
     return module
 
 
-def _claim(claims: str, index: int, suffix: str = "") -> bool:
+def _claim(claims: str, index, suffix: str = "") -> bool:
     try:
         os.close(os.open(os.path.join(claims, f"{index}{suffix}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except (FileExistsError, FileNotFoundError):  # (claimed; or the folder is gone: nothing left to do)
@@ -101,34 +102,111 @@ def _done_count(claims: str) -> int:
     return len(glob.glob(os.path.join(claims, "*.done")))
 
 
-def wait_for_jobs(count: int, claims: str, procs: list) -> None:
-    """Return once ``count`` jobs are done, or once no helper is left alive to finish the rest."""
-    deadline = time.monotonic() + WAIT_SECONDS
+def _finished_with(proc, claims: str) -> bool:
+    """Whether the helper ``proc`` has exited, or has gone through the jobs of ``claims`` (its mark)."""
+    if proc.poll() is not None or not os.path.isdir(claims):  # (a folder is removed once all are through it)
+        return True
+    return os.path.exists(os.path.join(claims, f"helper-{proc.pid}.finished"))
+
+
+def wait_for_jobs(count: int, claims: str, procs: list, timeout: float = WAIT_SECONDS) -> bool:
+    """Return once ``count`` jobs are done, or once no helper is left to finish the rest (True), or after
+    ``timeout`` seconds (False)."""
+    deadline = time.monotonic() + timeout
     while _done_count(claims) < count:
-        if all(proc.poll() is not None for proc in procs) and _done_count(claims) < count:
-            return  # a helper died with a job claimed: the step's compile compiles what is missing
+        if all(_finished_with(proc, claims) for proc in procs) and _done_count(claims) < count:
+            return True  # a helper died with a job claimed: the step's compile compiles what is missing
         if time.monotonic() > deadline:
-            return
+            return False
         time.sleep(0.002)
+    return True
 
 
 def reap_helpers(timeout: float = 0.0) -> None:
-    """Wait (up to ``timeout`` seconds each) for the helpers of earlier compiles to exit, and remove the
-    claims folder of every compile whose helpers all have; a helper still running at exit is killed."""
+    """Remove the claims folder of every earlier compile whose helpers have all exited or finished its
+    jobs; with a ``timeout`` (at exit), first wait that long for each helper still at work, then kill it."""
     for entry in list(_LINGERING):
         procs, claims = entry
         for proc in procs:
-            try:
-                proc.wait(timeout=timeout) if timeout else proc.poll()
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if all(proc.returncode is not None for proc in procs):
+            if timeout and not _finished_with(proc, claims):
+                try:
+                    proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if all(_finished_with(proc, claims) for proc in procs):
             shutil.rmtree(claims, ignore_errors=True)
             _LINGERING.remove(entry)
 
 
-atexit.register(reap_helpers, 5.0)
+class HelperPool:
+    """The helper processes of this process, kept between its compiles: starting one costs ~0.5 s of CPU
+    (Python, NumPy, Numba, SciPy's BLAS), and a Keras model compiles its training, test and predict
+    functions one after another.  A helper reads one compile's job file and claims folder per line of its
+    standard input, marks the folder when it has gone through the jobs, and exits at the end of its input
+    or after IDLE_SECONDS without work."""
+
+    def __init__(self):
+        self.procs: list = []
+        #: helper -> the claims folder of the compile it was last given
+        self.given: dict = {}
+        self.lock = threading.Lock()
+
+    def take(self, count: int, job_file: str, claims: str) -> list:
+        """``count`` helpers set to work on the jobs of ``job_file``: idle ones first, then new ones."""
+        with self.lock:
+            return self._take(count, job_file, claims)
+
+    def _take(self, count: int, job_file: str, claims: str) -> list:
+        self.procs = [proc for proc in self.procs if proc.poll() is None]
+        idle = [proc for proc in self.procs if proc not in self.given or _finished_with(proc, self.given[proc])]
+        taken = []
+        for proc in idle:
+            if len(taken) == count:
+                break
+            try:
+                proc.stdin.write(f"{job_file}\t{claims}\n")
+                proc.stdin.flush()
+            except OSError:  # (it has just exited: idle too long)
+                continue
+            taken.append(proc)
+        while len(taken) < count:
+            proc = subprocess.Popen(helper_command(job_file, claims), stdin=subprocess.PIPE, text=True,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.procs.append(proc)
+            taken.append(proc)
+        for proc in taken:
+            self.given[proc] = claims
+        self.given = {proc: c for proc, c in self.given.items() if proc in self.procs}
+        return taken
+
+    def close(self, timeout: float = 5.0) -> None:
+        """End every helper: the end of its input, then a kill after ``timeout`` seconds."""
+        for proc in self.procs:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs, self.given = [], {}
+
+
+#: how long an idle helper waits for the next compile before it exits
+IDLE_SECONDS = 60.0
+POOL = HelperPool()
+
+
+def _at_exit() -> None:
+    reap_helpers(5.0)
+    POOL.close()
+
+
+atexit.register(_at_exit)
 
 
 def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
@@ -192,9 +270,7 @@ def compile_kernels(jobs: list[dict]) -> dict:
     job_file = os.path.join(claims, "jobs.json")
     with open(job_file, "w") as fh:
         json.dump(pending, fh)
-    procs = [subprocess.Popen(helper_command(job_file, claims),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(helpers)]
+    procs = POOL.take(helpers, job_file, claims)
     stats["helpers"] = helpers
     _LINGERING.append((procs, claims))
     try:
@@ -204,9 +280,6 @@ def compile_kernels(jobs: list[dict]) -> dict:
             proc.kill()
         reap_helpers(timeout=5.0)
         raise
-    if stats["here"] == len(pending):  # a helper that claimed nothing (still starting) has nothing to do
-        for proc in procs:
-            proc.kill()
     wait_for_jobs(len(pending), claims, procs)
     reap_helpers()
     return stats
@@ -229,17 +302,18 @@ class BackgroundCompile:
     def done(self) -> bool:
         if self._finished:
             return True
-        if _done_count(self.claims) >= self.count or all(proc.poll() is not None for proc in self.procs):
+        if _done_count(self.claims) >= self.count or all(_finished_with(proc, self.claims) for proc in self.procs):
             self.finish()
         return self._finished
 
-    def finish(self) -> None:
-        if not self._finished:
-            wait_for_jobs(self.count, self.claims, self.procs)
+    def finish(self, timeout: float = WAIT_SECONDS) -> bool:
+        """Wait for the compile (up to ``timeout`` seconds); whether it is done."""
+        if not self._finished and wait_for_jobs(self.count, self.claims, self.procs, timeout):
             self._finished = True
             if self in _BACKGROUND:
                 _BACKGROUND.remove(self)
             reap_helpers()
+        return self._finished
 
     def stop(self) -> None:
         """Kill the helpers now (their finished jobs stay in the cache)."""
@@ -257,12 +331,25 @@ _BACKGROUND: list[BackgroundCompile] = []
 
 
 def background_helper_count(pending: int) -> int:
-    """Helpers for a compile that this process takes no part in: one per core (at most MAX_HELPERS, and no
-    more than one per job); ``SYMKERAS_COMPILE_WORKERS`` wins (0: no background compile)."""
+    """Helpers for a compile that this process takes no part in: one per core but one, which is left to
+    this process's own work, or one per core on two cores or fewer (at most MAX_HELPERS, and no more than
+    one per job); ``SYMKERAS_COMPILE_WORKERS`` wins (0: no background compile)."""
     configured = os.environ.get("SYMKERAS_COMPILE_WORKERS")
     if configured is not None:
         return min(max(0, int(configured)), pending)
-    return max(1, min(os.cpu_count() or 1, MAX_HELPERS, pending))
+    cores = os.cpu_count() or 1
+    return max(1, min(cores if cores <= 2 else cores - 1, MAX_HELPERS, pending))
+
+
+#: the share of the wall time this process's own work may take while helpers compile on every core
+SATURATED_SHARE = 0.2
+
+
+def own_share(helpers: int) -> float:
+    """The share of the wall time this process's work should take while ``helpers`` compile: all of it when
+    a core is left over, else SATURATED_SHARE (the compile then gets nearly every core: calls waiting for it
+    lose little, as the compiled step runs them many times faster than the work that would slow it)."""
+    return 1.0 if helpers < (os.cpu_count() or 1) else SATURATED_SHARE
 
 
 def start_background(jobs: list[dict]) -> BackgroundCompile | None:
@@ -278,9 +365,7 @@ def start_background(jobs: list[dict]) -> BackgroundCompile | None:
     job_file = os.path.join(claims, "jobs.json")
     with open(job_file, "w") as fh:
         json.dump(pending, fh)
-    procs = [subprocess.Popen(helper_command(job_file, claims),
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(helpers)]
+    procs = POOL.take(helpers, job_file, claims)
     _LINGERING.append((procs, claims))
     background = BackgroundCompile(procs, claims, len(pending))
     _BACKGROUND.append(background)
@@ -298,7 +383,7 @@ def _stop_background() -> None:
         background.stop()
 
 
-atexit.register(_stop_background)  # (runs before reap_helpers: atexit calls the last registered first)
+atexit.register(_stop_background)  # (runs before _at_exit: atexit calls the last registered first)
 
 
 def _preload_scipy_blas() -> None:
@@ -311,13 +396,32 @@ def _preload_scipy_blas() -> None:
     module.preload()
 
 
-def main(argv: list[str]) -> int:
-    job_file, claims = argv[-2:]
-    with open(job_file) as fh:
-        jobs = json.load(fh)
-    _preload_scipy_blas()
+def _serve_one(job_file: str, claims: str) -> None:
+    try:
+        with open(job_file) as fh:
+            jobs = json.load(fh)
+    except (OSError, ValueError):  # (that compile is over, its folder removed)
+        jobs = []
     run_jobs(jobs, claims, reverse=True)
-    return 0
+    _claim(claims, f"helper-{os.getpid()}", ".finished")
+
+
+def main(argv: list[str]) -> int:
+    """A helper: the jobs of the compile named on its command line, then of each compile named on a line of
+    its standard input (job file, tab, claims folder) until that ends or stays quiet for IDLE_SECONDS."""
+    import select
+
+    _preload_scipy_blas()
+    _serve_one(*argv[-2:])
+    while True:
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], IDLE_SECONDS)
+        except (OSError, ValueError):  # (no standard input to read)
+            return 0
+        line = sys.stdin.readline() if ready else ""
+        if not line.strip():
+            return 0
+        _serve_one(*line.rstrip("\n").split("\t"))
 
 
 if __name__ == "__main__":

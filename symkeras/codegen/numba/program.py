@@ -17,7 +17,7 @@ from symkeras.codegen import cache
 from symkeras.codegen.backend import Program, Residency
 from symkeras.codegen.numba.calls import MISMATCH
 from symkeras.codegen.numba.linker import Layout, generate, kernel_addresses, load_kernels
-from symkeras.codegen.numba.precompile import compile_kernels, start_background
+from symkeras.codegen.numba.precompile import compile_kernels, own_share, start_background
 from symkeras.codegen.numba.threads import numpy_blas_serial
 from symkeras.graph.basic import Tensor, constant
 from symkeras.graph.fgraph import Graph
@@ -175,6 +175,8 @@ class NumbaProgram(Program):
         self.fns = None  # the kernels' addresses, known once they are compiled (first call)
         #: helpers compiling the kernels and step while ``_interim`` (the reference evaluator) runs the calls
         self._background, self._interim, self._compile_start = None, None, None
+        #: the share of the wall time the reference calls may take, and when the next one may start
+        self._share, self._rest_until = 1.0, 0.0
         self._first_calls_lock = threading.Lock()
         self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None,
                       "generate_seconds": time.perf_counter() - started}
@@ -200,8 +202,13 @@ class NumbaProgram(Program):
         if interim is None:
             return list(self._step(arrays))
         self.stats["reference_calls"] = self.stats.get("reference_calls", 0) + 1
-        with numpy_blas_serial():  # (BLAS's threads would take cores from the helpers, and spin after)
-            return interim.run(arrays)
+        start = time.perf_counter()
+        try:
+            with numpy_blas_serial():  # (BLAS's threads would take cores from the helpers, and spin after)
+                return interim.run(arrays)
+        finally:
+            seconds = time.perf_counter() - start
+            self._rest_until = time.perf_counter() + seconds * (1.0 - self._share) / self._share
 
     def _interim_or_load(self, arrays):
         """The reference program to run this call on while the background compile goes on; else (it is
@@ -215,10 +222,12 @@ class NumbaProgram(Program):
                     from symkeras.codegen.reference import ReferenceProgram
 
                     self._interim = ReferenceProgram(get_backend("reference"), *self._generate_args)
+                    self._share = own_share(len(self._background.procs))
                     self.stats["compile"] = {"pending": self._background.count, "here": 0,
                                              "helpers": len(self._background.procs), "background": True}
         if self._background is not None:
-            if not self._background.done():
+            # (helpers on every core: this process waits for them for a while after each reference call)
+            if not self._background.finish(timeout=max(0.0, self._rest_until - time.perf_counter())):
                 return self._interim
             self._take_over_from_reference()
         else:

@@ -144,12 +144,13 @@ class HelperPool:
     (Python, NumPy, Numba, SciPy's BLAS), and a Keras model compiles its training, test and predict
     functions one after another.  A helper reads one compile's job file and claims folder per line of its
     standard input, marks the folder when it has gone through the jobs, and exits at the end of its input
-    or after IDLE_SECONDS without work."""
+    or after IDLE_SECONDS without work, or after HELPER_COMPILES compiles."""
 
     def __init__(self):
         self.procs: list = []
-        #: helper -> the claims folder of the compile it was last given
+        #: helper -> the claims folder of the compile it was last given, and how many it was given
         self.given: dict = {}
+        self.served: dict = {}
         self.lock = threading.Lock()
 
     def take(self, count: int, job_file: str, claims: str) -> list:
@@ -159,7 +160,8 @@ class HelperPool:
 
     def _take(self, count: int, job_file: str, claims: str) -> list:
         self.procs = [proc for proc in self.procs if proc.poll() is None]
-        idle = [proc for proc in self.procs if proc not in self.given or _finished_with(proc, self.given[proc])]
+        idle = [proc for proc in self.procs if self.served.get(proc, 0) < HELPER_COMPILES
+                and (proc not in self.given or _finished_with(proc, self.given[proc]))]
         taken = []
         for proc in idle:
             if len(taken) == count:
@@ -177,7 +179,9 @@ class HelperPool:
             taken.append(proc)
         for proc in taken:
             self.given[proc] = claims
+            self.served[proc] = self.served.get(proc, 0) + 1
         self.given = {proc: c for proc, c in self.given.items() if proc in self.procs}
+        self.served = {proc: n for proc, n in self.served.items() if proc in self.procs}
         return taken
 
     def close(self, timeout: float = 5.0) -> None:
@@ -193,11 +197,13 @@ class HelperPool:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.procs, self.given = [], {}
+        self.procs, self.given, self.served = [], {}, {}
 
 
 #: how long an idle helper waits for the next compile before it exits
 IDLE_SECONDS = 60.0
+#: a helper exits after this many compiles (Numba keeps all it compiled: a new one starts small)
+HELPER_COMPILES = 32
 POOL = HelperPool()
 
 
@@ -209,11 +215,14 @@ def _at_exit() -> None:
 atexit.register(_at_exit)
 
 
-def run_jobs(jobs: list[dict], claims: str, reverse: bool = False) -> int:
-    """Compile every job this process manages to claim; returns how many it compiled."""
+def run_jobs(jobs: list[dict], claims: str, reverse: bool = False, until: float | None = None) -> int:
+    """Compile every job this process manages to claim (none claimed after ``until``, a
+    ``time.perf_counter()`` time, if given); returns how many it compiled."""
     done = 0
     order = range(len(jobs) - 1, -1, -1) if reverse else range(len(jobs))
     for i in order:
+        if until is not None and time.perf_counter() >= until:
+            break
         if not _claim(claims, i):
             continue
         job = jobs[i]
@@ -294,10 +303,17 @@ class BackgroundCompile:
     that needs it.
     """
 
-    def __init__(self, procs: list, claims: str, count: int):
-        self.procs, self.claims, self.count = procs, claims, count
+    def __init__(self, procs: list, claims: str, jobs: list[dict]):
+        self.procs, self.claims, self.jobs, self.count = procs, claims, jobs, len(jobs)
         self.started = time.perf_counter()
+        #: jobs this process compiled itself (``work``)
+        self.here = 0
         self._finished = False
+
+    def work(self, until: float) -> None:
+        """Compile jobs in this process too (the longest first), claiming none after ``until``."""
+        if not self._finished:
+            self.here += run_jobs(self.jobs, self.claims, until=until)
 
     def done(self) -> bool:
         if self._finished:
@@ -331,30 +347,31 @@ _BACKGROUND: list[BackgroundCompile] = []
 
 
 def background_helper_count(pending: int) -> int:
-    """Helpers for a compile that this process takes no part in: one per core but one, which is left to
-    this process's own work, or one per core on two cores or fewer (at most MAX_HELPERS, and no more than
-    one per job); ``SYMKERAS_COMPILE_WORKERS`` wins (0: no background compile)."""
+    """Helpers for a compile running while this process goes on: one per core but one, which is this
+    process's (at least one, at most MAX_HELPERS, and no more than one per job); ``SYMKERAS_COMPILE_WORKERS``
+    wins (0: no background compile)."""
     configured = os.environ.get("SYMKERAS_COMPILE_WORKERS")
     if configured is not None:
         return min(max(0, int(configured)), pending)
-    cores = os.cpu_count() or 1
-    return max(1, min(cores if cores <= 2 else cores - 1, MAX_HELPERS, pending))
+    return max(1, min((os.cpu_count() or 1) - 1, MAX_HELPERS, pending))
 
 
-#: the share of the wall time this process's own work may take while helpers compile on every core
+#: the share of the wall time this process's own work may take while it compiles beside the helpers
 SATURATED_SHARE = 0.2
 
 
 def own_share(helpers: int) -> float:
-    """The share of the wall time this process's work should take while ``helpers`` compile: all of it when
-    a core is left over, else SATURATED_SHARE (the compile then gets nearly every core: calls waiting for it
-    lose little, as the compiled step runs them many times faster than the work that would slow it)."""
-    return 1.0 if helpers < (os.cpu_count() or 1) else SATURATED_SHARE
+    """The share of the wall time this process's own work should take while ``helpers`` compile: all of it
+    when a core is left over, else SATURATED_SHARE, the rest of its time compiling jobs beside the helpers
+    (``BackgroundCompile.work``): work that waits for the compile loses little, as the compiled step then
+    runs it many times faster."""
+    return 1.0 if helpers + 1 < (os.cpu_count() or 1) else SATURATED_SHARE
 
 
 def start_background(jobs: list[dict]) -> BackgroundCompile | None:
     """Start helper processes compiling the uncached functions of ``jobs`` (see ``compile_kernels``); this
-    process claims none of them.  None when every job is cached, or no helper is allowed."""
+    process claims jobs only when it is asked to (``BackgroundCompile.work``).  None when every job is
+    cached, or no helper is allowed."""
     listing: dict = {}
     pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
     helpers = background_helper_count(len(pending)) if pending else 0
@@ -367,7 +384,7 @@ def start_background(jobs: list[dict]) -> BackgroundCompile | None:
         json.dump(pending, fh)
     procs = POOL.take(helpers, job_file, claims)
     _LINGERING.append((procs, claims))
-    background = BackgroundCompile(procs, claims, len(pending))
+    background = BackgroundCompile(procs, claims, pending)
     _BACKGROUND.append(background)
     return background
 
@@ -413,7 +430,7 @@ def main(argv: list[str]) -> int:
 
     _preload_scipy_blas()
     _serve_one(*argv[-2:])
-    while True:
+    for _served in range(1, HELPER_COMPILES):
         try:
             ready, _, _ = select.select([sys.stdin], [], [], IDLE_SECONDS)
         except (OSError, ValueError):  # (no standard input to read)
@@ -422,6 +439,7 @@ def main(argv: list[str]) -> int:
         if not line.strip():
             return 0
         _serve_one(*line.rstrip("\n").split("\t"))
+    return 0
 
 
 if __name__ == "__main__":

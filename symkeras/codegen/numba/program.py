@@ -226,8 +226,10 @@ class NumbaProgram(Program):
                     self.stats["compile"] = {"pending": self._background.count, "here": 0,
                                              "helpers": len(self._background.procs), "background": True}
         if self._background is not None:
-            # (helpers on every core: this process waits for them for a while after each reference call)
-            if not self._background.finish(timeout=max(0.0, self._rest_until - time.perf_counter())):
+            if self._share < 1.0:  # (no core to spare: this process compiles for a while between calls)
+                self._background.work(until=self._rest_until)
+                self.stats["compile"]["here"] = self._background.here
+            if not self._background.done():
                 return self._interim
             self._take_over_from_reference()
         else:

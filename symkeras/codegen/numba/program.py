@@ -249,11 +249,6 @@ class NumbaProgram(Program):
             self._variable_arrays = [HOST.array(v) for v in self.layout.variables]
         self._background, self._interim = None, None
 
-    def wait_compiled(self) -> None:
-        """Wait for a background compile to finish (the next call runs the compiled step)."""
-        if self._background is not None:
-            self._background.finish()
-
     def _arguments(self, arrays, fns):
         extra = [] if self.node_cycles is None else [self.node_cycles]
         return [*arrays, *self._variable_arrays, *self.data, self.calls, fns, *extra]

@@ -148,8 +148,11 @@ class _ConvFamily(Op):
                                                       self.kernel_size, self.dilation)]
         return (x_shape[0], *spatial, x_shape[-1])
 
-    def _grouped(self, array, channels):
-        return array.reshape(array.shape[:-1] + (self.groups, channels // self.groups))
+
+def _per_group(a, b):
+    """``out[m, g, n] = sum_k a[m, g, k] * b[g, k, n]``: one matrix product per group (BLAS's, where
+    ``np.einsum`` would loop element by element)."""
+    return np.matmul(a.transpose(1, 0, 2), b).transpose(1, 0, 2)
 
 
 class Conv(_ConvFamily):
@@ -180,10 +183,11 @@ class Conv(_ConvFamily):
         padded[(slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, x.shape[1:-1]))] = x
         f = w.shape[-1]
         out = np.zeros((x.shape[0], *out_spatial, self.groups, f // self.groups), dtype=np.result_type(x, w))
+        rows = out.reshape(-1, self.groups, f // self.groups)
         for offset, slab in self._slabs(x.shape[1:-1], out_spatial, pads):
-            patch = self._grouped(padded[(slice(None),) + slab], x.shape[-1])
+            patch = padded[(slice(None),) + slab].reshape(-1, self.groups, x.shape[-1] // self.groups)
             kernel = w[offset].reshape(w.shape[-2], self.groups, f // self.groups)
-            out += np.einsum("...gc,cgf->...gf", patch, kernel)
+            rows += _per_group(patch, kernel.transpose(1, 0, 2))
         return out.reshape(out.shape[:-2] + (f,))
 
     def grad(self, inputs, out, gz):
@@ -262,11 +266,11 @@ class ConvInputGrad(_ConvFamily):
         x_shape = (gz.shape[0], *x_spatial, channels)
         padded = np.zeros(self._padded_shape(x_shape, pads, out_spatial), dtype=np.result_type(gz, w))
         f = w.shape[-1]
-        grads = gz.reshape(gz.shape[:-1] + (self.groups, f // self.groups))
+        grads = gz.reshape(-1, self.groups, f // self.groups)
         for offset, slab in self._slabs(x_spatial, out_spatial, pads):
             kernel = w[offset].reshape(w.shape[-2], self.groups, f // self.groups)
-            contribution = np.einsum("...gf,cgf->...gc", grads, kernel)
-            padded[(slice(None),) + slab] += contribution.reshape(contribution.shape[:-2] + (channels,))
+            contribution = _per_group(grads, kernel.transpose(1, 2, 0))
+            padded[(slice(None),) + slab] += contribution.reshape(gz.shape[:-1] + (channels,))
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, x_spatial))
         return padded[(slice(None),) + crop]
 
@@ -303,7 +307,8 @@ class ConvKernelGrad(_ConvFamily):
         out = np.zeros((*self.kernel_size, channels // self.groups, f), dtype=np.result_type(x, gz))
         for offset, slab in self._slabs(x.shape[1:-1], out_spatial, pads):
             patch = padded[(slice(None),) + slab].reshape(-1, self.groups, channels // self.groups)
-            out[offset] = np.einsum("mgc,mgf->cgf", patch, grads).reshape(channels // self.groups, f)
+            per_group = np.matmul(patch.transpose(1, 2, 0), grads.transpose(1, 0, 2))  # (g, c, f / g)
+            out[offset] = per_group.transpose(1, 0, 2).reshape(channels // self.groups, f)
         return out
 
     def grad(self, inputs, out, gz):

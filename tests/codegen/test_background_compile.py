@@ -11,7 +11,8 @@ import pytest
 
 import symkeras.backend as K
 from symkeras.cache import wait_for_compiles
-from symkeras.codegen.numba import precompile
+from symkeras.codegen.numba import kernel, precompile
+from symkeras.graph.basic import Op
 
 
 def _training_step(scale, backend="numba"):
@@ -142,3 +143,33 @@ def test_helpers_leave_a_core_to_this_process_which_compiles_too_when_none_is_sp
     assert precompile.background_helper_count(1) == 1  # (no more helpers than jobs)
     monkeypatch.setenv("SYMKERAS_COMPILE_WORKERS", "0")
     assert precompile.background_helper_count(40) == 0  # (no background compile: the first call waits)
+
+
+class _KernelOnly(Op):
+    """An op of the user's with a Numba kernel and no reference ``perform``: doubles its input."""
+
+    nin = 1
+
+    def infer(self, inputs):
+        return inputs[0].dtype, inputs[0].shape
+
+
+@kernel(_KernelOnly)
+def _kernel_only(em, node):
+    em.line(f"{em.name(node.out)} = {em.name(node.inputs[0])} * 2")
+
+
+def test_a_graph_the_reference_cannot_run_waits_for_its_compiled_step(fresh_cache, monkeypatch):
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "1")
+    x = K.placeholder((None, 4), name="x")
+    v = K.variable(np.zeros((1, 4)), name="v")
+    noise = K.random_uniform((2, 4), seed=11)
+    total = _KernelOnly()(K.tanh(x) + noise) * 1.2599
+    f = K.function([x], [total], updates=[(v, v + K.sum(total, axis=0, keepdims=True))])
+    value = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    got = f([value])[0]
+    assert f.program.fns is not None and "reference_calls" not in f.program.stats
+    assert f.program.calls[0, 0] == 1  # (the failed reference call drew no numbers: one draw in all)
+    draw = 0.0 + K.eval(K.random_uniform((2, 4), seed=11))
+    np.testing.assert_allclose(got, 2 * (np.tanh(value) + draw) * 1.2599, rtol=1e-5)
+    np.testing.assert_allclose(K.get_value(v), got.sum(axis=0, keepdims=True), rtol=1e-5)

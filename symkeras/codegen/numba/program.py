@@ -177,6 +177,8 @@ class NumbaProgram(Program):
         self._background, self._interim, self._compile_start = None, None, None
         #: the share of the wall time the reference calls may take, and when the next one may start
         self._share, self._rest_until = 1.0, 0.0
+        #: False once a call found an op the reference evaluator cannot run
+        self._reference_runs = True
         self._first_calls_lock = threading.Lock()
         self.stats = {"compile_seconds": None, "kernels": len(self.layout.kernel_sources), "compile": None,
                       "generate_seconds": time.perf_counter() - started}
@@ -201,14 +203,18 @@ class NumbaProgram(Program):
             interim = None if self.fns is not None else self._interim_or_load(arrays)
         if interim is None:
             return list(self._step(arrays))
-        self.stats["reference_calls"] = self.stats.get("reference_calls", 0) + 1
-        start = time.perf_counter()
+        start, draws = time.perf_counter(), dict(interim.evaluator.calls)
         try:
             with numpy_blas_serial():  # (BLAS's threads would take cores from the helpers, and spin after)
-                return interim.run(arrays)
-        finally:
-            seconds = time.perf_counter() - start
-            self._rest_until = time.perf_counter() + seconds * (1.0 - self._share) / self._share
+                results = interim.run(arrays)
+        except NotImplementedError:  # an op with a kernel but no reference perform (one of the user's)
+            interim.evaluator.calls = draws  # (no update was applied: the compiled step runs this call)
+            self._reference_runs = False
+            return self._first_compiled_run(arrays)
+        self.stats["reference_calls"] = self.stats.get("reference_calls", 0) + 1
+        seconds = time.perf_counter() - start
+        self._rest_until = time.perf_counter() + seconds * (1.0 - self._share) / self._share
+        return results
 
     def _interim_or_load(self, arrays):
         """The reference program to run this call on while the background compile goes on; else (it is
@@ -226,6 +232,9 @@ class NumbaProgram(Program):
                     self.stats["compile"] = {"pending": self._background.count, "here": 0,
                                              "helpers": len(self._background.procs), "background": True}
         if self._background is not None:
+            if not self._reference_runs:  # (the graph cannot run on the reference: wait for the compile)
+                self._background.work(until=float("inf"))
+                self._background.finish()
             if self._share < 1.0:  # (no core to spare: this process compiles for a while between calls)
                 self._background.work(until=self._rest_until)
                 self.stats["compile"]["here"] = self._background.here

@@ -173,3 +173,34 @@ def test_a_graph_the_reference_cannot_run_waits_for_its_compiled_step(fresh_cach
     draw = 0.0 + K.eval(K.random_uniform((2, 4), seed=11))
     np.testing.assert_allclose(got, 2 * (np.tanh(value) + draw) * 1.2599, rtol=1e-5)
     np.testing.assert_allclose(K.get_value(v), got.sum(axis=0, keepdims=True), rtol=1e-5)
+
+
+def _fit_and_predict(x, y):
+    from symkeras.layers import Dense, Dropout
+    from symkeras.models import Sequential
+
+    np.random.seed(7)
+    model = Sequential([Dense(12, activation="relu", input_dim=6), Dropout(0.4), Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=3, validation_split=0.25, verbose=0, shuffle=False)
+    return model, history.history, model.predict(x[:10], batch_size=4)
+
+
+def test_keras_fit_with_validation_and_predict_on_a_cold_cache_match_the_compiled_run(fresh_cache, monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(96, 6)).astype("float32") * 1.0905  # (a scale of its own: new kernels)
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 96)]
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "1")
+    model, history, predicted = _fit_and_predict(x, y)
+    train = model.train_function.program
+    assert train.stats["compile"]["background"] and train.stats["reference_calls"] >= 1  # (the first batch's)
+    wait_for_compiles()
+    monkeypatch.setenv("SYMKERAS_BACKGROUND_COMPILE", "0")
+    K.clear_session()
+    again, expected_history, expected = _fit_and_predict(x, y)  # (compiled from the first call)
+    assert again.train_function.program.fns is not None
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(history[key], expected_history[key], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(predicted, expected, rtol=1e-4, atol=1e-5)
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

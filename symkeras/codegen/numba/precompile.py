@@ -12,9 +12,12 @@ values of its first call; a type that could not be foreseen is simply left
 to the first call's own compile.
 
 Each finished job (compiled or failed) leaves a ``<index>.done`` file: this
-process waits for the jobs, not for the helpers to exit (a helper's exit,
-with Numba and LLVM loaded, took 0.3 s); helpers that are still exiting
-are reaped, and their claims folder removed, at the next compile or at exit.
+process waits for the jobs, not for the helpers.  Helpers are kept for the
+process's next compiles (``HelperPool``: each reads a compile per line of
+its input and marks the claims folder when it is through its jobs); a
+compile's folder is removed once every helper is through it or has exited.
+``start_background`` runs a compile while this process goes on (the first
+calls of a function run on the reference evaluator meanwhile: program.py).
 
 ``SYMKERAS_COMPILE_WORKERS`` sets the number of helper processes (0: none;
 default: one less than the cores, at most 8).  This module imports only the
@@ -184,13 +187,17 @@ class HelperPool:
         self.served = {proc: n for proc, n in self.served.items() if proc in self.procs}
         return taken
 
-    def close(self, timeout: float = 5.0) -> None:
-        """End every helper: the end of its input, then a kill after ``timeout`` seconds."""
+    def end_input(self) -> None:
+        """Close every helper's input: each exits once through the compile it is at."""
         for proc in self.procs:
             try:
                 proc.stdin.close()
             except OSError:
                 pass
+
+    def close(self, timeout: float = 5.0) -> None:
+        """End every helper: the end of its input, then a kill after ``timeout`` seconds."""
+        self.end_input()
         for proc in self.procs:
             try:
                 proc.wait(timeout=timeout)
@@ -208,6 +215,7 @@ POOL = HelperPool()
 
 
 def _at_exit() -> None:
+    POOL.end_input()  # (first: a kept helper waits for its input, not to exit)
     reap_helpers(5.0)
     POOL.close()
 

@@ -264,6 +264,24 @@ def helper_command(job_file: str, claims: str) -> list[str]:
             os.path.abspath(__file__), job_file, claims]
 
 
+def uncached(jobs: list[dict]) -> list[dict]:
+    """The jobs whose function Numba's cache does not hold yet."""
+    listing: dict = {}
+    return [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
+
+
+def _hand_out(pending: list[dict], helpers: int) -> tuple[list, str]:
+    """A claims folder with the job file of ``pending``, and ``helpers`` helpers of the pool set to it."""
+    reap_helpers()
+    claims = tempfile.mkdtemp(prefix="symkeras-claims-")
+    job_file = os.path.join(claims, "jobs.json")
+    with open(job_file, "w") as fh:
+        json.dump(pending, fh)
+    procs = POOL.take(helpers, job_file, claims)
+    _LINGERING.append((procs, claims))
+    return procs, claims
+
+
 def compile_kernels(jobs: list[dict]) -> dict:
     """Compile the uncached functions of ``jobs`` with helper processes.
 
@@ -274,22 +292,15 @@ def compile_kernels(jobs: list[dict]) -> dict:
 
     Returns counts: kernels pending, compiled here, helpers started.
     """
-    listing: dict = {}
-    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
+    pending = uncached(jobs)
     stats = {"pending": len(pending), "here": 0, "helpers": 0}
     if not pending:
         return stats
     helpers = helper_count(len(pending))
     if helpers == 0:
         return stats  # the step's compile compiles them, one after the other
-    reap_helpers()
-    claims = tempfile.mkdtemp(prefix="symkeras-claims-")
-    job_file = os.path.join(claims, "jobs.json")
-    with open(job_file, "w") as fh:
-        json.dump(pending, fh)
-    procs = POOL.take(helpers, job_file, claims)
+    procs, claims = _hand_out(pending, helpers)
     stats["helpers"] = helpers
-    _LINGERING.append((procs, claims))
     try:
         stats["here"] = run_jobs(pending, claims)
     except BaseException:  # (Ctrl-C, say): the helpers' work is not waited for
@@ -380,18 +391,11 @@ def start_background(jobs: list[dict]) -> BackgroundCompile | None:
     """Start helper processes compiling the uncached functions of ``jobs`` (see ``compile_kernels``); this
     process claims jobs only when it is asked to (``BackgroundCompile.work``).  None when every job is
     cached, or no helper is allowed."""
-    listing: dict = {}
-    pending = [j for j in jobs if j["signatures"] and not is_cached(j["path"], j.get("function", "kernel"), listing)]
+    pending = uncached(jobs)
     helpers = background_helper_count(len(pending)) if pending else 0
     if helpers == 0:
         return None
-    reap_helpers()
-    claims = tempfile.mkdtemp(prefix="symkeras-claims-")
-    job_file = os.path.join(claims, "jobs.json")
-    with open(job_file, "w") as fh:
-        json.dump(pending, fh)
-    procs = POOL.take(helpers, job_file, claims)
-    _LINGERING.append((procs, claims))
+    procs, claims = _hand_out(pending, helpers)
     background = BackgroundCompile(procs, claims, pending)
     _BACKGROUND.append(background)
     return background

@@ -42,36 +42,35 @@ SERIAL_WARNING = ("symkeras: SciPy's BLAS was loaded before symkeras was importe
                   f"OPENBLAS_THREAD_TIMEOUT={_blas_spin.SPIN_TIMEOUT} in the environment before Python starts.")
 
 
+def _bundled_openblas(package, symbols):
+    """The OpenBLAS bundled in the wheel of ``package`` (a module, in ``<name>.libs``) as ctypes, if it has
+    every one of ``symbols``; else None."""
+    root = os.path.dirname(os.path.abspath(package.__file__))
+    folder = f"{package.__name__}.libs"
+    for path in glob.glob(os.path.join(root, "..", folder, "libscipy_openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        if all(hasattr(lib, symbol) for symbol in symbols):
+            return lib
+    return None
+
+
 def _scipy_openblas():
     """SciPy's bundled OpenBLAS (ctypes), or None."""
     try:
         import scipy
     except ImportError:
         return None
-    root = os.path.dirname(os.path.abspath(scipy.__file__))
-    for path in glob.glob(os.path.join(root, "..", "scipy.libs", "libscipy_openblas*.so*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        if hasattr(lib, "openblas_set_num_threads_local") and hasattr(lib, "scipy_openblas_get_num_threads"):
-            return lib
-    return None
+    return _bundled_openblas(scipy, ("openblas_set_num_threads_local", "scipy_openblas_get_num_threads"))
 
 
 def _numpy_openblas():
     """NumPy's bundled OpenBLAS (ctypes) if it has OpenBLAS's thread-local setting, else None."""
     import numpy
 
-    root = os.path.dirname(os.path.abspath(numpy.__file__))
-    for path in glob.glob(os.path.join(root, "..", "numpy.libs", "libscipy_openblas*.so*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        if hasattr(lib, "openblas_set_num_threads_local"):
-            return lib
-    return None
+    return _bundled_openblas(numpy, ("openblas_set_num_threads_local",))
 
 
 _NUMPY_OPENBLAS: list = []

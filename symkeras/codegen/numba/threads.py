@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import glob
 import os
 import warnings
@@ -66,6 +67,7 @@ def _scipy_openblas():
     return _bundled_openblas(scipy, ("openblas_set_num_threads_local", "scipy_openblas_get_num_threads"))
 
 
+@functools.cache
 def _numpy_openblas():
     """NumPy's bundled OpenBLAS (ctypes) if it has OpenBLAS's thread-local setting, else None."""
     import numpy
@@ -73,16 +75,11 @@ def _numpy_openblas():
     return _bundled_openblas(numpy, ("openblas_set_num_threads_local",))
 
 
-_NUMPY_OPENBLAS: list = []
-
-
 @contextlib.contextmanager
 def numpy_blas_serial():
     """NumPy's matrix products in this thread on this thread alone while the block runs (OpenBLAS's
     thread-local setting; nothing changes with another BLAS)."""
-    if not _NUMPY_OPENBLAS:
-        _NUMPY_OPENBLAS.append(_numpy_openblas())
-    lib = _NUMPY_OPENBLAS[0]
+    lib = _numpy_openblas()
     if lib is None:
         yield
         return

@@ -307,3 +307,20 @@ def test_the_forward_step_writes_its_stacked_results_in_place_and_reads_gate_blo
     groups = [s for s in sources if "Loop{" not in s and "vm.sigmoid32" in s and "d6" in s]
     assert len(groups) == 1 and "contiguous_(a0[r])" in groups[0] and ".ravel()" not in groups[0]
     _assert_reference_sgd_update(model, before, x, y)
+
+
+def test_the_gradient_of_a_stacked_layers_input_projection_sums_nothing_back():
+    """In stacked LSTMs the gradient reaching the lower layer's output goes through dz W^T, where dz (the
+    reverse loop's per-step output) has the batch size of the input projection it is the gradient of.
+    Rewrites replace the tensors a step placeholder's size tag names; the loop still finds the size through
+    the tagged step input, so no SumToLike (a copy of the whole sequence of gradients) is left."""
+    from symkeras.graph.ops.broadcast import SumToLike
+
+    model = Sequential([LSTM(4, return_sequences=True, input_shape=(3, 2)), LSTM(4, return_sequences=True),
+                        LSTM(4), Dense(2)])
+    model.compile("rmsprop", "mse")
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(5, 3, 2)).astype("float32"), rng.normal(size=(5, 2)).astype("float32")
+    model.train_on_batch(x, y)
+    sums = [n for n in model.train_function.optimized_graph.nodes if isinstance(n.op, SumToLike)]
+    assert not [n for n in sums if n.outputs[0].ndim == 3], [str(n.outputs[0]) for n in sums]

@@ -175,6 +175,12 @@ class Loop(Op):
             for a in range(outer.ndim):
                 if outer.shape[a] is None and dim_root(outer, a) == root:
                     return position, a
+        # the tagged tensor may be gone from the graph (a rewrite replaced it): a step input tagged with the same
+        # size stands for the node input in its position
+        for position, inner in enumerate(self.step.inputs):
+            for a, linked in inner.tag.get("size_of", {}).items():
+                if linked == root:
+                    return (position, a + 1) if position < self.n_sequences else (position, a)
         return None
 
     # inner graph --------------------------------------------------------------------

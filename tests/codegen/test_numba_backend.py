@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import symkeras.backend as K
-from symkeras.codegen import cache
+from symkeras.codegen import cache, scalar
 from symkeras.codegen.function import Function
-from symkeras.codegen.numba import scalar
 from symkeras.graph import ops, provenance
 from symkeras.graph.basic import Op, placeholder
 

@@ -7,8 +7,8 @@ import numpy as np
 from symkeras.codegen.numba.emitter import int_max, int_min
 from symkeras.codegen.numba.loops import SHARED_WIDTH, SPLIT_ELEMENTS
 from symkeras.codegen.numba.registry import kernel
-from symkeras.codegen.numba.scalar import lit
 from symkeras.codegen.numba.windows import Geometry
+from symkeras.codegen.scalar import lit
 from symkeras.graph import dtypes
 from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, MaxPoolSelect
 

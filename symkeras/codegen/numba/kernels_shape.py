@@ -6,7 +6,7 @@ import math
 
 from symkeras.codegen.numba.emitter import int_max
 from symkeras.codegen.numba.registry import kernel
-from symkeras.codegen.numba.scalar import lit
+from symkeras.codegen.scalar import lit
 from symkeras.graph import ops
 from symkeras.graph.ops.shape import _index_tuple
 

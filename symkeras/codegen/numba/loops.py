@@ -13,7 +13,7 @@ import numpy as np
 
 from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.emitter import Emitter
-from symkeras.codegen.numba.scalar import cast, expression, lit, maximum_source, minimum_source
+from symkeras.codegen.scalar import cast, expression, lit, maximum_source, minimum_source
 from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.ops.fused import _Meta

@@ -1,14 +1,24 @@
-"""The scalar-expression IR of fused elementwise kernels, lowered to Numba source.
+"""The scalar-expression IR of fused elementwise kernels: one element of each elementwise op as source.
 
 Each elementwise op type registers how it computes one element from the
-element values of its inputs (source expressions).  The fused-loop generator
-composes these per step; results are cast to the step's dtype, so float32
-graphs compute in float32.
+element values of its inputs (source expressions).  A backend's kernel
+generator composes these per step of a Fused program (the Numba backend's
+loops, codegen/numba/loops.py; the CUDA backend's one thread per element,
+codegen/cuda/elementwise.py); results are cast to the step's dtype, so
+float32 graphs compute in float32.
+
+The expressions are written once, in NumPy's spelling (``np.exp``,
+``np.float32(...)``, ``np.inf``) with vecmath's vectorizable float32
+functions (``vm.tanh32``) where a CPU loop gains from them.  A ``Dialect``
+says how one backend spells them: the Numba CPU one as written, CUDA with
+the ``math`` module and device functions of its own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,16 +72,45 @@ def cast(expr: str, dtype: str) -> str:
     return f"np.bool_({expr})" if dtype == "bool" else f"np.{dtype}({expr})"
 
 
-def expression(op, args: list[str], in_dtypes: list[str], out_dtype: str) -> str:
-    """Source of one element of ``op`` applied to the element expressions ``args``."""
+@dataclass(frozen=True)
+class Dialect:
+    """How one backend's kernels spell what the scalar expressions call.
+
+    Attributes:
+        name: the backend's name (in error messages).
+        spellings: NumPy's (or vecmath's) name, as the expressions write it, -> the backend's.
+        vectorized: float32 sigmoid and tanh as vecmath's arithmetic (CPU loops vectorize it); otherwise
+            as the expressions of the other dtypes.
+    """
+
+    name: str
+    spellings: dict = field(default_factory=dict)
+    vectorized: bool = True
+
+    def spell(self, text: str) -> str:
+        if not self.spellings:
+            return text
+        return _NAMES.sub(lambda m: self.spellings.get(m.group(0), m.group(0)), text)
+
+
+#: the names the expressions call or read, as a regex (longest first, whole names only)
+_NAMES = re.compile(r"\b(?:np|vm)\.[A-Za-z_][A-Za-z0-9_]*")
+#: the Numba CPU backend's dialect: the expressions as written
+NUMBA = Dialect("numba")
+
+
+def expression(op, args: list[str], in_dtypes: list[str], out_dtype: str, dialect: Dialect = NUMBA) -> str:
+    """Source of one element of ``op`` applied to the element expressions ``args``, in ``dialect``."""
     emit = None
     for klass in type(op).__mro__:
         if klass in SCALAR:
             emit = SCALAR[klass]
             break
     if emit is None:
-        raise NotImplementedError(f"No scalar kernel for {op}: the Numba backend cannot fuse it.")
-    return emit(op, args, in_dtypes, out_dtype)
+        raise NotImplementedError(f"No scalar kernel for {op}: the {dialect.name} backend cannot fuse it.")
+    if not dialect.vectorized and out_dtype == "float32" and type(op) in _VECTORIZED:
+        return dialect.spell(_VECTORIZED[type(op)](op, args, in_dtypes, out_dtype))
+    return dialect.spell(emit(op, args, in_dtypes, out_dtype))
 
 
 def _unary(template):
@@ -103,6 +142,11 @@ SCALAR[ew.Exp] = _unary("np.exp({a})")
 SCALAR[ew.Tanh] = _vectorized("tanh", "np.tanh({a})")
 
 
+def _sigmoid_scalar(op, a, dt, out):
+    x, one = a[0], lit(1, out)
+    return f"({one} / ({one} + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / ({one} + np.exp({x})))"
+
+
 @scalar(ew.Reciprocal)
 def _reciprocal(op, a, dt, out):
     return f"({lit(1, out)} / {cast(a[0], out)})"
@@ -110,10 +154,13 @@ def _reciprocal(op, a, dt, out):
 
 @scalar(ew.Sigmoid)
 def _sigmoid(op, a, dt, out):
-    x, one = a[0], lit(1, out)
     if out == "float32":
-        return f"vm.sigmoid32(np.float32({x}))"
-    return f"({one} / ({one} + np.exp(-{x})) if {x} >= 0 else np.exp({x}) / ({one} + np.exp({x})))"
+        return f"vm.sigmoid32(np.float32({a[0]}))"
+    return _sigmoid_scalar(op, a, dt, out)
+
+
+#: float32 tanh and sigmoid for a dialect without vecmath (see Dialect.vectorized)
+_VECTORIZED = {ew.Tanh: lambda op, a, dt, out: f"np.tanh({a[0]})", ew.Sigmoid: _sigmoid_scalar}
 
 
 @scalar(ew.HardSigmoid)

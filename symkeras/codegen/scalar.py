@@ -113,6 +113,16 @@ def expression(op, args: list[str], in_dtypes: list[str], out_dtype: str, dialec
     return dialect.spell(emit(op, args, in_dtypes, out_dtype))
 
 
+def replay(program, inputs) -> list:
+    """The dtype and shape of each input (tensors) and then of each step of ``program`` (a Fused op's)."""
+    from symkeras.graph.ops.fused import _Meta
+
+    metas = [_Meta(t.dtype, t.shape) for t in inputs]
+    for op, refs in program:
+        metas.append(_Meta(*op.infer([metas[r] for r in refs])))
+    return metas
+
+
 def _unary(template):
     return lambda op, a, dt, out: template.format(a=a[0], T=out)
 

@@ -13,10 +13,9 @@ import numpy as np
 
 from symkeras.codegen.numba import threads
 from symkeras.codegen.numba.emitter import Emitter
-from symkeras.codegen.scalar import cast, expression, lit, maximum_source, minimum_source
+from symkeras.codegen.scalar import cast, expression, lit, maximum_source, minimum_source, replay
 from symkeras.graph import dtypes
 from symkeras.graph.basic import Tensor
-from symkeras.graph.ops.fused import _Meta
 from symkeras.graph.rewrite.dims import same_size
 
 _INIT = {"sum": 0, "prod": 1, "any": False, "all": True}
@@ -29,12 +28,6 @@ def _reduce_init(kind: str, dtype: str):
         return np.inf if dtypes.is_float(dtype) else (np.iinfo(dtype).max if dtype != "bool" else True)
     return _INIT[kind]
 
-
-def replay(program, inputs: list[Tensor]) -> list[_Meta]:
-    metas = [_Meta(t.dtype, t.shape) for t in inputs]
-    for op, refs in program:
-        metas.append(_Meta(*op.infer([metas[r] for r in refs])))
-    return metas
 
 
 def emit_program(em: Emitter, out: Tensor, inputs: list[Tensor], program, reduce_op=None) -> None:

@@ -1,0 +1,78 @@
+"""Generated CUDA kernels: their source, compiled once per process by numba.cuda, and their launch sizes.
+
+A kernel's source is kept (``Kernel.source``, and ``CudaProgram.source`` lists every kernel a program
+launches), so what runs on the GPU can be read like the CPU backend's generated step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import warnings
+from dataclasses import dataclass
+
+from symkeras.codegen.cuda import device
+
+#: threads per block of the one-thread-per-element kernels (the simulator runs each thread in Python,
+#: one at a time: smaller blocks keep its launches short)
+THREADS = 128
+SIMULATED_THREADS = 32
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One compiled kernel: ``function[blocks, threads](*args)`` launches it."""
+
+    source: str
+    function: object
+
+
+def compile_kernel(params: list[str], body: list[str], header: str) -> Kernel:
+    """The kernel ``kernel(*params)`` with ``body`` (lines at depth 1), compiled by numba.cuda (once per
+    process for each text: equal texts share the compiled kernel)."""
+    source = header + "\n\n@cuda.jit\ndef kernel(" + ", ".join(params) + "):\n" + \
+        "".join(f"    {line}\n" for line in body)
+    kernel = _compiled(source)
+    for kernels in _collecting:
+        kernels.append(kernel)
+    return kernel
+
+
+_collecting: list[list] = []
+
+
+@contextlib.contextmanager
+def collect():
+    """The kernels made (or found already compiled) while the block runs, as a list."""
+    kernels: list = []
+    _collecting.append(kernels)
+    try:
+        yield kernels
+    finally:
+        _collecting.remove(kernels)
+
+
+#: the module name the kernels' code runs under
+MODULE = "symkeras_cuda_kernels"
+
+
+@functools.cache
+def _compiled(source: str) -> Kernel:
+    device.cuda()  # a clear error where CUDA cannot run
+    if device.simulated():
+        # the simulator runs the random generator's uint64 arithmetic as NumPy scalars, which warn where
+        # they wrap around (on the GPU, as in ops.random, wrapping is the point)
+        warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, MODULE)
+    namespace: dict = {"__name__": MODULE}
+    exec(compile(source, f"<symkeras cuda kernel {abs(hash(source)):x}>", "exec"), namespace)
+    return Kernel(source, namespace["kernel"])
+
+
+def threads_per_block() -> int:
+    return SIMULATED_THREADS if device.simulated() else THREADS
+
+
+def launch_size(count: int) -> tuple[int, int]:
+    """(blocks, threads per block) covering ``count`` threads."""
+    threads = threads_per_block()
+    return max(1, -(-count // threads)), threads

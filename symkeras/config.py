@@ -5,9 +5,10 @@ The file mirrors Keras 2's ``keras.json``::
     {"floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"}
 
 ``SYMKERAS_HOME`` moves the directory; ``SYMKERAS_FLOATX``,
-``SYMKERAS_EPSILON``, ``SYMKERAS_IMAGE_DATA_FORMAT`` and ``SYMKERAS_BACKEND``
+``SYMKERAS_EPSILON``, ``SYMKERAS_IMAGE_DATA_FORMAT``, ``SYMKERAS_BACKEND``
 (the name of a registered code generator: ``numba``, ``reference``, ...)
-override single values.
+and ``SYMKERAS_DEVICE`` (``cpu`` or ``cuda``: ``cuda`` makes the CUDA
+backend the default) override single values.
 This module imports nothing from the rest of the package.
 """
 
@@ -18,9 +19,12 @@ import os
 
 _FLOAT_TYPES = ("float16", "float32", "float64")
 _DATA_FORMATS = ("channels_last", "channels_first")
+#: device names -> the one they mean ("gpu" as PyTorch and TensorFlow users say it)
+_DEVICES = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}
 
 _unsafe_deserialization = False
-_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba"}
+_settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba",
+             "device": "cpu"}
 
 
 def config_path() -> str:
@@ -58,9 +62,13 @@ def load(path: str | None = None) -> None:
         "floatx": os.environ.get("SYMKERAS_FLOATX"),
         "epsilon": os.environ.get("SYMKERAS_EPSILON"),
         "image_data_format": os.environ.get("SYMKERAS_IMAGE_DATA_FORMAT"),
+        "device": os.environ.get("SYMKERAS_DEVICE"),
     }
     loaded.update({k: v for k, v in env.items() if v})
-    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba"}
+    settings = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "backend": "numba",
+                "device": "cpu"}
+    if "device" in loaded:
+        settings["device"] = check_device(loaded["device"])
     if "backend" in loaded:
         settings["backend"] = _check_backend(loaded["backend"])
     if "floatx" in loaded:
@@ -81,12 +89,42 @@ def _check_backend(value: str) -> str:
 
 
 def backend() -> str:
-    """The name of the backend compiled functions use by default (``'numba'`` unless set)."""
+    """The name of the backend compiled functions use by default: ``'cuda'`` on the cuda device, else the
+    CPU backend set (``'numba'`` unless set)."""
+    return "cuda" if _settings["device"] == "cuda" else _settings["backend"]
+
+
+def cpu_backend() -> str:
+    """The backend of the cpu device (``'numba'`` unless set)."""
     return _settings["backend"]
 
 
 def set_backend(value: str) -> None:
-    _settings["backend"] = _check_backend(value)
+    """Make ``value`` the default backend (on the CPU device; ``'cuda'`` selects the cuda device)."""
+    value = _check_backend(value)
+    if value == "cuda":
+        _settings["device"] = "cuda"
+        return
+    _settings["backend"] = value
+    _settings["device"] = "cpu"
+
+
+def check_device(value) -> str:
+    """``'cpu'`` or ``'cuda'`` for a device name (``'gpu'`` means ``'cuda'``)."""
+    name = str(value).strip().lower()
+    if name not in _DEVICES:
+        raise ValueError(f"Unknown device {value!r}; expected 'cpu' or 'cuda'.")
+    return _DEVICES[name]
+
+
+def device() -> str:
+    """The device compiled functions run on by default: ``'cpu'`` or ``'cuda'``."""
+    return _settings["device"]
+
+
+def set_device(value: str) -> None:
+    """Set the default device (no check that it can run here: see ``symkeras.backend.set_device``)."""
+    _settings["device"] = check_device(value)
 
 
 def floatx() -> str:

@@ -1,7 +1,15 @@
+import ctypes.util
+import os
+
 import numpy as np
 import pytest
 
 from symkeras import config
+
+# The CUDA backend's tests run on a GPU where there is a driver, else on Numba's CUDA simulator (read when
+# numba.cuda is first imported, so it is set here, before any test imports it)
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and ctypes.util.find_library("cuda") is None:
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 
 @pytest.fixture(autouse=True)
@@ -9,13 +17,14 @@ def _fresh_settings():
     """Each test starts from the default settings and a fresh backend session."""
     import symkeras.backend as K
 
-    saved = (config.floatx(), config.epsilon(), config.image_data_format(), config.backend())
+    saved = (config.floatx(), config.epsilon(), config.image_data_format(), config.cpu_backend(), config.device())
     K.clear_session()
     yield
     config.set_floatx(saved[0])
     config.set_epsilon(saved[1])
     config.set_image_data_format(saved[2])
     config.set_backend(saved[3])
+    config.set_device(saved[4])
 
 
 BACKENDS = ("reference", "numba")
@@ -36,8 +45,6 @@ def backend(request):
 @pytest.fixture(scope="session", autouse=True)
 def _shared_kernel_cache(request):
     """One kernel cache for the whole run, kept between runs in .kernel-cache (SYMKERAS_CACHE_DIR wins)."""
-    import os
-
     os.environ.setdefault("SYMKERAS_CACHE_DIR", str(request.config.rootpath / ".kernel-cache"))
     # a kernel-argument type the linker mispredicts is an error in tests, not a quiet fallback
     os.environ["SYMKERAS_STRICT_KERNEL_TYPES"] = "1"

@@ -21,6 +21,30 @@ def backend() -> str:
     return "symkeras"
 
 
+def set_device(name: str) -> None:
+    """Run the functions and models built from now on on ``name``: ``'cpu'`` (the Numba backend, or the
+    one ``SYMKERAS_BACKEND`` names) or ``'cuda'`` (an NVIDIA GPU through numba.cuda, ``symkeras[cuda]``).
+    ``SYMKERAS_DEVICE`` sets it for a process; ``K.function(..., device=...)`` and
+    ``model.compile(..., device=...)`` for one function or model.
+
+    Raises:
+        ValueError: an unknown device name.
+        symkeras.codegen.cuda.device.CudaUnavailable: ``'cuda'`` where CUDA cannot run (numba-cuda not
+            installed, no GPU or driver); the message says why, and the device stays as it was.
+    """
+    device = config.check_device(name)
+    if device == "cuda":
+        from symkeras.codegen.cuda.device import cuda
+
+        cuda()
+    config.set_device(device)
+
+
+def get_device() -> str:
+    """The device new functions run on: ``'cpu'`` or ``'cuda'``."""
+    return config.device()
+
+
 def cast_to_floatx(x) -> np.ndarray:
     return np.asarray(x, dtype=config.floatx())
 

@@ -6,7 +6,7 @@ from symkeras.codegen.function import Function
 from symkeras.graph import grad, ops, rewrite
 from symkeras.graph.basic import Tensor, as_tensor
 
-_FUNCTION_OPTIONS = ("backend", "mode", "exclude", "nan_guard", "profile")
+_FUNCTION_OPTIONS = ("backend", "device", "mode", "exclude", "nan_guard", "profile")
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
@@ -14,7 +14,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
 
     Updates (pairs from K.update and friends) are applied to the variables
     after each call.  The learning phase need not be fed: it defaults to 0.
-    symkeras options: ``backend`` ("numba" or "reference"), ``mode``
+    symkeras options: ``backend`` ("numba", "reference" or "cuda"), ``device``
+    ("cpu" or "cuda": the default CPU backend, or "cuda"), ``mode``
     ("fast_run" or "none"), ``exclude`` (rewrite passes to skip) and
     ``nan_guard`` (raise at the first node producing NaN or Inf; see Function)
     and ``profile`` (time every node; ``f.profile()`` reports).
@@ -22,7 +23,21 @@ def function(inputs, outputs, updates=None, name=None, **kwargs) -> Function:
     unknown = sorted(set(kwargs) - set(_FUNCTION_OPTIONS))
     if unknown:
         raise ValueError(f"Invalid argument(s) to K.function: {', '.join(unknown)}.")
+    device = kwargs.pop("device", None)
+    if device is not None:
+        kwargs["backend"] = backend_of_device(device, kwargs.get("backend"))
     return Function(list(inputs), outputs, updates=updates, name=name, **kwargs)
+
+
+def backend_of_device(device, backend=None) -> str | None:
+    """The backend a ``device`` argument selects (``backend``, given too, must agree with it)."""
+    from symkeras import config
+
+    device = config.check_device(device)
+    chosen = "cuda" if device == "cuda" else (backend if backend not in (None, "cuda") else config.cpu_backend())
+    if backend is not None and backend != chosen:
+        raise ValueError(f"device={device!r} and backend={backend!r} disagree: give one of them.")
+    return chosen
 
 
 def print_tensor(x, message=""):

@@ -98,10 +98,19 @@ class Model(Network):
 
     # --- compile --------------------------------------------------------------------
     def compile(self, optimizer, loss=None, metrics=None, loss_weights=None, sample_weight_mode=None,
-                weighted_metrics=None, target_tensors=None, **kwargs):
-        """Configure training: the symbolic loss, metrics and optimizer updates (compiled on first use)."""
+                weighted_metrics=None, target_tensors=None, device=None, **kwargs):
+        """Configure training: the symbolic loss, metrics and optimizer updates (compiled on first use).
+
+        symkeras adds ``device`` ('cpu' or 'cuda'): where this model's training, evaluation and
+        prediction run (default: ``K.get_device()`` when each is first compiled).
+        """
         if kwargs:
             raise TypeError(f"Invalid keyword argument(s) in `compile`: {sorted(kwargs)}")
+        if device is not None:
+            from symkeras import config
+
+            config.check_device(device)
+        self._device = device
         optimizer = optimizers.get(optimizer)
         if loss is None:
             raise ValueError("compile() needs a loss (a name such as 'mse', or a function).")
@@ -239,8 +248,13 @@ class Model(Network):
             n = len(self._metric_tensors)
             phased_updates = [(var, new) for (var, _), new in zip(updates, phased[n:])]
             self.train_function = K.function(self._feeds(), phased[:n], updates=phased_updates,
-                                             name="train_function")
+                                             name="train_function", **self._device_option())
         return self.train_function
+
+    def _device_option(self) -> dict:
+        """``device=`` for the model's functions when compile() was given one."""
+        device = getattr(self, "_device", None)
+        return {} if device is None else {"device": device}
 
     def _make_test_function(self):
         self._check_compiled()
@@ -249,7 +263,8 @@ class Model(Network):
             ends = _with_phase(list(self._metric_tensors) + [new for _, new in states], 0)
             n = len(self._metric_tensors)
             self.test_function = K.function(self._feeds(), ends[:n], name="test_function",
-                                            updates=[(var, new) for (var, _), new in zip(states, ends[n:])])
+                                            updates=[(var, new) for (var, _), new in zip(states, ends[n:])],
+                                            **self._device_option())
         return self.test_function
 
     def _make_predict_function(self):
@@ -258,7 +273,8 @@ class Model(Network):
             ends = _with_phase(list(self.outputs) + [new for _, new in states], 0)
             n = len(self.outputs)
             self.predict_function = K.function(list(self._feed_inputs), ends[:n], name="predict_function",
-                                               updates=[(var, new) for (var, _), new in zip(states, ends[n:])])
+                                               updates=[(var, new) for (var, _), new in zip(states, ends[n:])],
+                                               **self._device_option())
         return self.predict_function
 
     # --- data ---------------------------------------------------------------------------

@@ -1,0 +1,191 @@
+"""The CUDA backend against the reference evaluator: every kernel on small shapes, a Keras model's
+training, the device storage and the device switches.  On a machine without a GPU driver these run on
+Numba's CUDA simulator (tests/conftest.py sets NUMBA_ENABLE_CUDASIM=1), so CI checks the kernels; with
+one they run on the GPU."""
+
+import numpy as np
+import pytest
+
+import symkeras.backend as K
+from symkeras import config
+from symkeras.codegen.cuda import device
+
+pytestmark = pytest.mark.skipif(not device.available(), reason=f"CUDA unavailable: {device.reason()}")
+
+
+def _both(inputs, outputs, feed, updates=None):
+    """The outputs of one call on cuda and on the reference (fresh functions over the same graph)."""
+    got = K.function(inputs, outputs, updates=updates, backend="cuda")(feed)
+    wanted = K.function(inputs, outputs, updates=updates, backend="reference")(feed)
+    return got, wanted
+
+
+def _assert_close(got, wanted, rtol=1e-5, atol=1e-6):
+    assert len(got) == len(wanted)
+    for g, w in zip(got, wanted):
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+def test_elementwise_programs_broadcast_as_numpy_does(rng):
+    x = K.placeholder((None, 3, 4), name="x")
+    row = K.placeholder((4,), name="row")
+    column = K.placeholder((None, 3, 1), name="column")
+    outputs = [K.relu(x * row - column), K.sigmoid(x) + K.tanh(column), K.clip(x, -0.5, 0.5) ** 2,
+               K.switch(K.greater(x, 0.0), K.exp(x), K.log(K.abs(x) + 1.0)), K.cast(K.greater(x, column), "int32"),
+               K.maximum(x, column) - K.minimum(x, row), K.sqrt(K.square(x) + 1.0) / (1.0 + K.abs(row))]
+    feed = [rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=4).astype("float32"),
+            rng.normal(size=(2, 3, 1)).astype("float32")]
+    _assert_close(*_both([x, row, column], outputs, feed))
+
+
+def test_scalars_and_integer_arithmetic(rng):
+    a = K.placeholder((), name="a")
+    n = K.placeholder((5,), dtype="int32", name="n")
+    outputs = [a * 2.0 + 1.0, n * 3 - 1, K.cast(n, "float32") / (a + 2.0), K.equal(n, 2)]
+    feed = [np.float32(0.25), np.arange(5, dtype="int32")]
+    _assert_close(*_both([a, n], outputs, feed))
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True)])
+def test_reductions_over_any_axes(rng, axis, keepdims):
+    x = K.placeholder((None, 3, 5), name="x")
+    outputs = [K.sum(x, axis, keepdims), K.max(x, axis, keepdims), K.min(x, axis, keepdims),
+               K.prod(x, axis, keepdims), K.mean(x * x, axis, keepdims), K.any(K.greater(x, 1.0), axis, keepdims)]
+    _assert_close(*_both([x], outputs, [rng.normal(size=(4, 3, 5)).astype("float32")]))
+
+
+def test_a_float32_sum_of_many_elements_accumulates_in_float64(rng):
+    x = K.placeholder((None,), name="x")
+    data = (1.0 + rng.random(20000)).astype("float32")
+    (got,) = K.function([x], [K.sum(x)], backend="cuda")([data])
+    assert abs(float(got) - float(np.sum(data.astype(np.float64)))) <= 1e-6 * float(np.sum(data))
+
+
+def test_argmax_and_argmin_take_the_first_extreme_and_the_first_nan():
+    x = K.placeholder((None, 4), name="x")
+    data = np.array([[1, 3, 3, 0], [2, np.nan, 5, np.nan], [0, 0, -1, -1]], dtype="float32")
+    _assert_close(*_both([x], [K.argmax(x, -1), K.argmin(x, 0)], [data]))
+
+
+@pytest.mark.parametrize("spec, shapes", [
+    ("ab,bd->ad", [(5, 7), (7, 6)]), ("ad,bd->ab", [(5, 6), (7, 6)]), ("ab,ad->bd", [(9, 5), (9, 6)]),
+    ("ba,db->ad", [(7, 5), (6, 7)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("tab,bd->tad", [(3, 4, 5), (5, 6)]),
+    ("tab,tad->bd", [(3, 4, 5), (3, 4, 6)]),
+])
+def test_matrix_products_tiled_and_general(rng, spec, shapes):
+    from symkeras.graph import ops
+
+    a = K.placeholder(shapes[0], name="a")
+    b = K.placeholder(shapes[1], name="b")
+    out = ops.Einsum(spec)(a, b)
+    feed = [rng.normal(size=s).astype("float32") for s in shapes]
+    _assert_close(*_both([a, b], [out], feed), rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_and_log_softmax_along_either_axis(rng):
+    from symkeras.graph import ops
+
+    x = K.placeholder((None, 6), name="x")
+    outputs = [K.softmax(x), ops.LogSoftmax(-1)(x), ops.Softmax(0)(x)]
+    feed = [(rng.normal(size=(4, 6)) * 30).astype("float32")]
+    _assert_close(*_both([x], outputs, feed))
+
+
+def test_random_draws_are_the_reference_draws_and_change_per_call():
+    x = K.placeholder((None, 7), name="x")
+    draws = [K.dropout(x, 0.5, seed=3), K.random_binomial((5, 3), 0.4, seed=7),
+             K.random_uniform((5, 3), -1.0, 2.0, seed=4), K.random_normal((4, 2), 0.5, 2.0, seed=5),
+             K.truncated_normal((6,), 0.0, 1.0, seed=6)]
+    feed = [np.ones((3, 7), "float32")]
+    cuda_f = K.function([x], draws, backend="cuda")
+    reference_f = K.function([x], draws, backend="reference")
+    first = cuda_f(feed)
+    _assert_close(first, reference_f(feed))
+    second = cuda_f(feed)
+    _assert_close(second, reference_f(feed))
+    assert not np.array_equal(first[2], second[2])
+
+
+def test_updates_are_written_to_the_device_and_read_back():
+    from symkeras.codegen.cuda.storage import DEVICE
+    from symkeras.runtime import storage
+
+    v = K.variable(np.arange(6, dtype="float32").reshape(2, 3), name="v")
+    step = K.placeholder((), name="step")
+    f = K.function([step], [K.sum(v)], updates=[(v, v * 2.0 + step)], backend="cuda")
+    (before,) = f([np.float32(1.0)])
+    assert float(before) == 15.0
+    assert storage.home(v) is DEVICE
+    np.testing.assert_array_equal(K.get_value(v), np.arange(6).reshape(2, 3) * 2.0 + 1.0)
+    K.set_value(v, np.ones((2, 3), "float32"))
+    assert float(f([np.float32(0.0)])[0]) == 6.0
+    # a CPU function takes the variable back from the device
+    assert float(K.function([], [K.sum(v)], backend="numba")([])[0]) == 12.0
+
+
+def test_a_keras_model_trains_on_cuda_as_on_the_reference(rng):
+    from symkeras.layers import Dense, Dropout
+    from symkeras.models import Sequential
+    from symkeras.optimizers import Adam
+
+    x = rng.normal(size=(6, 5)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 6)]
+    weights, histories = {}, {}
+    start = None
+    for dev in ("cpu", "cuda"):
+        model = Sequential([Dense(4, activation="relu", input_dim=5), Dropout(0.3, seed=1),
+                            Dense(3, activation="softmax")])
+        if start is None:
+            start = model.get_weights()
+        model.set_weights(start)
+        model.compile(Adam(0.01), "categorical_crossentropy", metrics=["accuracy"], device=dev)
+        histories[dev] = model.fit(x, y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+        weights[dev] = model.get_weights()
+        assert model.train_function.backend.name == ("cuda" if dev == "cuda" else "numba")
+    for got, wanted in zip(weights["cuda"], weights["cpu"]):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(histories["cuda"]["loss"], histories["cpu"]["loss"], rtol=1e-5)
+    assert histories["cuda"]["accuracy"] == histories["cpu"]["accuracy"]
+
+
+def test_the_device_switches():
+    x = K.placeholder((None, 2), name="x")
+    K.set_device("cuda")
+    assert K.get_device() == "cuda" and config.backend() == "cuda"
+    assert K.function([x], [x * 2.0]).backend.name == "cuda"
+    assert K.function([x], [x * 2.0], device="cpu").backend.name == "numba"
+    K.set_device("cpu")
+    assert K.function([x], [x * 2.0]).backend.name == "numba"
+    assert K.function([x], [x * 2.0], device="gpu").backend.name == "cuda"
+    with pytest.raises(ValueError, match="Unknown device 'tpu'"):
+        K.set_device("tpu")
+    with pytest.raises(ValueError, match="disagree"):
+        K.function([x], [x], device="cuda", backend="reference")
+
+
+def test_an_op_without_a_cuda_kernel_is_named_when_the_function_is_built():
+    from symkeras.layers import Conv1D, Input
+    from symkeras.models import Model
+
+    inputs = Input((6, 2))
+    model = Model(inputs, Conv1D(3, 2, name="conv_probe")(inputs))
+    with pytest.raises(NotImplementedError, match=r"no kernel for Conv.*conv_probe"):
+        K.function(model.inputs, model.outputs, backend="cuda")
+
+
+def test_why_cuda_is_unavailable_is_said(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "numba_cuda" else real(name, *a))
+    device._cuda.cache_clear()
+    try:
+        assert not device.available()
+        with pytest.raises(device.CudaUnavailable, match=r"pip install 'symkeras\[cuda\]'"):
+            K.set_device("cuda")
+        assert K.get_device() == "cpu"
+    finally:
+        monkeypatch.undo()
+        device._cuda.cache_clear()
+    assert device.available()

@@ -197,8 +197,8 @@ def _torch_model(spec):
     return EmbeddingAverage()
 
 
-def torch_batches(spec, x, y):
-    """The data as PyTorch wants it: images channels_first, class indices, int64 token ids."""
+def torch_batches(spec, x, y, device="cpu"):
+    """The data as PyTorch wants it: images channels_first, class indices, int64 token ids (on ``device``)."""
     import torch
 
     if spec["kind"] in ("cnn_mnist", "vgg_like"):
@@ -207,14 +207,15 @@ def torch_batches(spec, x, y):
     xt = torch.from_numpy(x.astype(np.int64) if tokens else x)
     yt = torch.from_numpy(y if tokens else y.argmax(1))
     bs = spec["batch"]
+    xt, yt = xt.to(device), yt.to(device)
     return [(xt[i * bs:(i + 1) * bs], yt[i * bs:(i + 1) * bs]) for i in range(len(x) // bs)]
 
 
-def build_torch_step(spec):
+def build_torch_step(spec, device="cpu"):
     import torch
 
     torch.manual_seed(0)
-    model = _torch_model(spec)
+    model = _torch_model(spec).to(device)
     optimizer = spec["optimizer"]
     if optimizer.startswith("sgd"):
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)

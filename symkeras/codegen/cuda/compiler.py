@@ -73,6 +73,20 @@ def threads_per_block() -> int:
 
 
 def launch_size(count: int) -> tuple[int, int]:
-    """(blocks, threads per block) covering ``count`` threads."""
+    """(blocks, threads per block) covering ``count`` threads; counts the launch (see ``launches``)."""
     threads = threads_per_block()
+    counted()
     return max(1, -(-count // threads)), threads
+
+
+_launches = [0]
+
+
+def counted() -> None:
+    """Count one kernel launch."""
+    _launches[0] += 1
+
+
+def launches() -> int:
+    """Kernel launches in this process so far (CudaProgram reports those of its last call)."""
+    return _launches[0]

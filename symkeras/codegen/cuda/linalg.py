@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.cuda import device
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import compile_kernel, counted, launch_size
 from symkeras.codegen.scalar import cast
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -123,6 +123,7 @@ def einsum_launcher(node, context):
                 raise ValueError(f"{op}: the contracted sizes differ ({a.shape} and {b.shape})")
             c = empty((size[i], size[j]), dtype)
             if c.size:
+                counted()
                 grid = (max(1, -(-size[j] // tile)), max(1, -(-size[i] // tile)))
                 kernel.function[grid, (tile, tile)](a, b, c, size[i], size[j], size[k])
             return [c]

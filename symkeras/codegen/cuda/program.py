@@ -93,7 +93,9 @@ class CudaProgram(Program):
 
     def run(self, arrays):
         self.residency.ensure()
+        before = compiler.launches()
         values = self._run_nodes(self._leaves(arrays))
+        self.stats["launches"] = compiler.launches() - before  # kernel launches of the last call
         results = [_to_host(values[o]) for o in self.outputs]
         new_values = []
         held = {id(DEVICE.array(var)) for var, _ in self.updates}

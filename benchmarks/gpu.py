@@ -129,9 +129,9 @@ def _spec(name: str) -> dict:
 
 def symkeras_workload(name: str) -> dict:
     import numpy as np
+    from workloads import build_keras_model, data
 
     import symkeras.backend as K
-    from workloads import build_keras_model, data
 
     spec = _spec(name)
     x, y = data(spec)

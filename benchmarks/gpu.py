@@ -199,7 +199,8 @@ def table(report: dict) -> str:
     share = f"{g['fraction_of_cublas']:.0%}" if "fraction_of_cublas" in g else "-"
     lines.append(f"float32 GEMM {g['n']}^3: symkeras {g['symkeras_tflops']:.2f} TFLOP/s, cuBLAS (no TF32) {cublas} "
                  f"TFLOP/s, {share} of cuBLAS; max relative error {g['max_rel_error']:.1e}")
-    lines.append("| workload | symkeras cuda samples/s | PyTorch CUDA samples/s | ratio | launches a step | first step |")
+    lines.append("| workload | symkeras cuda samples/s | PyTorch CUDA samples/s | ratio | launches a step "
+                 "| first step |")
     lines.append("|---|---|---|---|---|---|")
     for name, row in report["workloads"].items():
         ours, theirs = row["symkeras"], row["torch"]

@@ -189,3 +189,52 @@ def test_why_cuda_is_unavailable_is_said(monkeypatch):
         monkeypatch.undo()
         device._cuda.cache_clear()
     assert device.available()
+
+
+def test_transposes_concatenations_slices_and_their_gradients(rng):
+    from symkeras.graph import ops
+
+    x = K.placeholder((None, 3, 4), name="x")
+    y = K.placeholder((None, 3, 2), name="y")
+    joined = K.concatenate([x, y, x], axis=-1)
+    picked = x[:, 1:, ::2]
+    outputs = [K.permute_dimensions(x, (2, 0, 1)), joined, ops.Transpose((1, 0, 2))(y), K.batch_flatten(x)]
+    outputs += K.gradients(K.sum(joined * joined) + K.sum(picked * 3.0) + K.sum(x[:, 0, 1]), [x, y])
+    feed = [rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=(2, 3, 2)).astype("float32")]
+    _assert_close(*_both([x, y], outputs, feed))
+
+
+def test_embedding_lookups_their_gradient_and_a_bad_index(rng):
+    table = K.variable(rng.normal(size=(6, 3)).astype("float32"), name="table")
+    idx = K.placeholder((None, 4), dtype="int32", name="idx")
+    from symkeras.graph import ops
+
+    rows = ops.Gather(strict=True)(table, idx)
+    (grad,) = K.gradients(K.sum(rows * rows), [table])
+    feed = [np.array([[0, 5, 5, 2], [1, 1, 0, 3]], "int32")]
+    _assert_close(*_both([idx], [rows, grad], feed))
+    with pytest.raises(ValueError, match=r"index 6 is outside \[0, 6\)"):
+        K.function([idx], [rows], backend="cuda")([np.array([[0, 6, 1, 1]], "int32")])
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_recurrent_layers_train_on_cuda_as_on_the_reference(rng, cell):
+    from symkeras import layers
+    from symkeras.layers import Dense
+    from symkeras.models import Sequential
+
+    x = rng.normal(size=(4, 3, 2)).astype("float32")
+    y = rng.normal(size=(4, 2)).astype("float32")
+    layer = getattr(layers, cell)
+    weights, start = {}, None
+    for backend in ("reference", "cuda"):
+        config.set_backend(backend)
+        model = Sequential([layer(3, return_sequences=True, input_shape=(3, 2)), layer(3, go_backwards=True),
+                            Dense(2)])
+        start = model.get_weights() if start is None else start
+        model.set_weights(start)
+        model.compile("rmsprop", "mse")
+        model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False)
+        weights[backend] = model.get_weights() + [model.predict(x)]
+    for got, wanted in zip(weights["cuda"], weights["reference"]):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symkeras.codegen.cuda import arrays, linalg, loop, nn, random
 from symkeras.codegen.cuda import elementwise as ew_kernels
-from symkeras.codegen.cuda import linalg, nn, random
 from symkeras.codegen.cuda.device import cuda
 from symkeras.graph import ops
 from symkeras.graph.ops.fused import Fused, FusedGroup, _Meta
@@ -188,7 +188,7 @@ def _shape(node, context):
     return lambda args: [np.array(args[0].shape, dtype=node.out.dtype)]
 
 
-@launcher(ops.ExpandDims, ops.Reshape, ops.ReshapeLike, ops.Squeeze)
+@launcher(ops.ExpandDims, ops.Reshape, ops.ReshapeLike, ops.Squeeze, ops.Flatten)
 def _reshape(node, context):
     """A new shape of the same elements: a view of a C-contiguous array (a copy first otherwise)."""
     op = node.op
@@ -229,6 +229,8 @@ def _host(value) -> np.ndarray:
 
 # the rest: matrix products, softmax, random draws --------------------------------------------------------
 
+LAUNCHERS.update(arrays.LAUNCHERS)
+LAUNCHERS[ops.Loop] = loop.loop_launcher
 LAUNCHERS[ops.Einsum] = linalg.einsum_launcher
 LAUNCHERS[ops.Softmax] = nn.softmax_launcher
 LAUNCHERS[ops.LogSoftmax] = nn.softmax_launcher

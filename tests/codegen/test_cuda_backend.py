@@ -165,12 +165,12 @@ def test_the_device_switches():
 
 
 def test_an_op_without_a_cuda_kernel_is_named_when_the_function_is_built():
-    from symkeras.layers import Conv1D, Input
+    from symkeras.layers import Input, ZeroPadding1D
     from symkeras.models import Model
 
     inputs = Input((6, 2))
-    model = Model(inputs, Conv1D(3, 2, name="conv_probe")(inputs))
-    with pytest.raises(NotImplementedError, match=r"no kernel for Conv.*conv_probe"):
+    model = Model(inputs, ZeroPadding1D(2, name="pad_probe")(inputs))
+    with pytest.raises(NotImplementedError, match=r"no kernel for Pad.*pad_probe"):
         K.function(model.inputs, model.outputs, backend="cuda")
 
 
@@ -238,3 +238,48 @@ def test_recurrent_layers_train_on_cuda_as_on_the_reference(rng, cell):
         weights[backend] = model.get_weights() + [model.predict(x)]
     for got, wanted in zip(weights["cuda"], weights["reference"]):
         np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("geometry", [dict(padding="valid"), dict(padding="same", strides=2),
+                                      dict(padding="causal", dilation=2), dict(padding="same", groups=2)])
+def test_convolutions_and_their_gradients_in_1d(rng, geometry):
+    from symkeras.graph.ops.conv import Conv, ConvInputGrad
+
+    x = K.placeholder((None, 7, 4), name="x")
+    w = K.variable(rng.normal(size=(3, 4 // geometry.get("groups", 1), 6)).astype("float32"), name="w")
+    out = Conv(3, **geometry)(x, w)
+    gx, gw = K.gradients(K.sum(out * out), [x, w])
+    transposed = [ConvInputGrad(3, **geometry)(out, w)] if geometry["padding"] in ("valid", "same") else []
+    feed = [rng.normal(size=(2, 7, 4)).astype("float32")]
+    _assert_close(*_both([x], [out, gx, gw] + transposed, feed), rtol=1e-4, atol=1e-5)
+
+
+def test_pooling_and_its_gradients_in_2d(rng):
+    x = K.placeholder((None, 5, 4, 3), name="x")
+    maxed = K.pool2d(x, (2, 2), strides=(2, 1), padding="same", pool_mode="max")
+    averaged = K.pool2d(x, (3, 2), strides=(1, 2), padding="same", pool_mode="avg")
+    gx = K.gradients(K.sum(maxed * maxed) + K.sum(averaged * 3.0), [x])[0]
+    (second,) = K.gradients(K.sum(gx * gx), [x])  # MaxPoolSelect (the max pooling gradient's gradient)
+    data = rng.normal(size=(2, 5, 4, 3)).astype("float32")
+    data[0, 0, 0, 0] = data[0, 0, 1, 0]  # a tie: the first maximum wins
+    _assert_close(*_both([x], [maxed, averaged, gx, second], [data]), rtol=1e-5, atol=1e-5)
+
+
+def test_a_keras_cnn_trains_on_cuda_as_on_the_reference(rng):
+    from symkeras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+    from symkeras.models import Sequential
+
+    x = rng.normal(size=(4, 6, 6, 1)).astype("float32")
+    y = np.eye(2, dtype="float32")[[0, 1, 1, 0]]
+    weights, start = {}, None
+    for backend in ("reference", "cuda"):
+        config.set_backend(backend)
+        model = Sequential([Conv2D(2, 3, activation="relu", input_shape=(6, 6, 1)), MaxPooling2D(2), Flatten(),
+                            Dense(2, activation="softmax")])
+        start = model.get_weights() if start is None else start
+        model.set_weights(start)
+        model.compile("adam", "categorical_crossentropy")
+        model.fit(x, y, batch_size=2, epochs=1, verbose=0, shuffle=False)
+        weights[backend] = model.get_weights()
+    for got, wanted in zip(weights["cuda"], weights["reference"]):
+        np.testing.assert_allclose(got, wanted, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,322 @@
+"""Convolutions and pooling on the GPU, 1-3 spatial axes, channels_last, as direct loops: one thread per
+result element (an output position and filter; an input position and channel for the input's gradient; a
+kernel tap for the kernel's), looping over the window and channels it sums.  Zero padding is the bounds
+test of each tap.  The geometry (output sizes and pads) is the op's own ``geometry`` on the run-time
+sizes, so every padding mode means what the reference says.  (An implicit-GEMM kernel, tiles of output
+positions times filters in shared memory, is what makes convolutions fast on a GPU: the next step.)
+"""
+
+from __future__ import annotations
+
+from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad
+from symkeras.graph.ops.conv_epilogue import ConvEpilogue
+from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, MaxPoolSelect
+
+HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
+
+
+def _index(names: list[str], shape_of: str) -> list[str]:
+    """``names[d]`` = the multi-index of thread ``i`` in an array shaped like ``shape_of``."""
+    lines, rest = [], "i"
+    for d in range(len(names) - 1, 0, -1):
+        lines += [f"{names[d]} = {rest} % {shape_of}.shape[{d}]", f"r = {rest} // {shape_of}.shape[{d}]"]
+        rest = "r"
+    lines.append(f"{names[0]} = {rest}")
+    return lines
+
+
+def _kernel(params: list[str], shape_of: str, names: list[str], lines: list[str]):
+    body = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"]
+    body += ["    " + line for line in _index(names, shape_of) + lines]
+    return compile_kernel(params, body, HEADER)
+
+
+def _nest(lines: list[str], depth: int, text: str) -> int:
+    lines.append("    " * depth + text)
+    return depth + 1
+
+
+def _run(kernel, out, *args) -> None:
+    if out.size:
+        blocks, threads = launch_size(out.size)
+        kernel.function[blocks, threads](*args)
+
+
+# convolutions -----------------------------------------------------------------------------------------------
+
+def _conv_kernel(op, dtype: str):
+    """out[n, o.., f] = sum over taps k.. and the group's channels c of x[n, o*s + k*d - lo, c] w[k.., c, f]."""
+    rank = op.rank
+    o = [f"o{a}" for a in range(rank)]
+    lines = [f"g = f // (w.shape[{rank + 1}] // {op.groups})", f"cg = w.shape[{rank}]", f"acc = np.{dtype}(0)"]
+    depth = 0
+    for a in range(rank):
+        depth = _nest(lines, depth, f"for k{a} in range({op.kernel_size[a]}):")
+        lines.append("    " * depth + f"p{a} = o{a} * {op.strides[a]} + k{a} * {op.dilation[a]} - pads[{a}]")
+        depth = _nest(lines, depth, f"if 0 <= p{a} < x.shape[{a + 1}]:")
+    depth = _nest(lines, depth, "for c in range(cg):")
+    taps = ", ".join(f"k{a}" for a in range(rank))
+    spots = ", ".join(f"p{a}" for a in range(rank))
+    lines.append("    " * depth + f"acc += np.{dtype}(x[n, {spots}, g * cg + c]) * np.{dtype}(w[{taps}, c, f])")
+    lines.append(f"out[n, {', '.join(o)}, f] = acc")
+    return _kernel(["x", "w", "out", "pads"], "out", ["n", *o, "f"], lines)
+
+
+def _input_grad_kernel(op, dtype: str):
+    """gx[n, p.., c] = sum over taps k.. whose output position o = (p + lo - k*d) / s exists, and the
+    group's filters f, of gz[n, o.., f] w[k.., c - g*cg, f]."""
+    rank = op.rank
+    p = [f"p{a}" for a in range(rank)]
+    lines = [f"cg = w.shape[{rank}]", "g = c // cg", f"fg = w.shape[{rank + 1}] // {op.groups}", f"acc = np.{dtype}(0)"]
+    depth = 0
+    for a in range(rank):
+        depth = _nest(lines, depth, f"for k{a} in range({op.kernel_size[a]}):")
+        lines.append("    " * depth + f"q{a} = p{a} + pads[{a}] - k{a} * {op.dilation[a]}")
+        depth = _nest(lines, depth, f"if q{a} >= 0 and q{a} % {op.strides[a]} == 0 and "
+                                    f"q{a} // {op.strides[a]} < gz.shape[{a + 1}]:")
+    depth = _nest(lines, depth, "for ff in range(fg):")
+    spots = ", ".join(f"q{a} // {op.strides[a]}" for a in range(rank))
+    taps = ", ".join(f"k{a}" for a in range(rank))
+    lines.append("    " * depth + f"acc += np.{dtype}(gz[n, {spots}, g * fg + ff]) * "
+                                  f"np.{dtype}(w[{taps}, c - g * cg, g * fg + ff])")
+    lines.append(f"out[n, {', '.join(p)}, c] = acc")
+    return _kernel(["gz", "w", "out", "pads"], "out", ["n", *p, "c"], lines)
+
+
+def _kernel_grad_kernel(op, dtype: str):
+    """gw[k.., c, f] = sum over samples n and output positions o.. of x[n, o*s + k*d - lo, g*cg + c] gz[n, o.., f]
+    (accumulated in float64: each tap sums over every sample and position)."""
+    rank = op.rank
+    k = [f"k{a}" for a in range(rank)]
+    lines = [f"g = f // (gz.shape[{rank + 1}] // {op.groups})", f"cg = out.shape[{rank}]", "acc = 0.0"]
+    depth = _nest(lines, 0, "for n in range(x.shape[0]):")
+    for a in range(rank):
+        depth = _nest(lines, depth, f"for o{a} in range(gz.shape[{a + 1}]):")
+        lines.append("    " * depth + f"p{a} = o{a} * {op.strides[a]} + k{a} * {op.dilation[a]} - pads[{a}]")
+        depth = _nest(lines, depth, f"if 0 <= p{a} < x.shape[{a + 1}]:")
+    spots = ", ".join(f"p{a}" for a in range(rank))
+    outs = ", ".join(f"o{a}" for a in range(rank))
+    lines.append("    " * depth + f"acc += np.float64(x[n, {spots}, g * cg + c]) * np.float64(gz[n, {outs}, f])")
+    lines.append(f"out[{', '.join(k)}, c, f] = np.{dtype}(acc)")
+    return _kernel(["x", "gz", "out", "pads"], "out", [*k, "c", "f"], lines)
+
+
+def _lows(pads) -> tuple:
+    return tuple(int(lo) for lo, _ in pads)
+
+
+def conv_launcher(node, context):
+    return _conv_runner(node.op, node.out.dtype)
+
+
+def _conv_runner(op, dtype: str):
+    from symkeras.codegen.cuda.launchers import empty, on_device
+
+    kernel = _conv_kernel(op, dtype)
+
+    def run(args):
+        x, w = on_device(args[0]), on_device(args[1])
+        xs, ws = tuple(x.shape), tuple(w.shape)
+        out_spatial, pads = op.geometry(xs[1:-1])
+        if any(o < 1 for o in out_spatial):
+            raise ValueError(f"Convolution: input of spatial shape {xs[1:-1]} is smaller than the kernel "
+                             f"{op.kernel_size} ({op.padding}).")
+        out = empty((xs[0], *out_spatial, ws[-1]), dtype)
+        _run(kernel, out, x, w, out, _lows(pads))
+        return [out]
+    return run
+
+
+def conv_input_grad_launcher(node, context):
+    from symkeras.codegen.cuda.launchers import empty, on_device
+
+    op = node.op
+    dtype = node.out.dtype
+    kernel = _input_grad_kernel(op, dtype)
+
+    def run(args):
+        gz, w = on_device(args[0]), on_device(args[1])
+        gs, ws = tuple(gz.shape), tuple(w.shape)
+        x_spatial = op.out_spatial(gs, tuple(args[2].shape) if len(args) == 3 else None)
+        out_spatial, pads = op.geometry(x_spatial)
+        if gs[1:-1] != tuple(out_spatial):
+            raise ValueError(f"Transposed convolution: an input of spatial shape {gs[1:-1]} does not "
+                             f"come from a convolution of spatial shape {x_spatial} (that gives {out_spatial}).")
+        out = empty((gs[0], *x_spatial, ws[-2] * op.groups), dtype)
+        _run(kernel, out, gz, w, out, _lows(pads))
+        return [out]
+    return run
+
+
+def conv_kernel_grad_launcher(node, context):
+    from symkeras.codegen.cuda.launchers import empty, on_device
+
+    op = node.op
+    dtype = node.out.dtype
+    kernel = _kernel_grad_kernel(op, dtype)
+
+    def run(args):
+        x, gz = on_device(args[0]), on_device(args[1])
+        xs, gs = tuple(x.shape), tuple(gz.shape)
+        _, pads = op.geometry(xs[1:-1])
+        out = empty((*op.kernel_size, xs[-1] // op.groups, gs[-1]), dtype)
+        _run(kernel, out, x, gz, out, _lows(pads))
+        return [out]
+    return run
+
+
+def conv_epilogue_launcher(node, context):
+    """The convolution, then its elementwise epilogue as one kernel over the result."""
+    from types import SimpleNamespace
+
+    from symkeras.codegen.cuda.launchers import _program_launcher
+    from symkeras.graph.ops.fused import _Meta
+
+    op = node.op
+    x, w, *others = node.inputs
+    conv_meta = _Meta(*op.conv.infer([x, w]))
+    conv = _conv_runner(op.conv, conv_meta.dtype)
+    stand_in = SimpleNamespace(inputs=op.epilogue_operands(conv_meta, others), outputs=node.outputs)
+    epilogue = _program_launcher(stand_in, op.epilogue.program, [len(op.epilogue.program) - 1])
+
+    def run(args):
+        (z,) = conv(args[:2])
+        return epilogue(op.epilogue_operands(z, list(args[2:])))
+    return run
+
+
+# pooling ------------------------------------------------------------------------------------------------------
+
+def _window(op, names: list[str], lines: list[str], pos: str = "p") -> int:
+    """Loops over the taps t.. of the window of output position ``names``, in window order, each tap's
+    input position ``{pos}0..``; returns the depth of the innermost body."""
+    depth = 0
+    for a in range(op.rank):
+        depth = _nest(lines, depth, f"for t{a} in range({op.pool_size[a]}):")
+        lines.append("    " * depth + f"{pos}{a} = {names[a]} * {op.strides[a]} + t{a} - pads[{a}]")
+    return depth
+
+
+def _first_max_lines(op, source: str, names: list[str], channel: str, pos: str = "p") -> list[str]:
+    """``slot``: the window-order number of the first maximum of the window of position ``names`` (padded
+    taps never win; a window of NaNs keeps tap 0, as the reference)."""
+    lines = ["best = -math.inf", "slot = 0", "tap = 0"]
+    depth = _window(op, names, lines, pos)
+    inside = " and ".join(f"0 <= {pos}{a} < {source}.shape[{a + 1}]" for a in range(op.rank))
+    spots = ", ".join(f"{pos}{a}" for a in range(op.rank))
+    lines += ["    " * depth + f"cand = {source}[n, {spots}, {channel}] if {inside} else -math.inf",
+              "    " * depth + "if cand > best:", "    " * depth + "    best = cand", "    " * depth + "    slot = tap",
+              "    " * depth + "tap += 1"]
+    return lines
+
+
+def _tap_of(op, slot: str) -> list[str]:
+    """The window offsets ``u..`` of window tap number ``slot`` (window order)."""
+    lines, rest = [], slot
+    for a in range(op.rank - 1, 0, -1):
+        lines += [f"u{a} = {rest} % {op.pool_size[a]}", f"rr = {rest} // {op.pool_size[a]}"]
+        rest = "rr"
+    lines.append(f"u0 = {rest}")
+    return lines
+
+
+def _max_pool_kernel(op, dtype: str, select: bool):
+    """MaxPool (``select``: MaxPoolSelect, v's value at x's first maximum) of one output element."""
+    o = [f"o{a}" for a in range(op.rank)]
+    lines = _first_max_lines(op, "x", o, "c") + _tap_of(op, "slot")
+    spots = ", ".join(f"e{a}" for a in range(op.rank))
+    lines += [f"e{a} = o{a} * {op.strides[a]} + u{a} - pads[{a}]" for a in range(op.rank)]
+    inside = " and ".join(f"0 <= e{a} < x.shape[{a + 1}]" for a in range(op.rank))
+    source, fallback = ("v", "0") if select else ("x", "-math.inf")
+    lines.append(f"out[n, {', '.join(o)}, c] = np.{dtype}({source}[n, {spots}, c] if {inside} else {fallback})")
+    return _kernel(["x", "v", "out", "pads"], "out", ["n", *o, "c"], lines)
+
+
+def _windows_holding(op, lines: list[str]) -> int:
+    """Loops over the windows whose taps u.. hold input position p..: window position w..; returns the depth."""
+    depth = 0
+    for a in range(op.rank):
+        depth = _nest(lines, depth, f"for u{a} in range({op.pool_size[a]}):")
+        lines.append("    " * depth + f"q{a} = p{a} + pads[{a}] - u{a}")
+        depth = _nest(lines, depth, f"if q{a} >= 0 and q{a} % {op.strides[a]} == 0 and "
+                                    f"q{a} // {op.strides[a]} < gz.shape[{a + 1}]:")
+    for a in range(op.rank):
+        lines.append("    " * depth + f"w{a} = q{a} // {op.strides[a]}")
+    return depth
+
+
+def _max_pool_grad_kernel(op, dtype: str):
+    """gx[n, p.., c]: the sum of gz over the windows whose first maximum is at p.."""
+    p = [f"p{a}" for a in range(op.rank)]
+    lines = [f"acc = np.{dtype}(0)"]
+    depth = _windows_holding(op, lines)
+    mine = "u0"
+    for a in range(1, op.rank):
+        mine = f"({mine}) * {op.pool_size[a]} + u{a}"
+    lines += ["    " * depth + line for line in _first_max_lines(op, "x", [f"w{a}" for a in range(op.rank)], "c", "z")]
+    spots = ", ".join(f"w{a}" for a in range(op.rank))
+    lines += ["    " * depth + f"if slot == {mine}:", "    " * depth + f"    acc += np.{dtype}(gz[n, {spots}, c])"]
+    lines.append(f"out[n, {', '.join(p)}, c] = acc")
+    return _kernel(["x", "gz", "out", "pads"], "out", ["n", *p, "c"], lines)
+
+
+def _avg_pool_kernel(op, dtype: str):
+    o = [f"o{a}" for a in range(op.rank)]
+    lines = ["total = 0.0", "count = 0"]
+    depth = _window(op, o, lines)
+    inside = " and ".join(f"0 <= p{a} < x.shape[{a + 1}]" for a in range(op.rank))
+    spots = ", ".join(f"p{a}" for a in range(op.rank))
+    lines += ["    " * depth + f"if {inside}:", "    " * depth + f"    total += np.float64(x[n, {spots}, c])",
+              "    " * depth + "    count += 1"]
+    lines.append(f"out[n, {', '.join(o)}, c] = np.{dtype}(total / count)")
+    return _kernel(["x", "out", "pads"], "out", ["n", *o, "c"], lines)
+
+
+def _avg_pool_grad_kernel(op, dtype: str):
+    """gx[n, p.., c] = the sum over the windows holding p.. of gz / (that window's count of input taps)."""
+    p = [f"p{a}" for a in range(op.rank)]
+    lines = ["acc = 0.0"]
+    depth = _windows_holding(op, lines)
+    lines.append("    " * depth + "count = 1")
+    for a in range(op.rank):
+        first = f"w{a} * {op.strides[a]} - pads[{a}]"
+        lines.append("    " * depth + f"count *= min({first} + {op.pool_size[a]}, out.shape[{a + 1}]) "
+                                      f"- max({first}, 0)")
+    spots = ", ".join(f"w{a}" for a in range(op.rank))
+    lines.append("    " * depth + f"acc += np.float64(gz[n, {spots}, c]) / count")
+    lines.append(f"out[n, {', '.join(p)}, c] = np.{dtype}(acc)")
+    return _kernel(["gz", "out", "pads"], "out", ["n", *p, "c"], lines)
+
+
+def _pool_launcher(make, operands, pooled: bool, geometry_from: int = 0):
+    """A pooling op's launcher: ``make(op, dtype)`` its kernel, ``operands(arrays)`` the arrays it reads;
+    the result pooled-shaped (``pooled``) or shaped like input ``geometry_from``, whose spatial sizes give
+    the geometry."""
+    def factory(node, context):
+        from symkeras.codegen.cuda.launchers import empty, on_device
+
+        op = node.op
+        kernel = make(op, node.out.dtype)
+
+        def run(args):
+            arrays = [on_device(a) for a in args]
+            base = tuple(arrays[geometry_from].shape)
+            out_spatial, pads = op.geometry(base[1:-1])
+            shape = (base[0], *out_spatial, base[-1]) if pooled else base
+            out = empty(shape, node.out.dtype)
+            _run(kernel, out, *operands(arrays), out, _lows(pads))
+            return [out]
+        return run
+    return factory
+
+
+LAUNCHERS = {
+    Conv: conv_launcher, ConvInputGrad: conv_input_grad_launcher, ConvKernelGrad: conv_kernel_grad_launcher,
+    ConvEpilogue: conv_epilogue_launcher,
+    MaxPool: _pool_launcher(lambda op, dtype: _max_pool_kernel(op, dtype, False), lambda a: [a[0], a[0]], True),
+    MaxPoolSelect: _pool_launcher(lambda op, dtype: _max_pool_kernel(op, dtype, True), lambda a: a[:2], True),
+    MaxPoolGrad: _pool_launcher(_max_pool_grad_kernel, lambda a: a[:2], False),
+    AvgPool: _pool_launcher(_avg_pool_kernel, lambda a: a[:1], True),
+    AvgPoolGrad: _pool_launcher(_avg_pool_grad_kernel, lambda a: a[:1], False, geometry_from=1),
+}

@@ -283,3 +283,30 @@ def test_a_keras_cnn_trains_on_cuda_as_on_the_reference(rng):
         weights[backend] = model.get_weights()
     for got, wanted in zip(weights["cuda"], weights["reference"]):
         np.testing.assert_allclose(got, wanted, rtol=1e-4, atol=1e-5)
+
+
+def test_padding_tiling_repeating_one_hot_moments_and_exclusive_products(rng):
+    from symkeras.graph import ops
+
+    x = K.placeholder((None, 3, 2), name="x")
+    idx = K.placeholder((None, 3), dtype="int32", name="idx")
+    padded = K.temporal_padding(x, (1, 2))
+    tiled = K.tile(x, (2, 1, 3))
+    repeated = K.repeat_elements(x, 2, axis=1)
+    mean, var = ops.moments(x, (0, 1))
+    outputs = [padded, tiled, repeated, K.one_hot(idx, 4), mean, var, K.prod(x, axis=1)]
+    outputs += K.gradients(K.sum(padded * padded) + K.sum(tiled * tiled)
+                           + K.sum(repeated * 2.0) + K.sum(K.prod(x, axis=1)), [x])
+    (first,) = K.gradients(K.sum(K.prod(x, axis=1)), [x])
+    outputs += K.gradients(K.sum(first * first), [x])  # (ExclusiveProdGradAtZero)
+    data = rng.normal(size=(2, 3, 2)).astype("float32")
+    data[1, 0, 1] = 0.0  # a zero inside one product's group: the exact gradients there
+    feed = [data, np.array([[0, 3, 1], [2, 2, 0]], "int32")]
+    _assert_close(*_both([x, idx], outputs, feed), rtol=1e-5, atol=1e-5)
+
+
+def test_print_tensor_prints_from_the_device(capsys):
+    x = K.placeholder((2,), name="x")
+    f = K.function([x], [K.print_tensor(x * 2.0, "doubled:")], backend="cuda")
+    f([np.array([1.0, 2.5], "float32")])
+    assert "doubled:" in capsys.readouterr().out

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from symkeras.codegen.cuda import arrays, conv, linalg, loop, nn, random
+from symkeras.codegen.cuda import arrays, conv, linalg, loop, misc, nn, random
 from symkeras.codegen.cuda import elementwise as ew_kernels
 from symkeras.codegen.cuda.device import cuda
 from symkeras.graph import ops
@@ -231,6 +231,7 @@ def _host(value) -> np.ndarray:
 
 LAUNCHERS.update(arrays.LAUNCHERS)
 LAUNCHERS.update(conv.LAUNCHERS)
+LAUNCHERS.update(misc.LAUNCHERS)
 LAUNCHERS[ops.Loop] = loop.loop_launcher
 LAUNCHERS[ops.Einsum] = linalg.einsum_launcher
 LAUNCHERS[ops.Softmax] = nn.softmax_launcher

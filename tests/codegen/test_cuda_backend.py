@@ -165,12 +165,24 @@ def test_the_device_switches():
 
 
 def test_an_op_without_a_cuda_kernel_is_named_when_the_function_is_built():
-    from symkeras.layers import Input, ZeroPadding1D
+    """A user's op with only a NumPy ``perform`` runs on the reference backend; on cuda the function
+    refuses to build, naming the op and its layer (never a quiet fall-back to the CPU)."""
+    from symkeras.graph.basic import Op
+    from symkeras.layers import Input, Lambda
     from symkeras.models import Model
 
-    inputs = Input((6, 2))
-    model = Model(inputs, ZeroPadding1D(2, name="pad_probe")(inputs))
-    with pytest.raises(NotImplementedError, match=r"no kernel for Pad.*pad_probe"):
+    class HostOnly(Op):
+        nin = 1
+
+        def infer(self, inputs):
+            return inputs[0].dtype, inputs[0].shape
+
+        def perform(self, inputs, rng=None):
+            return np.sort(inputs[0], axis=-1)
+
+    inputs = Input((4,))
+    model = Model(inputs, Lambda(lambda t: HostOnly()(t), name="sort_probe")(inputs))
+    with pytest.raises(NotImplementedError, match=r"no kernel for HostOnly.*sort_probe"):
         K.function(model.inputs, model.outputs, backend="cuda")
 
 

@@ -322,3 +322,23 @@ def test_print_tensor_prints_from_the_device(capsys):
     f = K.function([x], [K.print_tensor(x * 2.0, "doubled:")], backend="cuda")
     f([np.array([1.0, 2.5], "float32")])
     assert "doubled:" in capsys.readouterr().out
+
+
+def test_the_nan_guard_names_the_first_node_and_applies_no_update():
+    x = K.placeholder((None, 2), name="x")
+    v = K.variable(np.ones((2,), "float32"), name="v")
+    f = K.function([x], [K.sum(x)], updates=[K.update(v, v + K.log(K.sum(x, axis=0)))], backend="cuda",
+                   nan_guard=True)
+    f([np.ones((3, 2), "float32")])
+    before = K.get_value(v)
+    with pytest.raises(FloatingPointError, match=r"NaN guard: node \d+ of \d+ .* produced NaN or Inf"):
+        f([np.array([[1.0, -2.0]], "float32")])
+    np.testing.assert_array_equal(K.get_value(v), before)
+
+
+def test_nan_and_infinities_come_out_as_on_the_reference():
+    x = K.placeholder((None,), name="x")
+    outputs = [K.log(x), K.sqrt(x), K.exp(x * 100.0), K.log(1.0 + x), K.exp(x) - 1.0]
+    data = np.array([-2.0, -1.0, 0.0, 1.0, 8.0, np.inf, -np.inf, np.nan], "float32")
+    with np.errstate(all="ignore"):
+        _assert_close(*_both([x], outputs, [data]))

@@ -24,9 +24,6 @@ class CudaBackend(Backend):
                 layer).
         """
         device.cuda()
-        if nan_guard:
-            raise NotImplementedError("The cuda backend has no NaN guard yet: use the numba backend to find "
-                                      "where a NaN appears (f.debug(inputs) also works on cuda).")
         from symkeras.codegen.cuda.program import CudaProgram
 
-        return CudaProgram(self, graph, inputs, outputs, updates, name, profile=profile)
+        return CudaProgram(self, graph, inputs, outputs, updates, name, profile=profile, nan_guard=nan_guard)

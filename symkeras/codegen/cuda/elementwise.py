@@ -21,14 +21,14 @@ from symkeras.graph import dtypes
 
 #: how the CUDA kernels spell what the scalar expressions call (NumPy's scalar casts work as they are)
 CUDA = Dialect("cuda", {
-    "np.exp": "math.exp", "np.log": "math.log", "np.log1p": "math.log1p", "np.expm1": "math.expm1",
-    "np.sqrt": "math.sqrt", "np.sin": "math.sin", "np.cos": "math.cos", "np.tanh": "math.tanh",
+    "np.exp": "exp_", "np.log": "log_", "np.log1p": "log1p_", "np.expm1": "expm1_",
+    "np.sqrt": "sqrt_", "np.sin": "math.sin", "np.cos": "math.cos", "np.tanh": "math.tanh",
     "np.floor": "math.floor", "np.ceil": "math.ceil", "np.rint": "rint_", "np.sign": "sign_",
     "np.inf": "math.inf", "np.nan": "math.nan",
 }, vectorized=False)
 
 HEADER = ("import math\nimport numpy as np\nfrom numba import cuda\n"
-          "from symkeras.codegen.cuda.devmath import rint_, sign_\n")
+          "from symkeras.codegen.cuda.devmath import exp_, expm1_, log1p_, log_, rint_, sign_, sqrt_\n")
 
 
 def _index_lines(rank: int, shape_of: str, flat: str) -> list[str]:

@@ -17,14 +17,16 @@ from symkeras.codegen.backend import Program, Residency
 from symkeras.codegen.cuda import compiler, device
 from symkeras.codegen.cuda.launchers import find_launcher, is_host, on_device
 from symkeras.codegen.cuda.storage import DEVICE
-from symkeras.codegen.errors import update_shape_error
+from symkeras.codegen.errors import nan_guard_message, update_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.runtime.interrupts import deferred_interrupts
 
 
 class CudaProgram(Program):
-    def __init__(self, backend, graph, inputs, outputs, updates, name, profile=False):
+    def __init__(self, backend, graph, inputs, outputs, updates, name, profile=False, nan_guard=False):
         super().__init__()
+        #: NaN guard: each node's float results are copied to the host and checked (slow; for debugging)
+        self.guard = name if nan_guard else None
         self.backend = backend
         self.graph = graph
         self.inputs, self.outputs, self.updates, self.name = list(inputs), list(outputs), list(updates), name
@@ -88,6 +90,10 @@ class CudaProgram(Program):
             if self._node_seconds is not None:
                 device.cuda().synchronize()
                 self._node_seconds[index] += time.perf_counter() - start
+            if self.guard is not None:
+                for k, value in enumerate(results):
+                    if value.dtype.kind == "f" and not np.isfinite(_to_host(value)).all():
+                        raise FloatingPointError(nan_guard_message(self.guard, node, index, len(self.graph.nodes), k))
             values.update(zip(node.outputs, results))
         return values
 

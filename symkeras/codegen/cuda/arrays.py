@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
 from symkeras.graph.ops.nn import Gather, GatherGrad
 from symkeras.graph.ops.shape import Concatenate, SplitLike, SubtensorGrad, Transpose, _index_tuple
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 
-def _index(rank: int, shape_of: str) -> list[str]:
-    lines, rest = [], "i"
-    for d in range(rank - 1, 0, -1):
-        lines += [f"k{d} = {rest} % {shape_of}.shape[{d}]", f"r = {rest} // {shape_of}.shape[{d}]"]
-        rest = "r"
-    if rank:
-        lines.append(f"k0 = {rest}")
-    return lines
-
-
 def _elementwise(params: list[str], rank: int, shape_of: str, lines: list[str]):
-    body = ["i = cuda.grid(1)", "if i < n:"] + ["    " + line for line in _index(rank, shape_of) + lines]
+    index = unflatten([f"k{d}" for d in range(rank)], axes_of(shape_of, range(rank)))
+    body = ["i = cuda.grid(1)", "if i < n:"] + ["    " + line for line in index + lines]
     return compile_kernel(["n", *params], body, HEADER)
 
 

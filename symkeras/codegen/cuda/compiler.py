@@ -69,6 +69,23 @@ def _compiled(source: str) -> Kernel:
     return Kernel(source, namespace["kernel"])
 
 
+def unflatten(names: list[str], sizes: list[str], flat: str = "i") -> list[str]:
+    """Kernel lines setting ``names`` (one index per axis, the last varying fastest) from the flat index
+    ``flat`` over axes of run-time ``sizes`` (source expressions)."""
+    lines, rest = [], flat
+    for pos in range(len(names) - 1, 0, -1):
+        lines += [f"{names[pos]} = {rest} % {sizes[pos]}", f"r = {rest} // {sizes[pos]}"]
+        rest = "r"
+    if names:
+        lines.append(f"{names[0]} = {rest}")
+    return lines
+
+
+def axes_of(shape_of: str, axes) -> list[str]:
+    """``shape_of.shape[a]`` for each of ``axes``."""
+    return [f"{shape_of}.shape[{a}]" for a in axes]
+
+
 def threads_per_block() -> int:
     return SIMULATED_THREADS if device.simulated() else THREADS
 

@@ -8,7 +8,7 @@ positions times filters in shared memory, is what makes convolutions fast on a G
 
 from __future__ import annotations
 
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad
 from symkeras.graph.ops.conv_epilogue import ConvEpilogue
 from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, MaxPoolSelect
@@ -16,19 +16,9 @@ from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 
-def _index(names: list[str], shape_of: str) -> list[str]:
-    """``names[d]`` = the multi-index of thread ``i`` in an array shaped like ``shape_of``."""
-    lines, rest = [], "i"
-    for d in range(len(names) - 1, 0, -1):
-        lines += [f"{names[d]} = {rest} % {shape_of}.shape[{d}]", f"r = {rest} // {shape_of}.shape[{d}]"]
-        rest = "r"
-    lines.append(f"{names[0]} = {rest}")
-    return lines
-
-
 def _kernel(params: list[str], shape_of: str, names: list[str], lines: list[str]):
     body = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"]
-    body += ["    " + line for line in _index(names, shape_of) + lines]
+    body += ["    " + line for line in unflatten(names, axes_of(shape_of, range(len(names)))) + lines]
     return compile_kernel(params, body, HEADER)
 
 

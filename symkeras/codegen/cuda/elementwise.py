@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import Kernel, compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, launch_size, unflatten
 from symkeras.codegen.scalar import Dialect, cast, expression, lit, maximum_source, minimum_source, replay
 from symkeras.graph import dtypes
 
@@ -29,18 +29,6 @@ CUDA = Dialect("cuda", {
 
 HEADER = ("import math\nimport numpy as np\nfrom numba import cuda\n"
           "from symkeras.codegen.cuda.devmath import exp_, expm1_, log1p_, log_, rint_, sign_, sqrt_\n")
-
-
-def _index_lines(rank: int, shape_of: str, flat: str) -> list[str]:
-    """``k0 .. k{rank-1}``: the multi-index of flat index ``flat`` in an array shaped like ``shape_of``."""
-    lines, rest = [], flat
-    for d in range(rank - 1, 0, -1):
-        lines.append(f"k{d} = {rest} % {shape_of}.shape[{d}]")
-        lines.append(f"r = {rest} // {shape_of}.shape[{d}]")
-        rest = "r"
-    if rank:
-        lines.append(f"k0 = {rest}")
-    return lines
 
 
 def _load(name: str, ndim: int, rank: int) -> str:
@@ -73,7 +61,7 @@ def elementwise_kernel(program, inputs_meta, results: list[int], out_dtypes: lis
     args = [f"a{i}" for i in range(len(inputs_meta))]
     loads = [_load(a, len(m.shape), rank) for a, m in zip(args, inputs_meta)]
     body = ["i = cuda.grid(1)", "if i < n:"]
-    inner = _index_lines(rank, outs[0], "i")
+    inner = unflatten([f"k{d}" for d in range(rank)], axes_of(outs[0], range(rank)))
     step_lines, values, _ = _steps(program, inputs_meta, [f"v{i}" for i in range(len(args))])
     inner += [f"v{i} = {load}" for i, load in enumerate(loads)] + step_lines
     where = ", ".join(f"k{d}" for d in range(rank)) if rank else "0"
@@ -116,14 +104,7 @@ def reduction_kernel(program, inputs_meta, kind: str, axes: tuple, keepdims: boo
     body = ["i = cuda.grid(1)", "if i < n:"]
     inner = []
     # the output's multi-index over the kept axes, from the sizes of the index space (``space``)
-    rest = "i"
-    for pos in range(len(kept) - 1, -1, -1):
-        d = kept[pos]
-        if pos:
-            inner += [f"k{d} = {rest} % space[{d}]", f"r = {rest} // space[{d}]"]
-            rest = "r"
-        else:
-            inner.append(f"k{d} = {rest}")
+    inner += unflatten([f"k{d}" for d in kept], [f"space[{d}]" for d in kept])
     inner.append(f"acc = {init}")
     if arg:
         inner.append(f"best = {lit(0, inputs_meta[0].dtype)}")

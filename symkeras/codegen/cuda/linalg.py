@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.cuda import device
-from symkeras.codegen.cuda.compiler import compile_kernel, counted, launch_size
+from symkeras.codegen.cuda.compiler import compile_kernel, counted, launch_size, unflatten
 from symkeras.codegen.scalar import cast
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -79,14 +79,7 @@ def _generic_kernel(op, a_dtype: str, b_dtype: str, dtype: str):
     contracted = [c for c in letters if c not in out]
     body = ["n = 1"] + [f"n *= sizes[{letters.index(c)}]" for c in out]
     body += ["i = cuda.grid(1)", "if i < n:"]
-    inner, rest = [], "i"
-    for pos in range(len(out) - 1, -1, -1):
-        c = out[pos]
-        if pos:
-            inner += [f"x_{c} = {rest} % sizes[{letters.index(c)}]", f"r = {rest} // sizes[{letters.index(c)}]"]
-            rest = "r"
-        else:
-            inner.append(f"x_{c} = {rest}")
+    inner = unflatten([f"x_{c}" for c in out], [f"sizes[{letters.index(c)}]" for c in out])
     inner.append(f"acc = np.{dtype}(0)")
     depth = ""
     for c in contracted:

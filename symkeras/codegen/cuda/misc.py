@@ -4,7 +4,7 @@ gradients), one-hot encoding, batch moments, the exclusive products of Prod's gr
 
 from __future__ import annotations
 
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
 from symkeras.graph.ops.debug import PrintTensor, show
 from symkeras.graph.ops.nn import OneHot
 from symkeras.graph.ops.reduce import ExclusiveProd, ExclusiveProdGradAtZero, Moments
@@ -14,13 +14,8 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 
 def _kernel(params: list[str], rank: int, shape_of: str, lines: list[str]):
-    body, rest = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"], "i"
-    index = []
-    for d in range(rank - 1, 0, -1):
-        index += [f"k{d} = {rest} % {shape_of}.shape[{d}]", f"r = {rest} // {shape_of}.shape[{d}]"]
-        rest = "r"
-    index.append(f"k0 = {rest}" if rank else "k0 = 0")
-    body += ["    " + line for line in index + lines]
+    index = unflatten([f"k{d}" for d in range(rank)], axes_of(shape_of, range(rank))) if rank else ["k0 = 0"]
+    body = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"] + ["    " + line for line in index + lines]
     return compile_kernel(params, body, HEADER)
 
 
@@ -147,14 +142,7 @@ def moments_launcher(node, context):
     rank = node.inputs[0].ndim
     axes = tuple(op.axis)
     kept = [d for d in range(rank) if d not in axes]
-    lines, rest = [], "i"
-    for pos in range(len(kept) - 1, -1, -1):
-        d = kept[pos]
-        if pos:
-            lines += [f"k{d} = {rest} % x.shape[{d}]", f"r = {rest} // x.shape[{d}]"]
-            rest = "r"
-        else:
-            lines.append(f"k{d} = {rest}")
+    lines = unflatten([f"k{d}" for d in kept], axes_of("x", kept))
     at = ", ".join(f"m{d}" if d in axes else f"k{d}" for d in range(rank))
     where = ", ".join("0" if d in axes else f"k{d}" for d in range(rank)) if op.keepdims else \
         ", ".join(f"k{d}" for d in kept)

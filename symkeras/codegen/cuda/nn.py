@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
 from symkeras.graph import ops
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -14,14 +14,7 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 def _kernel(rank: int, axis: int, dtype: str, log: bool):
     others = [d for d in range(rank) if d != axis]
     body = ["i = cuda.grid(1)", "if i < rows:"]
-    inner, rest = [], "i"
-    for pos in range(len(others) - 1, -1, -1):
-        d = others[pos]
-        if pos:
-            inner += [f"k{d} = {rest} % x.shape[{d}]", f"r = {rest} // x.shape[{d}]"]
-            rest = "r"
-        else:
-            inner.append(f"k{d} = {rest}")
+    inner = unflatten([f"k{d}" for d in others], axes_of("x", others))
     at = ", ".join("j" if d == axis else f"k{d}" for d in range(rank))
     inner += [
         f"top = x[{at.replace('j', '0')}]",

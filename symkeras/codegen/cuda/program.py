@@ -23,6 +23,16 @@ from symkeras.runtime.interrupts import deferred_interrupts
 
 
 class CudaProgram(Program):
+    """A Function's optimized graph as CUDA kernel launches (see the module's docstring).
+
+    Args (as Backend.compile's): the backend, the optimized graph, its inputs, outputs and updates, the
+    function's name; ``profile``: time each node (synchronizing after it); ``nan_guard``: check each
+    node's float results on the host and raise FloatingPointError at the first NaN or Inf.
+
+    Raises:
+        NotImplementedError: a node's op has no CUDA kernel (the message names it and its layer).
+    """
+
     def __init__(self, backend, graph, inputs, outputs, updates, name, profile=False, nan_guard=False):
         super().__init__()
         #: NaN guard: each node's float results are copied to the host and checked (slow; for debugging)

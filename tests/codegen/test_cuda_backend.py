@@ -71,7 +71,7 @@ def test_argmax_and_argmin_take_the_first_extreme_and_the_first_nan():
 @pytest.mark.parametrize("spec, shapes", [
     ("ab,bd->ad", [(5, 7), (7, 6)]), ("ad,bd->ab", [(5, 6), (7, 6)]), ("ab,ad->bd", [(9, 5), (9, 6)]),
     ("ba,db->ad", [(7, 5), (6, 7)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("tab,bd->tad", [(3, 4, 5), (5, 6)]),
-    ("tab,tad->bd", [(3, 4, 5), (3, 4, 6)]),
+    ("tab,tad->bd", [(3, 4, 5), (3, 4, 6)]), ("ab,bd->ad", [(20, 13), (13, 17)]), ("ab,db->ad", [(19, 9), (18, 9)]),
 ])
 def test_matrix_products_tiled_and_general(rng, spec, shapes):
     from symkeras.graph import ops

@@ -47,8 +47,8 @@ def environment() -> dict:
     except Exception:
         info["numba_cuda"] = None
     if device.available() and not device.simulated():
-        info["gpu"] = device.cuda().get_current_device().name.decode() if isinstance(
-            device.cuda().get_current_device().name, bytes) else str(device.cuda().get_current_device().name)
+        name = device.cuda().get_current_device().name
+        info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
     torch = _torch_cuda()
     info["torch"] = None if torch is None else torch.__version__
     return info

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch, unflatten
 from symkeras.graph.ops.nn import Gather, GatherGrad
 from symkeras.graph.ops.shape import Concatenate, SplitLike, SubtensorGrad, Transpose, _index_tuple
 
@@ -16,12 +16,6 @@ def _elementwise(params: list[str], rank: int, shape_of: str, lines: list[str]):
     index = unflatten([f"k{d}" for d in range(rank)], axes_of(shape_of, range(rank)))
     body = ["i = cuda.grid(1)", "if i < n:"] + ["    " + line for line in index + lines]
     return compile_kernel(["n", *params], body, HEADER)
-
-
-def _run(kernel, count: int, *arrays) -> None:
-    if count:
-        blocks, threads = launch_size(count)
-        kernel.function[blocks, threads](count, *arrays)
 
 
 def fill_kernel(rank: int, dtype: str):
@@ -47,7 +41,7 @@ def transpose_launcher(node, context):
     def run(args):
         x = on_device(args[0])
         out = empty(tuple(x.shape[p] for p in perm), x.dtype)
-        _run(kernel, out.size, out, x)
+        launch(kernel, out.size, out, x)
         return [out]
     return run
 
@@ -74,7 +68,7 @@ def concatenate_launcher(node, context):
         shape = list(arrays[0].shape)
         shape[axis] = offsets[-1]
         out = empty(shape, dtype)
-        _run(kernel, out.size, out, *arrays, *offsets)
+        launch(kernel, out.size, out, *arrays, *offsets)
         return [out]
     return run
 
@@ -103,7 +97,7 @@ def subtensor_grad_launcher(node, context):
     def run(args):
         g, ref = on_device(args[0]), args[1]
         out = empty(ref.shape, dtype)
-        _run(fill, out.size, out)
+        launch(fill, out.size, out)
         if len(plain) == len(ref.shape) and all(isinstance(i, int) for i in plain):  # one element
             at = int(np.ravel_multi_index(tuple(i % n for i, n in zip(plain, ref.shape)), ref.shape))
             target, piece = out.reshape(out.size)[at:at + 1], g.reshape(1)
@@ -112,7 +106,7 @@ def subtensor_grad_launcher(node, context):
             piece = g if tuple(g.shape) == tuple(target.shape) else g.reshape(*target.shape)
         if target.ndim not in copies:
             copies[target.ndim] = copy_into_kernel(target.ndim, dtype)
-        _run(copies[target.ndim], target.size, target, piece)
+        launch(copies[target.ndim], target.size, target, piece)
         return [out]
     return run
 
@@ -137,7 +131,7 @@ def gather_launcher(node, context):
         ref, idx = on_device(args[0]), on_device(args[1])
         out = empty(tuple(idx.shape) + tuple(ref.shape[1:]), ref_t.dtype)
         bad = on_device(np.zeros(2, np.int64))
-        _run(kernel, out.size, out, ref, idx.reshape(1) if idx.ndim == 0 else idx, bad)
+        launch(kernel, out.size, out, ref, idx.reshape(1) if idx.ndim == 0 else idx, bad)
         flag, index = bad.copy_to_host()
         if flag:
             n = ref.shape[0]
@@ -164,8 +158,8 @@ def gather_grad_launcher(node, context):
     def run(args):
         g, idx, ref = on_device(args[0]), on_device(args[1]), args[2]
         out = empty(ref.shape, dtype)
-        _run(fill, out.size, out)
-        _run(kernel, g.size, g, idx.reshape(1) if idx.ndim == 0 else idx, out)
+        launch(fill, out.size, out)
+        launch(kernel, g.size, g, idx.reshape(1) if idx.ndim == 0 else idx, out)
         return [out]
     return run
 

@@ -69,6 +69,13 @@ def _compiled(source: str) -> Kernel:
     return Kernel(source, namespace["kernel"])
 
 
+def launch(kernel: Kernel, count: int, *args) -> None:
+    """Run ``kernel(count, *args)`` over ``count`` threads (one per result element); nothing for 0."""
+    if count:
+        blocks, threads = launch_size(count)
+        kernel.function[blocks, threads](count, *args)
+
+
 def unflatten(names: list[str], sizes: list[str], flat: str = "i") -> list[str]:
     """Kernel lines setting ``names`` (one index per axis, the last varying fastest) from the flat index
     ``flat`` over axes of run-time ``sizes`` (source expressions)."""

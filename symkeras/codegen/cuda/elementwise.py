@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, unflatten
 from symkeras.codegen.scalar import Dialect, cast, expression, lit, maximum_source, minimum_source, replay
 from symkeras.graph import dtypes
 
@@ -127,10 +127,3 @@ def reduction_kernel(program, inputs_meta, kind: str, axes: tuple, keepdims: boo
     inner.append(f"out[{', '.join(where) or '0'}] = {cast('acc', out_dtype)}")
     body += ["    " + line for line in inner]
     return compile_kernel(["n", "space", "out", *args], body, HEADER)
-
-
-def launch(kernel: Kernel, count: int, *arrays) -> None:
-    """Run ``kernel`` over ``count`` threads (one per result element)."""
-    if count:
-        blocks, threads = launch_size(count)
-        kernel.function[blocks, threads](count, *arrays)

@@ -9,12 +9,14 @@ quiet fallback to the CPU).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
 from symkeras.codegen.cuda import arrays, conv, linalg, loop, misc, nn, random
 from symkeras.codegen.cuda import elementwise as ew_kernels
+from symkeras.codegen.cuda.compiler import launch
 from symkeras.codegen.cuda.device import cuda
 from symkeras.graph import ops
 from symkeras.graph.ops.fused import Fused, FusedGroup, _Meta
@@ -68,11 +70,15 @@ def contiguous(value):
 
 
 def _copy(value):
-    meta = [_Meta(value.dtype.name, value.shape)]
-    kernel = ew_kernels.elementwise_kernel([(ops.Identity(), (0,))], meta, [0], [value.dtype.name], value.ndim)
     out = empty(value.shape, value.dtype)
-    ew_kernels.launch(kernel, out.size, flat_scalar(out), flat_scalar(value))
+    launch(_copy_kernel(value.ndim, value.dtype.name), out.size, flat_scalar(out), flat_scalar(value))
     return out
+
+
+@functools.cache
+def _copy_kernel(ndim: int, dtype: str):
+    meta = [_Meta(dtype, (None,) * ndim)]
+    return ew_kernels.elementwise_kernel([(ops.Identity(), (0,))], meta, [0], [dtype], ndim)
 
 
 def _metas(node) -> list:
@@ -91,7 +97,7 @@ def _program_launcher(node, program, results: list[int]):
         arrays = [on_device(a) for a in args]
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
         outs = [empty(shape, dtype) for dtype in out_dtypes]
-        ew_kernels.launch(kernel, int(np.prod(shape, dtype=np.int64)), *[flat_scalar(o) for o in outs],
+        launch(kernel, int(np.prod(shape, dtype=np.int64)), *[flat_scalar(o) for o in outs],
                           *[flat_scalar(a) for a in arrays])
         return outs
     return run
@@ -129,7 +135,7 @@ def _reduction_launcher(node, program, reduce_op):
         shape = tuple(1 if d in axes else s for d, s in enumerate(space)) if reduce_op.keepdims else \
             tuple(s for d, s in enumerate(space) if d not in axes)
         result = empty(shape, out.dtype)
-        ew_kernels.launch(kernel, int(np.prod(shape, dtype=np.int64)), space, flat_scalar(result),
+        launch(kernel, int(np.prod(shape, dtype=np.int64)), space, flat_scalar(result),
                           *[flat_scalar(a) for a in arrays])
         return [result]
     return run
@@ -171,7 +177,7 @@ def _sum_to_like(node, context):
             kernels[axes] = ew_kernels.reduction_kernel([(ops.Identity(), (0,))], [g_meta], "sum", axes, True,
                                                         g.ndim, node.out.dtype)
         summed = empty(tuple(1 if d in axes else s for d, s in enumerate(g.shape)), node.out.dtype)
-        ew_kernels.launch(kernels[axes], summed.size, tuple(g.shape), flat_scalar(summed), flat_scalar(g))
+        launch(kernels[axes], summed.size, tuple(g.shape), flat_scalar(summed), flat_scalar(g))
         return [summed.reshape(*ref.shape) if ref.shape else summed.reshape(1).reshape(())]
     return run
 

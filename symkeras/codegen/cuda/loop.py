@@ -15,7 +15,8 @@ from symkeras.graph import provenance
 
 
 def loop_launcher(node, context):
-    from symkeras.codegen.cuda.arrays import _run, copy_into_kernel
+    from symkeras.codegen.cuda.arrays import copy_into_kernel
+    from symkeras.codegen.cuda.compiler import launch
     from symkeras.codegen.cuda.launchers import empty, find_launcher, on_device
 
     op = node.op
@@ -37,7 +38,7 @@ def loop_launcher(node, context):
         target = stacked[t]
         if value.ndim == 0:
             target, value = stacked[t:t + 1], value.reshape(1)
-        _run(copies[key], value.size, target, value)
+        launch(copies[key], value.size, target, value)
 
     def run(args):
         seqs, inits, nonseqs = op.split([on_device(a) for a in args])
@@ -54,8 +55,8 @@ def loop_launcher(node, context):
             values.update(zip(x_in, (s[t] for s in seqs)))
             values.update(zip(s_in, states))
             values.update(zip(w_in, nonseqs))
-            for inner_node, launch in zip(step.nodes, inner):
-                values.update(zip(inner_node.outputs, launch([values[i] for i in inner_node.inputs])))
+            for inner_node, step_launcher in zip(step.nodes, inner):
+                values.update(zip(inner_node.outputs, step_launcher([values[i] for i in inner_node.inputs])))
             results = [on_device(values[o]) for o in step.outputs]
             for k, value in enumerate(results):
                 if k >= op.n_states or op.keep[k] == "all":

@@ -27,7 +27,8 @@ def _fresh_settings():
     config.set_device(saved[4])
 
 
-BACKENDS = ("reference", "numba")
+#: every backend-parametrized test runs on each of these (cuda on the simulator where there is no GPU)
+BACKENDS = ("reference", "numba", "cuda")
 
 
 def pytest_generate_tests(metafunc):
@@ -37,7 +38,13 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def backend(request):
-    """Run the test on one backend (tests using it are parametrized over all of them)."""
+    """Run the test on one backend (tests using it are parametrized over all of them); on cuda where it
+    cannot run (no numba-cuda, or no driver and the simulator off) the test is skipped with the reason."""
+    if request.param == "cuda":
+        from symkeras.codegen.cuda import device
+
+        if not device.available():
+            pytest.skip(f"CUDA unavailable: {device.reason()}")
     config.set_backend(request.param)
     yield request.param
 

@@ -12,15 +12,15 @@ from symkeras.models import Model
 
 
 def _function(backend, **options):
-    x = K.placeholder((None, 64), name="x")
-    w = K.variable(np.random.default_rng(0).normal(size=(64, 256)).astype("float32"), name="w")
+    x = K.placeholder((None, 16), name="x")
+    w = K.variable(np.random.default_rng(0).normal(size=(16, 32)).astype("float32"), name="w")
     return K.function([x], [K.sum(K.tanh(K.dot(x, w)) ** 2)], backend=backend, **options), x
 
 
 def test_a_profiled_function_reports_its_calls_and_nodes_slowest_first(backend):
     f, _ = _function(backend, profile=True)
     plain, _ = _function(backend)
-    data = np.ones((512, 64), "float32")
+    data = np.ones((16, 16), "float32")
     for _ in range(4):
         got = f([data])
     np.testing.assert_allclose(got[0], plain([data])[0], rtol=1e-5)  # profiling changes no value
@@ -42,7 +42,7 @@ def test_a_profiled_function_reports_its_calls_and_nodes_slowest_first(backend):
 
 def test_without_profiling_the_report_says_how_to_turn_it_on(backend):
     f, _ = _function(backend)
-    f([np.ones((2, 64), "float32")])
+    f([np.ones((2, 16), "float32")])
     assert "run: not measured (make the function with profile=True, or set SYMKERAS_PROFILE=1)" in f.profile(
         file=io.StringIO())
     assert f.program.node_seconds() is None

@@ -124,7 +124,7 @@ def test_updates_are_written_to_the_device_and_read_back():
     assert float(K.function([], [K.sum(v)], backend="numba")([])[0]) == 12.0
 
 
-def test_a_keras_model_trains_on_cuda_as_on_the_reference(rng):
+def test_a_keras_model_trains_on_cuda_as_on_the_cpu(rng):
     from symkeras.layers import Dense, Dropout
     from symkeras.models import Sequential
     from symkeras.optimizers import Adam
@@ -147,6 +147,41 @@ def test_a_keras_model_trains_on_cuda_as_on_the_reference(rng):
         np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(histories["cuda"]["loss"], histories["cpu"]["loss"], rtol=1e-5)
     assert histories["cuda"]["accuracy"] == histories["cpu"]["accuracy"]
+
+
+_TRAIN_A_MODEL = """
+import sys
+import numpy as np
+from symkeras.layers import Dense
+from symkeras.models import Sequential
+rng = np.random.default_rng(0)
+x = rng.normal(size=(8, 5)).astype("float32")
+y = rng.normal(size=(8, 2)).astype("float32")
+model = Sequential([Dense(4, activation="tanh", input_dim=5), Dense(2)])
+model.set_weights([np.full(w.shape, 0.1 * (k + 1), "float32") for k, w in enumerate(model.get_weights())])
+model.compile("sgd", "mse")
+model.fit(x, y, batch_size=4, epochs=3, verbose=0, shuffle=False)
+np.savez(sys.argv[1], backend=model.train_function.backend.name, *model.get_weights())
+"""
+
+
+def test_symkeras_device_cuda_makes_a_model_train_on_cuda(tmp_path):
+    """``SYMKERAS_DEVICE=cuda`` alone (no argument in the code) trains a model on cuda, to the weights the
+    cpu device reaches."""
+    import os
+    import subprocess
+    import sys
+
+    results = {}
+    for name in ("cpu", "cuda"):
+        out = tmp_path / f"{name}.npz"
+        env = dict(os.environ, SYMKERAS_DEVICE=name)
+        subprocess.run([sys.executable, "-c", _TRAIN_A_MODEL, str(out)], env=env, check=True, timeout=300)
+        with np.load(out) as saved:
+            results[name] = (str(saved["backend"]), [saved[f"arr_{k}"] for k in range(4)])
+    assert results["cuda"][0] == "cuda" and results["cpu"][0] == "numba"
+    for got, wanted in zip(results["cuda"][1], results["cpu"][1]):
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-6)
 
 
 def test_the_device_switches():

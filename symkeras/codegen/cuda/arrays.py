@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch, unflatten
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, each_thread, launch, unflatten
 from symkeras.graph.ops.nn import Gather, GatherGrad
 from symkeras.graph.ops.shape import Concatenate, SplitLike, SubtensorGrad, Transpose, _index_tuple
 
@@ -14,7 +14,7 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 def _elementwise(params: list[str], rank: int, shape_of: str, lines: list[str]):
     index = unflatten([f"k{d}" for d in range(rank)], axes_of(shape_of, range(rank)))
-    body = ["i = cuda.grid(1)", "if i < n:"] + ["    " + line for line in index + lines]
+    body = each_thread("n") + ["    " + line for line in index + lines]
     return compile_kernel(["n", *params], body, HEADER)
 
 

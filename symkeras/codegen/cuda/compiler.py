@@ -17,6 +17,9 @@ from symkeras.codegen.cuda import device
 #: one at a time: smaller blocks keep its launches short)
 THREADS = 128
 SIMULATED_THREADS = 32
+#: at most this many blocks a launch on the simulator, whose threads then loop over several elements
+#: each (it starts a Python thread per CUDA thread: a few threads doing many elements run far faster)
+SIMULATED_BLOCKS = 2
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ def launch(kernel: Kernel, count: int, *args) -> None:
         kernel.function[blocks, threads](count, *args)
 
 
+def each_thread(bound: str) -> list[str]:
+    """The kernel line that opens the loop of one thread over the flat indices ``i < bound`` it computes
+    (every ``gridsize``-th from its own: one index a thread where the launch covers them all)."""
+    return [f"for i in range(cuda.grid(1), {bound}, cuda.gridsize(1)):"]
+
+
 def unflatten(names: list[str], sizes: list[str], flat: str = "i") -> list[str]:
     """Kernel lines setting ``names`` (one index per axis, the last varying fastest) from the flat index
     ``flat`` over axes of run-time ``sizes`` (source expressions)."""
@@ -101,7 +110,8 @@ def launch_size(count: int) -> tuple[int, int]:
     """(blocks, threads per block) covering ``count`` threads; counts the launch (see ``launches``)."""
     threads = threads_per_block()
     counted()
-    return max(1, -(-count // threads)), threads
+    blocks = max(1, -(-count // threads))
+    return (min(blocks, SIMULATED_BLOCKS) if device.simulated() else blocks), threads
 
 
 _launches = [0]

@@ -8,7 +8,7 @@ positions times filters in shared memory, is what makes convolutions fast on a G
 
 from __future__ import annotations
 
-from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, each_thread, launch_size, unflatten
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad
 from symkeras.graph.ops.conv_epilogue import ConvEpilogue
 from symkeras.graph.ops.pool import AvgPool, AvgPoolGrad, MaxPool, MaxPoolGrad, MaxPoolSelect
@@ -17,7 +17,7 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 
 def _kernel(params: list[str], shape_of: str, names: list[str], lines: list[str]):
-    body = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"]
+    body = each_thread(f"{shape_of}.size")
     body += ["    " + line for line in unflatten(names, axes_of(shape_of, range(len(names)))) + lines]
     return compile_kernel(params, body, HEADER)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, unflatten
+from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, each_thread, unflatten
 from symkeras.codegen.scalar import Dialect, cast, expression, lit, maximum_source, minimum_source, replay
 from symkeras.graph import dtypes
 
@@ -60,7 +60,7 @@ def elementwise_kernel(program, inputs_meta, results: list[int], out_dtypes: lis
     outs = [f"out{j}" for j in range(len(results))]
     args = [f"a{i}" for i in range(len(inputs_meta))]
     loads = [_load(a, len(m.shape), rank) for a, m in zip(args, inputs_meta)]
-    body = ["i = cuda.grid(1)", "if i < n:"]
+    body = each_thread("n")
     inner = unflatten([f"k{d}" for d in range(rank)], axes_of(outs[0], range(rank)))
     step_lines, values, _ = _steps(program, inputs_meta, [f"v{i}" for i in range(len(args))])
     inner += [f"v{i} = {load}" for i, load in enumerate(loads)] + step_lines
@@ -101,7 +101,7 @@ def reduction_kernel(program, inputs_meta, kind: str, axes: tuple, keepdims: boo
     kept = [d for d in range(rank) if d not in axes]
     arg = kind in ("argmax", "argmin")
     init, wide = ("0", out_dtype) if arg else _accumulator(kind, out_dtype)
-    body = ["i = cuda.grid(1)", "if i < n:"]
+    body = each_thread("n")
     inner = []
     # the output's multi-index over the kept axes, from the sizes of the index space (``space``)
     inner += unflatten([f"k{d}" for d in kept], [f"space[{d}]" for d in kept])

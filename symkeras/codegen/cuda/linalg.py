@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symkeras.codegen.cuda import device
-from symkeras.codegen.cuda.compiler import compile_kernel, counted, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import compile_kernel, counted, each_thread, launch_size, unflatten
 from symkeras.codegen.scalar import cast
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -107,7 +107,7 @@ def _generic_kernel(op, a_dtype: str, b_dtype: str, dtype: str):
     letters = list(dict.fromkeys(out + a + b))
     contracted = [c for c in letters if c not in out]
     body = ["n = 1"] + [f"n *= sizes[{letters.index(c)}]" for c in out]
-    body += ["i = cuda.grid(1)", "if i < n:"]
+    body += each_thread("n")
     inner = unflatten([f"x_{c}" for c in out], [f"sizes[{letters.index(c)}]" for c in out])
     inner.append(f"acc = np.{dtype}(0)")
     depth = ""

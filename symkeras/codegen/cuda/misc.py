@@ -4,7 +4,7 @@ gradients), one-hot encoding, batch moments, the exclusive products of Prod's gr
 
 from __future__ import annotations
 
-from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, each_thread, launch_size, unflatten
 from symkeras.graph.ops.debug import PrintTensor, show
 from symkeras.graph.ops.nn import OneHot
 from symkeras.graph.ops.reduce import ExclusiveProd, ExclusiveProdGradAtZero, Moments
@@ -15,7 +15,7 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 def _kernel(params: list[str], rank: int, shape_of: str, lines: list[str]):
     index = unflatten([f"k{d}" for d in range(rank)], axes_of(shape_of, range(rank))) if rank else ["k0 = 0"]
-    body = ["i = cuda.grid(1)", f"if i < {shape_of}.size:"] + ["    " + line for line in index + lines]
+    body = each_thread(f"{shape_of}.size") + ["    " + line for line in index + lines]
     return compile_kernel(params, body, HEADER)
 
 
@@ -154,7 +154,7 @@ def moments_launcher(node, context):
         if name == "total":
             lines.append("mean = total / count")
     lines += [f"mean_out[{where or '0'}] = np.{dtype}(mean)", f"var_out[{where or '0'}] = np.{dtype}(spread / count)"]
-    body = ["i = cuda.grid(1)", "if i < n:"] + ["    " + line for line in lines]
+    body = each_thread("n") + ["    " + line for line in lines]
     kernel = compile_kernel(["n", "count", "x", "mean_out", "var_out"], body, HEADER)
 
     def run(args):

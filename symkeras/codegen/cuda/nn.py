@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, launch_size, unflatten
+from symkeras.codegen.cuda.compiler import axes_of, compile_kernel, each_thread, launch_size, unflatten
 from symkeras.graph import ops
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -13,7 +13,7 @@ HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
 
 def _kernel(rank: int, axis: int, dtype: str, log: bool):
     others = [d for d in range(rank) if d != axis]
-    body = ["i = cuda.grid(1)", "if i < rows:"]
+    body = each_thread("rows")
     inner = unflatten([f"k{d}" for d in others], axes_of("x", others))
     at = ", ".join("j" if d == axis else f"k{d}" for d in range(rank))
     inner += [

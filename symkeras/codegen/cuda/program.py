@@ -17,7 +17,7 @@ from symkeras.codegen.backend import Program, Residency
 from symkeras.codegen.cuda import compiler, device
 from symkeras.codegen.cuda.launchers import find_launcher, is_host, on_device
 from symkeras.codegen.cuda.storage import DEVICE
-from symkeras.codegen.errors import nan_guard_message, update_shape_error
+from symkeras.codegen.errors import nan_guard_message, node_shape_error, update_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.runtime.interrupts import deferred_interrupts
 
@@ -95,8 +95,7 @@ class CudaProgram(Program):
             try:
                 results = run([values[i] for i in node.inputs])
             except ValueError as error:
-                arg_shapes = ", ".join(shapes.fmt(values[i].shape) for i in node.inputs)
-                raise ValueError(f"{provenance.where(node)} on inputs of shapes {arg_shapes}: {error}") from error
+                raise node_shape_error(node, [values[i] for i in node.inputs], error) from error
             if self._node_seconds is not None:
                 device.cuda().synchronize()
                 self._node_seconds[index] += time.perf_counter() - start

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import compile_kernel, launch_size
+from symkeras.codegen.cuda.compiler import compile_kernel, each_thread, launch_size
 from symkeras.graph.ops import random as rnd
 
 HEADER = "import math\nimport numpy as np\nfrom numba import cuda\n"
@@ -45,7 +45,7 @@ def _kernel(op):
                 "    if abs(z) <= 2.0:", "        break",
                 *["    " + line for line in _normal("z", "bases[attempt]", "i")],
                 "z = min(max(z, -2.0), 2.0)", f"out[i] = np.{op.dtype}({op.mean!r} + {op.stddev!r} * z)"]
-    body = ["i = cuda.grid(1)", "if i < n:", *["    " + line for line in draw]]
+    body = each_thread("n") + ["    " + line for line in draw]
     return compile_kernel(["n", "bases", "out"], body, HEADER)
 
 

@@ -63,11 +63,13 @@ def _torch_cuda():
 
 
 def run_tests() -> dict:
-    """The CUDA tests, on the GPU (or the simulator with --quick and no GPU)."""
+    """The CUDA tests, on the GPU (or the simulator with --quick and no GPU): the CUDA backend's own and
+    the cuda runs of the backend-parametrized ones."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           os.path.join(ROOT, "tests", "codegen", "test_cuda_backend.py")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=240)
+    tests = [os.path.join(ROOT, "tests", *part.split("/")) for part in
+             ("codegen/test_cuda_backend.py", "backend", "graph", "keras", "test_demo.py")]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda", *tests],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-300:]
     return {"rc": proc.returncode, "summary": tail, "seconds": round(time.perf_counter() - start, 1),
             "failures": [line for line in proc.stdout.splitlines() if line.startswith("FAILED")][:10]}

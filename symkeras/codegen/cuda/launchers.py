@@ -222,6 +222,10 @@ def _subtensor(node, context):
         (x,) = args
         if is_host(x):
             return [np.asarray(x[index])]
+        if not np.empty(x.shape, dtype=np.bool_)[index].shape:
+            # one element: a device array indexed by integers gives a host scalar, a slice a view
+            at = tuple(slice(i % n, i % n + 1) for i, n in zip(index, x.shape))
+            return [contiguous(x[at]).reshape(1).reshape(())]
         if not new_axes:
             return [x[index]]
         view = contiguous(x[tuple(i for i in index if i is not None)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import sys
 import warnings
 
 import numpy as np
@@ -231,8 +232,18 @@ def _monitor_op(mode, monitor, owner):
     return np.greater
 
 
+def _not_rank_zero() -> bool:
+    """Whether this process is a rank other than 0 of a distributed run (symkeras.distributed.init())."""
+    collectives = sys.modules.get("symkeras.distributed.collectives")
+    return collectives is not None and collectives.initialized() and collectives.comm().Get_rank() != 0
+
+
 class ModelCheckpoint(Callback):
-    """Saves the model (or its weights) after epochs; ``filepath`` may hold ``{epoch:02d}`` and log keys."""
+    """Saves the model (or its weights) after epochs; ``filepath`` may hold ``{epoch:02d}`` and log keys.
+
+    In a distributed run (``symkeras.distributed``) only rank 0 writes: the ranks hold the same weights, and
+    several processes writing one file would corrupt it.
+    """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", period=1):
@@ -251,6 +262,8 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if _not_rank_zero():
+            return
         self.epochs_since_last_save += 1
         if self.epochs_since_last_save < self.period:
             return

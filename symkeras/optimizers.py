@@ -67,11 +67,19 @@ class Optimizer:
         return grads, self._decayed_lr()
 
     def get_gradients(self, loss, params):
+        return self._clipped(self._gradients(loss, params))
+
+    @staticmethod
+    def _gradients(loss, params):
         grads = K.gradients(loss, params)
         missing = [p.name for p, g in zip(params, grads) if g is None]
         if missing:
             raise ValueError(f"An operation has `None` for gradient (weights {missing}). Please make sure that all "
                              "of your ops have a gradient defined (i.e. are differentiable).")
+        return grads
+
+    def _clipped(self, grads):
+        """``grads`` clipped by ``clipnorm`` (their global norm) and ``clipvalue``, where set."""
         if getattr(self, "clipnorm", None) is not None and self.clipnorm > 0:
             norm = K.sqrt(sum(K.sum(K.square(g)) for g in grads))
             grads = [K.switch(K.greater_equal(norm, self.clipnorm), g * self.clipnorm / norm, g) for g in grads]

@@ -34,6 +34,8 @@ POOLED = constant(distinct(2, 5, 6, 2))
 # (id, function of float64 placeholders, input points[, dict(eps=, atol=, rtol=)])
 CASES = [
     ("neg", lambda x: -x, [uniform(3, 4)]),
+    # (one rank: the identity; its gradient is the allreduce of the output gradients)
+    ("allreduce", lambda x, y: (lambda r: r[0] * r[1])(ops.allreduce([x, y])), [uniform(3, 4), uniform(3, 4)]),
     ("abs", lambda x: abs(x), [uniform(3, 4)]),
     ("sign", ops.sign, [uniform(3, 4)]),
     ("floor", ops.floor, [away_from_integers(3, 4)]),

@@ -237,6 +237,16 @@ def _host(value) -> np.ndarray:
     return value if is_host(value) else value.copy_to_host()
 
 
+@launcher(ops.Allreduce)
+def _allreduce(node, context):
+    """The inputs fused and reduced on the host, as on the CPU backends (mpi4py's MPI is not CUDA-aware
+    here), the results copied back up."""
+    def run(args):
+        results = node.op.perform([_host(a) for a in args])
+        return [on_device(r) for r in (results if node.op.count > 1 else (results,))]
+    return run
+
+
 # the rest: matrix products, softmax, random draws --------------------------------------------------------
 
 LAUNCHERS.update(arrays.LAUNCHERS)

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
-from numba.core.errors import NumbaWarning
-
 from symkeras.codegen.numba.registry import kernel
 from symkeras.graph.ops.debug import PrintTensor
-
-# the print's objmode block runs with the GIL, by design: Numba's note that it does is noise here
-warnings.filterwarnings("ignore", message="Code running in object mode won't allow parallel execution",
-                        category=NumbaWarning)
 
 
 @kernel(PrintTensor, inline=True)

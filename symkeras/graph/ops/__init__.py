@@ -14,6 +14,7 @@ from symkeras.graph.ops.broadcast import (  # noqa: F401
     sum_to_like,
     zeros_like,
 )
+from symkeras.graph.ops.collective import Allreduce, allreduce  # noqa: F401, E402
 from symkeras.graph.ops.conv import Conv, ConvInputGrad, ConvKernelGrad, conv, conv_transpose  # noqa: F401, E402
 from symkeras.graph.ops.conv_epilogue import ConvEpilogue  # noqa: F401, E402
 from symkeras.graph.ops.debug import PrintTensor, print_tensor  # noqa: F401, E402

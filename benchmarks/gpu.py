@@ -68,8 +68,13 @@ def run_tests() -> dict:
     start = time.perf_counter()
     tests = [os.path.join(ROOT, "tests", *part.split("/")) for part in
              ("codegen/test_cuda_backend.py", "backend", "graph", "keras", "test_demo.py")]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda", *tests],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda", *tests],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)
+    except subprocess.TimeoutExpired as expired:  # (the benchmarks still run)
+        out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+        return {"rc": None, "summary": f"stopped after 300 s; progress: {out.strip()[-200:]}",
+                "seconds": round(time.perf_counter() - start, 1), "failures": []}
     tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-300:]
     return {"rc": proc.returncode, "summary": tail, "seconds": round(time.perf_counter() - start, 1),
             "failures": [line for line in proc.stdout.splitlines() if line.startswith("FAILED")][:10]}

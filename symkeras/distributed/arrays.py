@@ -35,9 +35,10 @@ def allreduce(value, average: bool | None = None, name: str | None = None, op: s
     flat = np.ascontiguousarray(array.reshape(-1))
     if op == Average and flat.dtype.kind not in "fc":
         flat = flat.astype(np.float64)
-    collectives.allreduce_in_place(flat, average=False, fp16=False)
-    if op == Average:
-        flat /= comm().Get_size() if collectives.initialized() else 1
+    if collectives.initialized() and comm().Get_size() > 1:
+        collectives.reduce_in_place(flat, average=False, fp16=False)
+        if op == Average:
+            flat /= comm().Get_size()
     return flat.reshape(shape)
 
 

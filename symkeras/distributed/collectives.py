@@ -128,12 +128,35 @@ def _half_sum_op():
     return _HALF_SUM[0]
 
 
+#: the allreduces of training steps so far in this process: calls, bytes sent (each rank's buffer), seconds
+#: in them (the wait for slower ranks included)
+_stats = {"calls": 0, "bytes": 0, "seconds": 0.0}
+
+
+def allreduce_stats(reset: bool = False) -> dict:
+    """``{"calls", "bytes", "seconds"}`` of the gradient allreduces since the process started (or the last
+    reset), to tell what communication costs a step."""
+    out = dict(_stats)
+    if reset:
+        _stats.update(calls=0, bytes=0, seconds=0.0)
+    return out
+
+
 def allreduce_in_place(buffer: np.ndarray, average: bool, fp16: bool) -> None:
     """Sum (then divide by the number of ranks, when ``average``) the 1-D ``buffer`` across the ranks, in
     place; ``fp16`` sends it as float16.  A process that never called ``init()`` is a run of one rank."""
     if _state["comm"] is None or _state["comm"].Get_size() == 1:
         return
-    MPI, c = mpi(), _state["comm"]
+    start = time.perf_counter()
+    reduce_in_place(buffer, average, fp16)
+    _stats["calls"] += 1
+    _stats["bytes"] += buffer.size * (2 if fp16 else buffer.itemsize)
+    _stats["seconds"] += time.perf_counter() - start
+
+
+def reduce_in_place(buffer: np.ndarray, average: bool, fp16: bool) -> None:
+    """``allreduce_in_place`` in a run of several ranks, not counted in ``allreduce_stats``."""
+    MPI, c = mpi(), comm()
     if fp16 and buffer.dtype != np.float16:
         half = buffer.astype(np.float16)
         wait(c.Iallreduce(MPI.IN_PLACE, [half.view(np.int16), MPI.INT16_T], op=_half_sum_op()),

@@ -24,7 +24,7 @@ from symkeras.distributed import callbacks  # noqa: F401
 from symkeras.distributed.arrays import Average, Sum, allgather, allreduce, broadcast, broadcast_variables  # noqa: F401
 from symkeras.distributed.collectives import DistributedError, allreduce_stats  # noqa: F401
 from symkeras.distributed.data import ShardedSequence, shard  # noqa: F401
-from symkeras.distributed.optimizer import Compression, DistributedOptimizer  # noqa: F401
+from symkeras.distributed.optimizer import Compression, DistributedOptimizer, load_model  # noqa: F401
 from symkeras.distributed.runtime import (  # noqa: F401
     init,
     is_initialized,

@@ -66,3 +66,37 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
     wrapped._allreduce_op = op
     wrapped._allreduce_compression = compression
     return wrapped
+
+
+def load_model(filepath, custom_optimizers=None, custom_objects=None, compression=Compression.none, op=Average):
+    """A model saved by ``save_model``/``ModelCheckpoint``, its optimizer made a ``DistributedOptimizer``
+    with its saved state (Horovod's ``hvd.load_model``, for resuming a distributed run).
+
+    Args:
+        filepath: the HDF5 file.
+        custom_optimizers: optimizer classes of the user's, by name (added to ``custom_objects``).
+        custom_objects: as for ``keras.models.load_model``.
+        compression, op: as for ``DistributedOptimizer``.
+
+    Returns:
+        The compiled model.
+
+    Raises:
+        ValueError: ``init()`` has not been called, or the file holds no training configuration.
+    """
+    from symkeras.models import load_model as load
+
+    collectives.comm()
+    objects = dict(custom_objects or {})
+    objects.update({cls.__name__: cls for cls in (custom_optimizers or [])})
+    model = load(filepath, custom_objects=objects or None)
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(f"load_model: {filepath} holds no training configuration to resume from; load it with "
+                         "keras.models.load_model and compile it with a DistributedOptimizer.")
+    model._make_train_function()
+    state = model.optimizer.get_weights()
+    model.optimizer = DistributedOptimizer(model.optimizer, compression=compression, op=op)
+    model.train_function = None
+    model._make_train_function()  # (the update rule made again, on reduced gradients: new slots, set below)
+    model.optimizer.set_weights(state)
+    return model

@@ -69,9 +69,19 @@ def train(out, mode):
     history = net.fit(x, y, batch_size=BATCH_PER_RANK, epochs=3, shuffle=False, callbacks=callbacks,
                       verbose=1 if hvd.rank() == 0 else 0)
     np.savez(os.path.join(out, f"rank{hvd.rank()}.npz"), *net.get_weights())
+    resumed = {}
+    if mode == "train":  # resume from rank 0's last checkpoint, on both ranks, for one more epoch
+        hvd.allreduce(np.zeros(1))  # (a barrier: rank 0 has written it)
+        again = hvd.load_model(os.path.join(out, "rank0-3.h5"))
+        state = again.optimizer.get_weights()
+        again.fit(x, y, batch_size=BATCH_PER_RANK, epochs=1, shuffle=False, verbose=0)
+        np.savez(os.path.join(out, f"resumed{hvd.rank()}.npz"), *again.get_weights())
+        resumed = {"optimizer": type(again.optimizer).__name__,
+                   "distributed": getattr(again.optimizer, "_distributed", False),
+                   "state_kept": bool(all(np.array_equal(a, b) for a, b in zip(state, optimizer.get_weights())))}
     with open(os.path.join(out, f"rank{hvd.rank()}.json"), "w") as fh:
         json.dump({"history": history.history, "backend": net.train_function.backend.name,
-                   "optimizer": type(net.optimizer).__name__}, fh)
+                   "optimizer": type(net.optimizer).__name__, "resumed": resumed}, fh)
 
 
 def arrays(out):

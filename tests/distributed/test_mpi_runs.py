@@ -93,6 +93,17 @@ def test_metrics_are_averaged_over_the_ranks(trained):
     assert {log["optimizer"] for log in logs} == {"SGD"} and {log["backend"] for log in logs} == {"numba"}
 
 
+def test_a_run_resumes_from_a_checkpoint_with_the_optimizer_state_and_reduced_gradients(trained):
+    out, _ = trained
+    logs = [json.loads((out / f"rank{r}.json").read_text())["resumed"] for r in (0, 1)]
+    for log in logs:
+        assert log == {"optimizer": "SGD", "distributed": True, "state_kept": True}
+    ranks = [_load(out / f"resumed{r}.npz") for r in (0, 1)]
+    for a, b, before in zip(*ranks, _load(out / "rank0.npz")):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, before)
+
+
 def test_only_rank_zero_writes_checkpoints_and_shows_progress(trained):
     out, text = trained
     assert sorted(p.name for p in out.glob("*.h5")) == ["rank0-1.h5", "rank0-2.h5", "rank0-3.h5"]

@@ -38,7 +38,7 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
     fused allreduce per dtype inside the compiled training step (Horovod's Keras API).
 
     Args:
-        optimizer: a symkeras optimizer instance (its variables are shared with the result).
+        optimizer: a symkeras optimizer instance (its variables are shared with the result), or its name.
         name, device_dense, device_sparse, sparse_as_dense: accepted for Horovod's signature; symkeras
             reduces every gradient densely, on the device of the training step.
         compression: ``Compression.none`` or ``Compression.fp16``.
@@ -51,8 +51,16 @@ def DistributedOptimizer(optimizer, name=None, device_dense="", device_sparse=""
     Raises:
         ValueError: ``symkeras.distributed.init()`` has not been called, or ``op``/``compression`` is not
             one of the above.
+        TypeError: ``optimizer`` is not an optimizer.
     """
+    from symkeras import optimizers
+
     collectives.comm()  # (raises when init() was not called)
+    if isinstance(optimizer, (str, dict)):
+        optimizer = optimizers.get(optimizer)
+    if not isinstance(optimizer, optimizers.Optimizer):
+        raise TypeError(f"DistributedOptimizer: expected a symkeras optimizer (or its name), got "
+                        f"{type(optimizer).__name__} {optimizer!r}")
     if op not in (Average, Sum):
         raise ValueError(f"DistributedOptimizer: op must be Average or Sum, got {op!r}")
     if compression not in (Compression.none, Compression.fp16):

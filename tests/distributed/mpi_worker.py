@@ -97,6 +97,11 @@ def arrays(out):
         hvd.broadcast(np.zeros(2 + rank), root_rank=0)
     except hvd.DistributedError as error:
         result["bad_broadcast"] = str(error)
+    result["by_name"] = type(hvd.DistributedOptimizer("adam")).__name__
+    try:
+        hvd.DistributedOptimizer(3)
+    except TypeError as error:
+        result["not_an_optimizer"] = str(error)
     with open(os.path.join(out, f"arrays{rank}.json"), "w") as fh:
         json.dump(result, fh)
 

@@ -159,5 +159,8 @@ def test_the_collectives_on_numpy_arrays(tmp_path):
         assert result["sum"] == [1, 3, 5] and result["mean"] == [0.5, 1.5, 2.5]
         assert result["gathered"] == [[0, 0], [1, 1], [1, 1]]
         assert result["broadcast"] == [11.0, 11.0]
+        assert result["by_name"] == "Adam"
+        assert result["not_an_optimizer"] == ("DistributedOptimizer: expected a symkeras optimizer (or its name), "
+                                              "got int 3")
         assert result["bad_broadcast"] == ("broadcast: the arrays' dtype and shape differ between ranks: "
                                            "<f8 (2,) on rank 0, <f8 (3,) on rank 1.")

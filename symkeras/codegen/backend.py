@@ -158,3 +158,27 @@ class Residency:
             storages.move(var, self.storage)
         self.epoch = storages.epoch()
         return True
+
+
+def apply_updates(name: str, updates, values: dict, write, prepare=None) -> None:
+    """Write each update's new value ``values[new]`` into its variable with ``write(var, value)``: every
+    value is checked against its variable's shape (and passed through ``prepare(value, var)`` when given)
+    before any is written, and the writes run with Ctrl-C held back: all of them or none.
+
+    Raises:
+        ValueError: an update's shape differs from its variable's (naming function ``name`` and the
+            variable); no variable is changed.
+    """
+    from symkeras.codegen.errors import update_shape_error
+    from symkeras.graph import shapes
+    from symkeras.runtime.interrupts import deferred_interrupts
+
+    new_values = []
+    for var, new in updates:
+        value = values[new]
+        if tuple(value.shape) != var.shape:
+            raise ValueError(update_shape_error(name, var) + f" (got {shapes.fmt(value.shape)})")
+        new_values.append(value if prepare is None else prepare(value, var))
+    with deferred_interrupts():
+        for (var, _), value in zip(updates, new_values):
+            write(var, value)

@@ -12,12 +12,11 @@ import time
 
 import numpy as np
 
-from symkeras.codegen.backend import Backend, Program, Residency, register_backend
-from symkeras.codegen.errors import nan_guard_message, node_shape_error, update_shape_error
+from symkeras.codegen.backend import Backend, Program, Residency, apply_updates, register_backend
+from symkeras.codegen.errors import nan_guard_message, node_shape_error
 from symkeras.graph import provenance, shapes
 from symkeras.graph.basic import Tensor
 from symkeras.graph.fgraph import Graph
-from symkeras.runtime.interrupts import deferred_interrupts
 from symkeras.runtime.storage import HOST
 
 
@@ -105,15 +104,7 @@ class ReferenceProgram(Program):
         self.residency.ensure()
         values = self.evaluator.run(dict(zip(self.inputs, arrays)))
         results = [np.array(values[o], copy=True) for o in self.outputs]
-        new_values = []
-        for var, new in self.updates:
-            value = values[new]
-            if value.shape != var.shape:
-                raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
-            new_values.append(value)
-        with deferred_interrupts():  # all of the updates or none (Ctrl-C comes after them)
-            for (var, _), value in zip(self.updates, new_values):
-                HOST.write(var, value)
+        apply_updates(self.name, self.updates, values, HOST.write)
         return results
 
     def node_seconds(self):

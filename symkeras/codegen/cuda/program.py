@@ -13,13 +13,12 @@ import time
 
 import numpy as np
 
-from symkeras.codegen.backend import Program, Residency
+from symkeras.codegen.backend import Program, Residency, apply_updates
 from symkeras.codegen.cuda import compiler, device
 from symkeras.codegen.cuda.launchers import find_launcher, is_host, on_device
 from symkeras.codegen.cuda.storage import DEVICE
-from symkeras.codegen.errors import nan_guard_message, node_shape_error, update_shape_error
-from symkeras.graph import provenance, shapes
-from symkeras.runtime.interrupts import deferred_interrupts
+from symkeras.codegen.errors import nan_guard_message, node_shape_error
+from symkeras.graph import provenance
 
 
 class CudaProgram(Program):
@@ -112,19 +111,15 @@ class CudaProgram(Program):
         values = self._run_nodes(self._leaves(arrays))
         self.stats["launches"] = compiler.launches() - before  # kernel launches of the last call
         results = [_to_host(values[o]) for o in self.outputs]
-        new_values = []
         held = {id(DEVICE.array(var)) for var, _ in self.updates}
-        for var, new in self.updates:
-            value = values[new]
-            if tuple(value.shape) != var.shape:
-                raise ValueError(update_shape_error(self.name, var) + f" (got {shapes.fmt(value.shape)})")
+
+        def own_buffer(value, var):  # a variable's buffer is its own
             if is_host(value) or id(value) in held or not value.is_c_contiguous():
-                value = _fresh_copy(value, var.dtype)  # a variable's buffer is its own
+                value = _fresh_copy(value, var.dtype)
             held.add(id(value))
-            new_values.append(value)
-        with deferred_interrupts():  # all of the updates or none (Ctrl-C comes after them)
-            for (var, _), value in zip(self.updates, new_values):
-                DEVICE.replace(var, value)
+            return value
+
+        apply_updates(self.name, self.updates, values, DEVICE.replace, own_buffer)
         return results
 
     def node_seconds(self):

@@ -55,6 +55,24 @@ def test_reductions_over_any_axes(rng, axis, keepdims):
     _assert_close(*_both([x], outputs, [rng.normal(size=(4, 3, 5)).astype("float32")]))
 
 
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (1, True), ((0, 1), False)])
+def test_reductions_of_many_elements_a_block_an_output(rng, axis, keepdims):
+    """Each output reduces 70 to 840 elements: a block of threads computes it (pairwise in shared
+    memory), over more outputs than blocks; a NaN still wins a max, and a fused square still sums."""
+    from symkeras.codegen.cuda import compiler
+
+    x = K.placeholder((None, 70, 3), name="x")
+    data = rng.normal(size=(4, 70, 3)).astype("float32")
+    data[2, 5, 1] = np.nan
+    outputs = [K.sum(x, axis, keepdims), K.max(x, axis, keepdims), K.min(x, axis, keepdims),
+               K.prod(1.0 + 0.01 * x, axis, keepdims), K.sum(K.square(x), axis, keepdims)]
+    assert 70 >= 2 * compiler.threads_per_block()
+    _assert_close(*_both([x], outputs, [data]), rtol=2e-5)
+    f = K.function([x], [K.sum(x, axis, keepdims)], backend="cuda")
+    f([data])
+    assert "partial = cuda.shared.array(" in f.program.source
+
+
 def test_a_float32_sum_of_many_elements_accumulates_in_float64(rng):
     x = K.placeholder((None,), name="x")
     data = (1.0 + rng.random(20000)).astype("float32")

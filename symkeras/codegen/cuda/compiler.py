@@ -79,6 +79,19 @@ def launch(kernel: Kernel, count: int, *args) -> None:
         kernel.function[blocks, threads](count, *args)
 
 
+#: most blocks a block-per-item launch starts (blocks then take every gridDim-th item)
+MAX_BLOCKS = 65535
+
+
+def launch_blocks(kernel: Kernel, count: int, *args) -> None:
+    """Run ``kernel(count, *args)`` with a block of ``threads_per_block()`` threads for each of ``count``
+    items (the block reductions' outputs); nothing for 0."""
+    if count:
+        counted()
+        blocks = min(count, SIMULATED_BLOCKS if device.simulated() else MAX_BLOCKS)
+        kernel.function[blocks, threads_per_block()](count, *args)
+
+
 def each_thread(bound: str) -> list[str]:
     """The kernel line that opens the loop of one thread over the flat indices ``i < bound`` it computes
     (every ``gridsize``-th from its own: one index a thread where the launch covers them all)."""

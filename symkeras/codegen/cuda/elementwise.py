@@ -5,7 +5,9 @@ NumPy broadcasting (an axis of size 1 reads index 0; an input of lower rank line
 axes), evaluates the program's steps with the shared scalar IR (codegen/scalar.py, in the CUDA
 dialect) and stores its results.  A reduction's thread computes one output element, looping over the
 reduced axes and accumulating float sums and products in float64 (then cast back), so that a float32
-sum over many elements keeps its precision.
+sum over many elements keeps its precision; where each output reduces many elements (a loss, a bias
+gradient), a block computes each output instead: its threads take every blockDim-th element, then
+combine their partial results in shared memory, pairwise (``block_reduction_kernel``).
 
 The kernels' text depends on the ranks, dtypes and the program, not on the sizes: one compiled kernel
 serves every batch size.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, each_thread, unflatten
+from symkeras.codegen.cuda.compiler import Kernel, axes_of, compile_kernel, each_thread, threads_per_block, unflatten
 from symkeras.codegen.scalar import Dialect, cast, expression, lit, maximum_source, minimum_source, replay
 from symkeras.graph import dtypes
 
@@ -127,3 +129,38 @@ def reduction_kernel(program, inputs_meta, kind: str, axes: tuple, keepdims: boo
     inner.append(f"out[{', '.join(where) or '0'}] = {cast('acc', out_dtype)}")
     body += ["    " + line for line in inner]
     return compile_kernel(["n", "space", "out", *args], body, HEADER)
+
+
+#: reductions a block computes together (argmax/argmin and any/all stay one thread an output)
+BLOCK_KINDS = ("sum", "prod", "max", "min")
+
+
+def block_reduction_kernel(program, inputs_meta, kind: str, axes: tuple, keepdims: bool, rank: int,
+                           out_dtype: str) -> Kernel:
+    """Like ``reduction_kernel``, one block an output element: ``kernel(n, count, space, out, a0..)``,
+    ``count`` the elements each output reduces.  Each thread accumulates every blockDim-th of them (float
+    sums and products in float64), then the block combines the partial results pairwise in shared memory;
+    blocks take every gridDim-th output."""
+    args = [f"a{i}" for i in range(len(inputs_meta))]
+    kept = [d for d in range(rank) if d not in axes]
+    init, wide = _accumulator(kind, out_dtype)
+    threads = threads_per_block()
+    body = [f"partial = cuda.shared.array({threads}, np.{wide})", "t = cuda.threadIdx.x",
+            "for o in range(cuda.blockIdx.x, n, cuda.gridDim.x):"]
+    inner = unflatten([f"k{d}" for d in kept], [f"space[{d}]" for d in kept], flat="o")
+    inner += [f"acc = {init}", "for j in range(t, count, cuda.blockDim.x):"]
+    each = unflatten([f"k{d}" for d in axes], [f"space[{d}]" for d in axes], flat="j")
+    loads = [_load(a, len(m.shape), rank) for a, m in zip(args, inputs_meta)]
+    step_lines, values, _ = _steps(program, inputs_meta, [f"v{i}" for i in range(len(args))])
+    each += [f"v{i} = {load}" for i, load in enumerate(loads)] + step_lines
+    each.append(f"acc = {cast(_combine(kind, 'acc', cast(values[-1], wide)), wide)}")
+    inner += ["    " + line for line in each]
+    inner += ["partial[t] = acc", "cuda.syncthreads()", f"half = {threads // 2}", "while half > 0:",
+              "    if t < half:",
+              f"        partial[t] = {cast(_combine(kind, 'partial[t]', 'partial[t + half]'), wide)}",
+              "    cuda.syncthreads()", "    half //= 2"]
+    where = [f"k{d}" if d not in axes else "0" for d in range(rank)] if keepdims else [f"k{d}" for d in kept]
+    inner += ["if t == 0:", f"    out[{', '.join(where) or '0'}] = {cast('partial[0]', out_dtype)}",
+              "cuda.syncthreads()"]  # (before the next output writes partial again)
+    body += ["    " + line for line in inner]
+    return compile_kernel(["n", "count", "space", "out", *args], body, HEADER)

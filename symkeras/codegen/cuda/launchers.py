@@ -16,7 +16,7 @@ import numpy as np
 
 from symkeras.codegen.cuda import arrays, conv, linalg, loop, misc, nn, random
 from symkeras.codegen.cuda import elementwise as ew_kernels
-from symkeras.codegen.cuda.compiler import launch
+from symkeras.codegen.cuda.compiler import launch, launch_blocks, threads_per_block
 from symkeras.codegen.cuda.device import cuda
 from symkeras.graph import ops
 from symkeras.graph.ops.fused import Fused, FusedGroup, _Meta
@@ -108,7 +108,7 @@ def _fused(node, context):
     op = node.op
     if op.reduce is None:
         return _program_launcher(node, op.program, [len(op.program) - 1])
-    return _reduction_launcher(node, op.program, op.reduce)
+    return _reduction_launcher(node, context, op.program, op.reduce)
 
 
 @launcher(FusedGroup)
@@ -121,29 +121,51 @@ def _elementwise(node, context):
     return _program_launcher(node, [(node.op, tuple(range(len(node.inputs))))], [0])
 
 
-def _reduction_launcher(node, program, reduce_op):
+class _Reduction:
+    """The two kernels of one reduction: a thread an output, or a block an output where each output reduces
+    many elements (kinds ew_kernels.BLOCK_KINDS); compiled when first needed."""
+
+    def __init__(self, context, program, metas, kind: str, axes: tuple, keepdims: bool, rank: int, dtype: str):
+        self.context = context
+        self.spec = (program, metas, kind, axes, keepdims, rank, dtype)
+        self.kernels: dict[bool, object] = {}
+
+    def __call__(self, result, space: tuple, arrays) -> None:
+        kind, axes = self.spec[2], self.spec[3]
+        count = int(np.prod([space[d] for d in axes], dtype=np.int64))
+        by_block = kind in ew_kernels.BLOCK_KINDS and count >= 2 * threads_per_block()
+        if by_block not in self.kernels:
+            make = ew_kernels.block_reduction_kernel if by_block else ew_kernels.reduction_kernel
+            self.kernels[by_block] = make(*self.spec)
+            self.context.add_kernel(self.kernels[by_block])
+        flat = [flat_scalar(a) for a in arrays]
+        if by_block:
+            launch_blocks(self.kernels[True], result.size, count, space, flat_scalar(result), *flat)
+        else:
+            launch(self.kernels[False], result.size, space, flat_scalar(result), *flat)
+
+
+def _reduction_launcher(node, context, program, reduce_op):
     metas = _metas(node)
     rank = max((len(m.shape) for m in metas), default=0)
-    out = node.outputs[0]
-    kernel = ew_kernels.reduction_kernel(program, metas, reduce_op.reduction, tuple(reduce_op.axis),
-                                         reduce_op.keepdims, rank, out.dtype)
+    axes = tuple(reduce_op.axis)
+    reduce = _Reduction(context, program, metas, reduce_op.reduction, axes, reduce_op.keepdims, rank,
+                        node.outputs[0].dtype)
 
     def run(args):
         arrays = [on_device(a) for a in args]
         space = tuple(int(s) for s in np.broadcast_shapes(*[a.shape for a in arrays]))
-        axes = tuple(reduce_op.axis)
         shape = tuple(1 if d in axes else s for d, s in enumerate(space)) if reduce_op.keepdims else \
             tuple(s for d, s in enumerate(space) if d not in axes)
-        result = empty(shape, out.dtype)
-        launch(kernel, int(np.prod(shape, dtype=np.int64)), space, flat_scalar(result),
-                          *[flat_scalar(a) for a in arrays])
+        result = empty(shape, node.outputs[0].dtype)
+        reduce(result, space, arrays)
         return [result]
     return run
 
 
 @launcher(Sum, Prod, Max, Min, Any, All)
 def _reduction(node, context):
-    return _reduction_launcher(node, [(ops.Identity(), (0,))], node.op)
+    return _reduction_launcher(node, context, [(ops.Identity(), (0,))], node.op)
 
 
 @launcher(Argmax, Argmin)
@@ -151,7 +173,7 @@ def _arg_reduction(node, context):
     op = node.op
     axis = op.axis % node.inputs[0].ndim
     kind = "argmax" if isinstance(op, Argmax) else "argmin"
-    return _reduction_launcher(node, [(ops.Identity(), (0,))], _Reduce(kind, (axis,), op.keepdims))
+    return _reduction_launcher(node, context, [(ops.Identity(), (0,))], _Reduce(kind, (axis,), op.keepdims))
 
 
 class _Reduce:
@@ -164,7 +186,7 @@ class _Reduce:
 @launcher(ops.SumToLike)
 def _sum_to_like(node, context):
     g_meta = _Meta(node.inputs[0].dtype, node.inputs[0].shape)
-    kernels: dict[tuple, object] = {}
+    reductions: dict[tuple, _Reduction] = {}
 
     def run(args):
         g, ref = on_device(args[0]), args[1]
@@ -173,11 +195,11 @@ def _sum_to_like(node, context):
                                           if d == 1 and g.shape[lead + j] != 1)
         if not axes:
             return [g]
-        if axes not in kernels:
-            kernels[axes] = ew_kernels.reduction_kernel([(ops.Identity(), (0,))], [g_meta], "sum", axes, True,
-                                                        g.ndim, node.out.dtype)
+        if axes not in reductions:
+            reductions[axes] = _Reduction(context, [(ops.Identity(), (0,))], [g_meta], "sum", axes, True,
+                                          g.ndim, node.out.dtype)
         summed = empty(tuple(1 if d in axes else s for d, s in enumerate(g.shape)), node.out.dtype)
-        launch(kernels[axes], summed.size, tuple(g.shape), flat_scalar(summed), flat_scalar(g))
+        reductions[axes](summed, tuple(g.shape), [g])
         return [summed.reshape(*ref.shape) if ref.shape else summed.reshape(1).reshape(())]
     return run
 

@@ -61,10 +61,16 @@ class CudaProgram(Program):
         self.calls[node.uid] = call + 1
         return call
 
+    def add_kernel(self, kernel) -> None:
+        """List ``kernel``, made at run time (for the sizes a call brought), among the program's."""
+        if kernel.source not in self.kernel_sources:
+            self.kernel_sources.append(kernel.source)
+            self.stats["kernels"] = len(self.kernel_sources)
+
     @property
     def source(self) -> str:
-        """The source of the kernels the program's nodes launch (kernels made at run time for a shape,
-        such as a SumToLike's, are not listed)."""
+        """The source of the kernels the program's nodes have launched or will launch (those made for the
+        sizes of a call, such as a reduction's block kernel, once a call needed them)."""
         return "\n\n".join(self.kernel_sources)
 
     def _leaves(self, arrays) -> dict:

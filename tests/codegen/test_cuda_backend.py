@@ -319,6 +319,24 @@ def test_convolutions_and_their_gradients_in_1d(rng, geometry):
     _assert_close(*_both([x], [out, gx, gw] + transposed, feed), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("rank, geometry", [(2, dict(padding="same", strides=(2, 1), dilation=(1, 2))),
+                                            (3, dict(padding="valid"))])
+def test_convolutions_as_patch_matrices_in_2d_and_3d(rng, rank, geometry):
+    """Convolutions of one group run as a patch matrix and the tiled matrix product, their gradients as
+    products and the patch matrix's gradient summed back onto the input."""
+    from symkeras.graph.ops.conv import Conv
+
+    spatial = (5, 6) if rank == 2 else (4, 3, 4)
+    x = K.placeholder((None, *spatial, 3), name="x")
+    w = K.variable(rng.normal(size=(*(2,) * rank, 3, 4)).astype("float32"), name="w")
+    out = Conv((2,) * rank, **geometry)(x, w)
+    gx, gw = K.gradients(K.sum(out * out), [x, w])
+    feed = [rng.normal(size=(2, *spatial, 3)).astype("float32")]
+    _assert_close(*_both([x], [out, gx, gw], feed), rtol=1e-4, atol=1e-5)
+    f = K.function([x], [out, gx, gw], backend="cuda")
+    assert "cols[row, col] = v" in f.program.source and "gcols[" in f.program.source
+
+
 def test_pooling_and_its_gradients_in_2d(rng):
     x = K.placeholder((None, 5, 4, 3), name="x")
     maxed = K.pool2d(x, (2, 2), strides=(2, 1), padding="same", pool_mode="max")

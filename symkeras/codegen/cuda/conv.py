@@ -1,9 +1,14 @@
-"""Convolutions and pooling on the GPU, 1-3 spatial axes, channels_last, as direct loops: one thread per
-result element (an output position and filter; an input position and channel for the input's gradient; a
-kernel tap for the kernel's), looping over the window and channels it sums.  Zero padding is the bounds
-test of each tap.  The geometry (output sizes and pads) is the op's own ``geometry`` on the run-time
-sizes, so every padding mode means what the reference says.  (An implicit-GEMM kernel, tiles of output
-positions times filters in shared memory, is what makes convolutions fast on a GPU: the next step.)
+"""Convolutions and pooling on the GPU, 1-3 spatial axes, channels_last.
+
+A convolution (groups 1) is a patch matrix and a matrix product on the register-tiled GEMM kernel
+(linalg.py): ``cols[(n, o..), (k.., c)]`` holds the input element each tap of each output position reads
+(0 in the padding), and out = cols @ w (w seen as (taps x channels, filters)); the kernel's gradient is
+cols^T @ gz and the input's the patch matrix's gradient gz @ w^T summed back onto the input positions
+(each input element gathers from the taps that read it: no atomics).  Grouped convolutions and pooling run
+as direct loops: one thread per result element (an output position and filter; an input position and
+channel for the input's gradient; a kernel tap for the kernel's), looping over the window and channels it
+sums.  Zero padding is the bounds test of each tap.  The geometry (output sizes and pads) is the op's own
+``geometry`` on the run-time sizes, so every padding mode means what the reference says.
 """
 
 from __future__ import annotations
@@ -96,14 +101,104 @@ def _lows(pads) -> tuple:
     return tuple(int(lo) for lo, _ in pads)
 
 
+# convolutions of one group as patch matrices and matrix products ---------------------------------------------
+
+def _patches_kernel(op, dtype: str):
+    """cols[row, col]: row (n, o..) over ``space`` (the batch and the output's spatial sizes), col (k.., c):
+    x[n, o*s + k*d - lo, c], or 0 where that lies in the padding."""
+    rank = op.rank
+    body = each_thread("cols.size") + ["    row = i // cols.shape[1]", "    col = i - row * cols.shape[1]"]
+    lines = unflatten(["n", *[f"o{a}" for a in range(rank)]], [f"space[{a}]" for a in range(rank + 1)], "row")
+    lines += unflatten([*[f"k{a}" for a in range(rank)], "c"], [*map(str, op.kernel_size), f"x.shape[{rank + 1}]"],
+                       "col")
+    inside = []
+    for a in range(rank):
+        lines.append(f"p{a} = o{a} * {op.strides[a]} + k{a} * {op.dilation[a]} - pads[{a}]")
+        inside.append(f"0 <= p{a} < x.shape[{a + 1}]")
+    spots = ", ".join(f"p{a}" for a in range(rank))
+    lines += [f"v = np.{dtype}(0)", f"if {' and '.join(inside)}:", f"    v = np.{dtype}(x[n, {spots}, c])",
+              "cols[row, col] = v"]
+    return compile_kernel(["x", "cols", "space", "pads"], body + ["    " + line for line in lines], HEADER)
+
+
+def _patches_grad_kernel(op, dtype: str):
+    """gx[n, p.., c] = the sum, over the taps k.. whose output position o = (p + lo - k*d) / s exists, of
+    gcols[(n, o..), (k.., c)] (``space``: the batch and the output's spatial sizes)."""
+    rank = op.rank
+    lines = ["acc = 0.0"]
+    depth = 0
+    for a in range(rank):
+        depth = _nest(lines, depth, f"for k{a} in range({op.kernel_size[a]}):")
+        lines.append("    " * depth + f"q{a} = p{a} + pads[{a}] - k{a} * {op.dilation[a]}")
+        depth = _nest(lines, depth, f"if q{a} >= 0 and q{a} % {op.strides[a]} == 0 and "
+                                    f"q{a} // {op.strides[a]} < space[{a + 1}]:")
+    row, col = "n", "0"
+    for a in range(rank):
+        row = f"({row}) * space[{a + 1}] + q{a} // {op.strides[a]}"
+        col = f"({col}) * {op.kernel_size[a]} + k{a}"
+    lines.append("    " * depth + f"acc += np.float64(gcols[{row}, ({col}) * out.shape[{rank + 1}] + c])")
+    lines.append(f"out[n, {', '.join(f'p{a}' for a in range(rank))}, c] = np.{dtype}(acc)")
+    return _kernel(["gcols", "out", "space", "pads"], "out", ["n", *[f"p{a}" for a in range(rank)], "c"], lines)
+
+
+def _matmul(spec: str, a_dtype: str, b_dtype: str, context):
+    """The matrix product ``spec`` (an einsum of two matrices) on the register-tiled kernel: run([a, b])."""
+    from symkeras.codegen.cuda.linalg import einsum_launcher
+    from symkeras.graph.basic import placeholder
+    from symkeras.graph.ops.linalg import Einsum
+
+    node = Einsum(spec).make_node(placeholder((None, None), dtype=a_dtype), placeholder((None, None), dtype=b_dtype))
+    return einsum_launcher(node, context)
+
+
+def _as_matrix(array, rows: int):
+    """A C-contiguous device array seen as ``rows`` rows (a view)."""
+    return array.reshape(rows, array.size // rows if rows else 0)
+
+
+class _Patches:
+    """The patch matrix of x for ``op`` (groups 1) and its gradient's sum back onto x."""
+
+    def __init__(self, op, dtype: str):
+        self.op, self.dtype = op, dtype
+        self.forward = _patches_kernel(op, dtype)
+        self.backward = _patches_grad_kernel(op, dtype)
+
+    def matrix(self, x, out_spatial, pads):
+        from symkeras.codegen.cuda.launchers import contiguous, empty
+
+        x = contiguous(x)
+        xs = tuple(x.shape)  # (the simulator's shapes take no negative index)
+        taps = 1
+        for k in self.op.kernel_size:
+            taps *= k
+        rows = xs[0]
+        for o in out_spatial:
+            rows *= o
+        cols = empty((rows, taps * xs[-1]), self.dtype)
+        _run(self.forward, cols, x, cols, (xs[0], *out_spatial), _lows(pads))
+        return cols
+
+    def summed_back(self, gcols, x_shape, out_spatial, pads):
+        from symkeras.codegen.cuda.launchers import empty
+
+        out = empty(tuple(x_shape), self.dtype)
+        _run(self.backward, out, gcols, out, (x_shape[0], *out_spatial), _lows(pads))
+        return out
+
+
 def conv_launcher(node, context):
-    return _conv_runner(node.op, node.out.dtype)
+    return _conv_runner(node.op, node.inputs[1].dtype, node.out.dtype, context)
 
 
-def _conv_runner(op, dtype: str):
-    from symkeras.codegen.cuda.launchers import empty, on_device
+def _conv_runner(op, w_dtype: str, dtype: str, context):
+    from symkeras.codegen.cuda.launchers import contiguous, empty, on_device
 
-    kernel = _conv_kernel(op, dtype)
+    if op.groups == 1:
+        patches = _Patches(op, dtype)
+        product = _matmul("ab,bc->ac", dtype, w_dtype, context)
+    else:
+        kernel = _conv_kernel(op, dtype)
 
     def run(args):
         x, w = on_device(args[0]), on_device(args[1])
@@ -112,6 +207,10 @@ def _conv_runner(op, dtype: str):
         if any(o < 1 for o in out_spatial):
             raise ValueError(f"Convolution: input of spatial shape {xs[1:-1]} is smaller than the kernel "
                              f"{op.kernel_size} ({op.padding}).")
+        if op.groups == 1:
+            cols = patches.matrix(x, out_spatial, pads)
+            (out,) = product([cols, _as_matrix(contiguous(w), cols.shape[1])])
+            return [out.reshape(xs[0], *out_spatial, ws[-1])]
         out = empty((xs[0], *out_spatial, ws[-1]), dtype)
         _run(kernel, out, x, w, out, _lows(pads))
         return [out]
@@ -119,11 +218,15 @@ def _conv_runner(op, dtype: str):
 
 
 def conv_input_grad_launcher(node, context):
-    from symkeras.codegen.cuda.launchers import empty, on_device
+    from symkeras.codegen.cuda.launchers import contiguous, empty, on_device
 
     op = node.op
     dtype = node.out.dtype
-    kernel = _input_grad_kernel(op, dtype)
+    if op.groups == 1:
+        patches = _Patches(op, dtype)
+        product = _matmul("ab,cb->ac", node.inputs[0].dtype, node.inputs[1].dtype, context)  # gz w^T
+    else:
+        kernel = _input_grad_kernel(op, dtype)
 
     def run(args):
         gz, w = on_device(args[0]), on_device(args[1])
@@ -133,24 +236,38 @@ def conv_input_grad_launcher(node, context):
         if gs[1:-1] != tuple(out_spatial):
             raise ValueError(f"Transposed convolution: an input of spatial shape {gs[1:-1]} does not "
                              f"come from a convolution of spatial shape {x_spatial} (that gives {out_spatial}).")
-        out = empty((gs[0], *x_spatial, ws[-2] * op.groups), dtype)
+        x_shape = (gs[0], *x_spatial, ws[-2] * op.groups)
+        if op.groups == 1:
+            rows = gz.size // gs[-1] if gs[-1] else 0
+            (gcols,) = product([_as_matrix(contiguous(gz), rows), _as_matrix(contiguous(w), w.size // ws[-1])])
+            return [patches.summed_back(gcols, x_shape, out_spatial, pads)]
+        out = empty(x_shape, dtype)
         _run(kernel, out, gz, w, out, _lows(pads))
         return [out]
     return run
 
 
 def conv_kernel_grad_launcher(node, context):
-    from symkeras.codegen.cuda.launchers import empty, on_device
+    from symkeras.codegen.cuda.launchers import contiguous, empty, on_device
 
     op = node.op
     dtype = node.out.dtype
-    kernel = _kernel_grad_kernel(op, dtype)
+    if op.groups == 1:
+        patches = _Patches(op, node.inputs[0].dtype)
+        product = _matmul("ba,bc->ac", node.inputs[0].dtype, node.inputs[1].dtype, context)  # cols^T gz
+    else:
+        kernel = _kernel_grad_kernel(op, dtype)
 
     def run(args):
         x, gz = on_device(args[0]), on_device(args[1])
         xs, gs = tuple(x.shape), tuple(gz.shape)
-        _, pads = op.geometry(xs[1:-1])
-        out = empty((*op.kernel_size, xs[-1] // op.groups, gs[-1]), dtype)
+        out_spatial, pads = op.geometry(xs[1:-1])
+        shape = (*op.kernel_size, xs[-1] // op.groups, gs[-1])
+        if op.groups == 1:
+            cols = patches.matrix(x, out_spatial, pads)
+            (out,) = product([cols, _as_matrix(contiguous(gz), cols.shape[0])])
+            return [out.reshape(*shape)]
+        out = empty(shape, dtype)
         _run(kernel, out, x, gz, out, _lows(pads))
         return [out]
     return run
@@ -166,7 +283,7 @@ def conv_epilogue_launcher(node, context):
     op = node.op
     x, w, *others = node.inputs
     conv_meta = _Meta(*op.conv.infer([x, w]))
-    conv = _conv_runner(op.conv, conv_meta.dtype)
+    conv = _conv_runner(op.conv, w.dtype, conv_meta.dtype, context)
     stand_in = SimpleNamespace(inputs=op.epilogue_operands(conv_meta, others), outputs=node.outputs)
     epilogue = _program_launcher(stand_in, op.epilogue.program, [len(op.epilogue.program) - 1])
 

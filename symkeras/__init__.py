@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 #: Keras 2's top-level packages, imported on first use
 PACKAGES = ("activations", "backend", "callbacks", "constraints", "initializers", "layers", "losses", "metrics",
-            "models", "optimizers", "regularizers", "utils")
+            "models", "optimizers", "preprocessing", "regularizers", "utils")
 #: names Keras 2 exposes at the top level, and where they live
 _NAMES = {"Input": "symkeras.layers", "Model": "symkeras.models", "Sequential": "symkeras.models"}
 

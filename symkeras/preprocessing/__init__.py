@@ -1,9 +1,10 @@
-"""Keras 2's data preparation: ``sequence`` (padding, skip-grams, time-series windows) and ``text``
-(tokenizing, hashing).  Submodules are imported on first use, as the top-level packages are."""
+"""Keras 2's data preparation: ``image`` (augmentation, batches from arrays and directories, image
+files), ``sequence`` (padding, skip-grams, time-series windows) and ``text`` (tokenizing, hashing).
+Submodules are imported on first use, as the top-level packages are."""
 
 import importlib
 
-SUBMODULES = ("sequence", "text")
+SUBMODULES = ("image", "sequence", "text")
 
 
 def __getattr__(name):

@@ -197,3 +197,6 @@ def iterate_batches(data, workers=1, use_multiprocessing=False, max_queue_size=1
         enqueuer.start(workers=workers, max_queue_size=max_queue_size)
         return enqueuer, enqueuer.get()
     return None, iter(data)
+
+
+from symkeras.utils.files import get_file, hash_file, validate_file  # noqa: E402, F401  (Keras 2 has them here)

@@ -122,3 +122,8 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     objects.update(Sequential=models.Sequential, Model=models.Model, Functional=models.Model)
     with safe_mode_scope(resolve(safe_mode)):
         return deserialize_object(config, objects, custom_objects, kind="layer")
+
+
+def serialize(layer) -> dict:
+    """A layer's (or model's) ``{"class_name", "config"}``, as ``deserialize`` reads it."""
+    return {"class_name": layer.__class__.__name__, "config": layer.get_config()}

@@ -22,6 +22,39 @@ def custom_object_scope(*scopes):
         _CUSTOM_OBJECTS.update(saved)
 
 
+class CustomObjectScope:
+    """``with CustomObjectScope({"MyLayer": MyLayer}):``: the names of custom classes and functions known
+    to deserialization (``load_model``, ``model_from_json``) inside the block (Keras 2's class form of
+    ``custom_object_scope``)."""
+
+    def __init__(self, *scopes):
+        self.scopes = scopes
+        self._context = None
+
+    def __enter__(self):
+        self._context = custom_object_scope(*self.scopes)
+        return self._context.__enter__()
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+
+def serialize_keras_object(instance):
+    """``{"class_name", "config"}`` of an object with ``get_config``, or a function's name (Keras 2's name
+    of ``serialize_object``)."""
+    return serialize_object(instance)
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
+    """The object named by ``identifier`` (a name, or a ``{"class_name", "config"}``), looked up in
+    ``custom_objects``, the custom-object scope and ``module_objects``.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    return deserialize_object(identifier, module_objects or {}, custom_objects, kind=printable_module_name)
+
+
 def get_custom_objects() -> dict:
     """The global registry of custom objects (a dict users may update)."""
     return _CUSTOM_OBJECTS

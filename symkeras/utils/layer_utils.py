@@ -84,3 +84,28 @@ def print_summary(model, line_length=None, positions=None, print_fn=None) -> Non
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {total - trainable:,}")
     print_fn("_" * line_length)
+
+
+def get_source_inputs(tensor, layer=None, node_index=None) -> list:
+    """The ``Input`` tensors ``tensor`` is computed from (each once, in the order first reached).
+
+    Args:
+        tensor: a tensor made by layers.
+        layer, node_index: where to start instead of the tensor's own history.
+    """
+    from symkeras.engine.input_layer import InputLayer
+
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return [tensor]
+    if layer is None or node_index is None:
+        layer, node_index, _ = history
+    node = layer._inbound_nodes[node_index]
+    if isinstance(layer, InputLayer):
+        return list(node.output_tensors)
+    found: list = []
+    for x in node.input_tensors:
+        for source in get_source_inputs(x):
+            if all(source is not s for s in found):
+                found.append(source)
+    return found

@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 #: Keras 2's top-level packages, imported on first use
 PACKAGES = ("activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-            "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils")
+            "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils", "wrappers")
 #: names Keras 2 exposes at the top level, and where they live
 _NAMES = {"Input": "symkeras.layers", "Model": "symkeras.models", "Sequential": "symkeras.models"}
 

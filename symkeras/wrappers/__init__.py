@@ -1,0 +1,1 @@
+"""Keras 2's wrappers: ``scikit_learn`` (models as scikit-learn estimators)."""

@@ -18,7 +18,7 @@ demo: $(STAMP)
 # the package's bytecode, as an installed package has it (under PYTHONDONTWRITEBYTECODE=1 every process the
 # tests start, compile helpers among them, would compile the ~130 modules from source again)
 test: $(STAMP)
-	$(VENV)/bin/ruff check symkeras tests
+	$(VENV)/bin/ruff check symkeras tests examples
 	$(PY) -m compileall -q symkeras > /dev/null
 	$(PY) -m pytest -q
 

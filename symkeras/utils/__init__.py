@@ -9,6 +9,7 @@ from symkeras.utils.generic_utils import (  # noqa: F401
     get_custom_objects,
     serialize_keras_object,
 )
+from symkeras.utils.io_utils import HDF5Matrix  # noqa: F401
 from symkeras.utils.layer_utils import get_source_inputs, print_summary  # noqa: F401
 from symkeras.utils.np_utils import normalize, to_categorical  # noqa: F401
 from symkeras.utils.progbar import Progbar  # noqa: F401

@@ -6,11 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
-import zipfile
 
 
 def keras_home() -> str:
@@ -56,6 +52,9 @@ def extract_archive(file_path, path=".", archive_format="auto") -> bool:
     Raises:
         ValueError: a member would land outside ``path``.
     """
+    import tarfile
+    import zipfile
+
     formats = {"auto": ("tar", "zip"), None: ()}.get(archive_format, (archive_format,))
     if isinstance(formats, str):
         formats = (formats,)
@@ -138,6 +137,9 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None, cache_su
 
 
 def _download(origin: str, fpath: str, stale: str | None) -> None:
+    import urllib.error
+    import urllib.request
+
     print(f"Downloading data from {origin}")
     partial = fpath + ".part"
     try:

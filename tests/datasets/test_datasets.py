@@ -56,7 +56,7 @@ def test_mnist_from_the_cache_and_from_a_path(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     os.makedirs(tmp_path / "home" / "datasets")
     (tmp_path / "home" / "datasets" / "mnist.npz").write_bytes(own.read_bytes())
-    monkeypatch.setattr("symkeras.utils.files.urllib.request.urlopen", _offline)
+    monkeypatch.setattr("urllib.request.urlopen", _offline)
     with pytest.raises(OSError, match=r"does not have the sha256 hash 731c5ac6.* of the original .*put the file "
                                       r"at .*home/datasets/mnist.npz"):
         mnist.load_data()

@@ -14,8 +14,8 @@ from symkeras import _blas_spin  # noqa: F401  (first: before anything can load 
 __version__ = "0.1.0"
 
 #: Keras 2's top-level packages, imported on first use
-PACKAGES = ("activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-            "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils", "wrappers")
+PACKAGES = ("activations", "applications", "backend", "callbacks", "constraints", "datasets", "initializers",
+            "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils", "wrappers")
 #: names Keras 2 exposes at the top level, and where they live
 _NAMES = {"Input": "symkeras.layers", "Model": "symkeras.models", "Sequential": "symkeras.models"}
 

@@ -478,3 +478,11 @@ class LambdaCallback(Callback):
             self.on_train_begin = on_train_begin
         if on_train_end is not None:
             self.on_train_end = on_train_end
+
+
+def __getattr__(name):
+    if name == "TensorBoard":  # (its own module: tensorboardX is an optional extra)
+        from symkeras.tensorboard import TensorBoard
+
+        return TensorBoard
+    raise AttributeError(f"module 'symkeras.callbacks' has no attribute {name!r}")

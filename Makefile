@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,demo,cuda,mpi,image,plots,tensorboard]'
+	$(PY) -m pip install --quiet -e '.[test,demo,cuda,mpi,image,plots,tensorboard,notebooks]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -54,6 +54,14 @@ def compile_bytecode():
     compileall.compile_dir(os.path.dirname(os.path.abspath(symkeras.__file__)), quiet=1)
 
 
+def breakdown_text(b: dict) -> str:
+    """One line of a compile's breakdown (run_one.compile_breakdown)."""
+    if b["restored"]:
+        return (f"program restored from the cache (no rewrite or code generation), load {b['load_s']:.3f} s")
+    return (f"rewrites {b['rewrite_s']:.3f} s, code generation {b['generate_s']:.3f} s, LLVM {b['llvm_s']:.2f} s "
+            f"({b['modules_compiled']} modules compiled), load {b['load_s']:.3f} s")
+
+
 def main(workloads=("B1", "B2", "B3", "B7", "B4", "B5", "B5e")):
     compile_bytecode()
     results = {"gemm_gflops": gemm_gflops(), "runs": []}
@@ -81,6 +89,9 @@ def main(workloads=("B1", "B2", "B3", "B7", "B4", "B5", "B5e")):
               f"first train_on_batch {row['keras_cold']['first_step_s']:.1f} s cold (compiled step from "
               f"{row['keras_cold']['compiled_s']:.1f} s, after {row['keras_cold']['reference_calls']} reference "
               f"calls), {keras['first_step_s']:.2f} s warm", flush=True)
+        for label in ("keras_cold", "keras"):
+            print(f"{workload} compile, {'cold' if label == 'keras_cold' else 'warm'}: "
+                  f"{breakdown_text(row[label]['breakdown'])}", flush=True)
     with open(os.path.join(HERE, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
 

@@ -46,6 +46,16 @@ def until_compiled(function, call):
     return time.perf_counter(), function.program.stats.get("reference_calls", 0)
 
 
+def compile_breakdown(function) -> dict:
+    """Where a compiled function's build went: rewrites, code generation, LLVM (the uncached modules'
+    compile, waited for) and loading the cached code; how many modules were compiled."""
+    stats = function.stats
+    load = stats.get("load_seconds", 0.0)
+    return {"rewrite_s": stats.get("rewrite_seconds", 0.0), "generate_s": stats.get("generate_seconds", 0.0),
+            "llvm_s": max(0.0, stats.get("compile_seconds", 0.0) - load), "load_s": load,
+            "modules_compiled": stats.get("compile", {}).get("pending", 0), "restored": bool(stats.get("restored"))}
+
+
 def main(workload, framework, repeats=3):
     spec = SPECS[workload]
     x, y = data(spec)
@@ -61,6 +71,7 @@ def main(workload, framework, repeats=3):
         first = time.perf_counter()
         compiled, result["reference_calls"] = until_compiled(fn, lambda i: fn(batches[i % n]))
         result["compiled_s"] = compiled - built
+        result["breakdown"] = compile_breakdown(fn)
         step = fn
         result["rewrite_s"] = fn.stats["rewrite_seconds"]
         result["compile_s"] = fn.stats["compile_seconds"]
@@ -91,6 +102,7 @@ def main(workload, framework, repeats=3):
             model.train_function, lambda i: model.train_on_batch(x[i % n * bs:(i % n + 1) * bs],
                                                                  y[i % n * bs:(i % n + 1) * bs]))
         result["compiled_s"] = compiled - built
+        result["breakdown"] = compile_breakdown(model.train_function)
         model.fit(x, y, batch_size=bs, epochs=1, verbose=0)  # warm-up epoch
         times = []
         for _ in range(repeats):

@@ -56,7 +56,62 @@ def compile_breakdown(function) -> dict:
             "modules_compiled": stats.get("compile", {}).get("pending", 0), "restored": bool(stats.get("restored"))}
 
 
+def predict(framework, repeats=3) -> dict:
+    """B6: B2's model's batch predict (8192 x 784, batch 128; samples/s, median of ``repeats``) and
+    single-sample predict latency (median of 200 calls), symkeras's ``model.predict`` or PyTorch's forward
+    under ``no_grad``."""
+    spec = SPECS["B2"]
+    x, _ = data(spec)
+    bs = spec["batch"]
+    if framework == "keras":
+        from workloads import build_keras_model
+
+        model = build_keras_model(spec)
+        model.predict(x[:bs], batch_size=bs)
+        function = model.predict_function
+        until_compiled(function, lambda i: model.predict(x[:bs], batch_size=bs))
+
+        def batch_run():
+            return model.predict(x, batch_size=bs)
+
+        def one():
+            return model.predict_on_batch(x[:1])
+    else:
+        import torch
+        from workloads import _torch_model
+
+        torch.set_num_threads(2)
+        net = _torch_model(spec).eval()
+        xt = torch.from_numpy(x)
+
+        def batch_run():
+            with torch.no_grad():
+                return [net(xt[i:i + bs]) for i in range(0, len(xt), bs)]
+
+        def one():
+            with torch.no_grad():
+                return net(xt[:1]).numpy()
+    batch_run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        batch_run()
+        times.append(time.perf_counter() - start)
+    for _ in range(20):
+        one()
+    latencies = []
+    for _ in range(200):
+        start = time.perf_counter()
+        one()
+        latencies.append(time.perf_counter() - start)
+    return {"workload": "B6", "framework": framework, "samples_per_s": len(x) / statistics.median(times),
+            "single_sample_us": 1e6 * statistics.median(latencies)}
+
+
 def main(workload, framework, repeats=3):
+    if workload == "B6":
+        print(json.dumps(predict(framework)))
+        return
     spec = SPECS[workload]
     x, y = data(spec)
     bs = spec["batch"]

@@ -67,7 +67,10 @@ def extract_archive(file_path, path=".", archive_format="auto") -> bool:
                     if not _inside(path, member.name) or not link_ok or member.isdev():
                         raise ValueError(f"{file_path}: archive member {member.name!r} would be written outside "
                                          f"{path}; nothing was extracted.")
-                archive.extractall(path, filter="data") if hasattr(tarfile, "data_filter") else archive.extractall(path)
+                if hasattr(tarfile, "data_filter"):  # (Python 3.11.4 and later: links and modes checked too)
+                    archive.extractall(path, filter="data")
+                else:
+                    archive.extractall(path)
             return True
         if kind == "zip" and zipfile.is_zipfile(file_path):
             with zipfile.ZipFile(file_path) as archive:

@@ -157,12 +157,13 @@ def _as_matrix(array, rows: int):
 
 
 class _Patches:
-    """The patch matrix of x for ``op`` (groups 1) and its gradient's sum back onto x."""
+    """The patch matrix of x for ``op`` (groups 1) and, with ``summing_back``, its gradient's sum back onto
+    x: each launcher compiles the one kernel it launches (a GPU compile is a fraction of a second)."""
 
-    def __init__(self, op, dtype: str):
+    def __init__(self, op, dtype: str, summing_back: bool = False):
         self.op, self.dtype = op, dtype
-        self.forward = _patches_kernel(op, dtype)
-        self.backward = _patches_grad_kernel(op, dtype)
+        self.forward = None if summing_back else _patches_kernel(op, dtype)
+        self.backward = _patches_grad_kernel(op, dtype) if summing_back else None
 
     def matrix(self, x, out_spatial, pads):
         from symkeras.codegen.cuda.launchers import contiguous, empty
@@ -223,7 +224,7 @@ def conv_input_grad_launcher(node, context):
     op = node.op
     dtype = node.out.dtype
     if op.groups == 1:
-        patches = _Patches(op, dtype)
+        patches = _Patches(op, dtype, summing_back=True)
         product = _matmul("ab,cb->ac", node.inputs[0].dtype, node.inputs[1].dtype, context)  # gz w^T
     else:
         kernel = _input_grad_kernel(op, dtype)

@@ -46,8 +46,8 @@ import symkeras
 CODEGEN_VERSION = 5
 #: modules whose code Numba compiles into generated kernels (intrinsics): Numba's cache of a kernel does
 #: not notice when they change, so their text is part of every key
-COMPILED_IN = ("numba/alloc.py", "numba/blas.py", "numba/calls.py", "numba/threads.py", "numba/profiling.py",
-               "numba/vecmath.py")
+COMPILED_IN = ("numba/alloc.py", "numba/blas.py", "numba/calls.py", "numba/threads.py", "numba/blas_pools.py",
+               "numba/profiling.py", "numba/vecmath.py")
 
 
 def files_digest(paths) -> str:
@@ -64,11 +64,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 @functools.cache
 def versions() -> str:
-    """What every key depends on besides the source (Numba is imported here, when code is first generated)."""
-    import numba
+    """What every key depends on besides the source (Numba's version read without importing it: a program
+    restored from its bundle runs without Numba, see codegen/numba/native.py)."""
+    from symkeras.codegen.numba.native import runtime_versions
 
     intrinsics = files_digest(os.path.join(_HERE, path) for path in COMPILED_IN)
-    return f"{symkeras.__version__}|{CODEGEN_VERSION}|{intrinsics}|{np.__version__}|{numba.__version__}"
+    return f"{symkeras.__version__}|{CODEGEN_VERSION}|{intrinsics}|{np.__version__}|{runtime_versions()['numba']}"
 
 
 def cache_dir() -> str:

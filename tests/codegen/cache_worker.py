@@ -16,12 +16,17 @@ def build_and_run(seed=0):
     xs = rng.normal(size=(8, 4)).astype("float32")
     ys = np.eye(3, dtype="float32")[np.arange(8) % 3]
     losses = [float(f([xs, ys])[0]) for _ in range(3)]
+    import sys
+
+    numba_imported = "numba" in sys.modules  # (before the module is imported to read its stats below)
+    native = bool(f.program.stats.get("native"))
     stats = f.program.module.step.stats
-    return losses, stats.cache_hits, stats.cache_misses, f.program.path
+    return losses, stats.cache_hits, stats.cache_misses, f.program.path, native, numba_imported
 
 
 if __name__ == "__main__":
     import json
 
-    losses, hits, misses, path = build_and_run()
-    print(json.dumps({"losses": losses, "hits": sum(hits.values()), "misses": sum(misses.values()), "path": path}))
+    losses, hits, misses, path, native, numba_imported = build_and_run()
+    print(json.dumps({"losses": losses, "hits": sum(hits.values()), "misses": sum(misses.values()), "path": path,
+                      "native": native, "numba_imported": numba_imported}))

@@ -13,9 +13,9 @@ from cache_worker import build_and_run
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _fresh_process(cache):
+def _fresh_process(cache, **settings):
     env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache), PYTHONPATH=HERE + os.pathsep + os.environ.get(
-        "PYTHONPATH", ""))
+        "PYTHONPATH", ""), **settings)
     out = subprocess.run([sys.executable, os.path.join(HERE, "cache_worker.py")], env=env, check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -24,10 +24,14 @@ def _fresh_process(cache):
 def test_second_process_loads_the_compiled_step(tmp_path):
     first = _fresh_process(tmp_path)
     second = _fresh_process(tmp_path)
-    assert (first["misses"], first["hits"]) == (1, 0)
-    assert (second["misses"], second["hits"]) == (0, 1)
+    through_numba = _fresh_process(tmp_path, SYMKERAS_NATIVE_LOAD="0")
+    assert (first["misses"], first["hits"], first["native"]) == (1, 0, False)
+    # the second runs the step from the program's bundle, without importing Numba; Numba's cache serves
+    # a process that does not use bundles
+    assert (second["misses"], second["hits"], second["native"], second["numba_imported"]) == (0, 0, True, False)
+    assert (through_numba["misses"], through_numba["hits"], through_numba["native"]) == (0, 1, False)
     assert first["path"] == second["path"] and first["path"].startswith(str(tmp_path))
-    assert first["losses"] == second["losses"]
+    assert first["losses"] == second["losses"] == through_numba["losses"]
     assert first["losses"][2] < first["losses"][0]
     files = os.listdir(tmp_path)
     assert not [f for f in files if f.startswith(".tmp-")]  # no half-written module left behind

@@ -24,13 +24,15 @@ _PROGRAM = textwrap.dedent("""
         out = f([np.array([[1.0, -2.0, 0.5]], "float32")])[0]
     print(json.dumps({"out": out.tolist(), "warnings": [str(w.message) for w in caught
                                                         if "symkeras:" in str(w.message)],
-                      "step": f.program.path}))
+                      "native": bool(f.program.stats.get("native")), "step": f.program.path}))
 """)
 EXPECTED = [[3 * max(0.0, 1 * 0 - 2 * 2 + 0.5 * 4) + 1, 3 * max(0.0, 1 * 1 - 2 * 3 + 0.5 * 5) + 1]]
 
 
-def _run(cache):
-    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache))
+def _run(cache, native="0"):
+    # (these damage what a process loads through Numba; a program's bundle, which a warm process loads
+    # first, has its own test below)
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache), SYMKERAS_NATIVE_LOAD=native)
     out = subprocess.run([sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -40,15 +42,16 @@ def _kernel_files(cache, suffix):
     return sorted(glob.glob(os.path.join(str(cache), "__pycache__", f"symkeras_kernel_*{suffix}")))
 
 
-def _damage_and_heal(cache, damage, expect):
-    first = _run(cache)
+def _damage_and_heal(cache, damage, expect, native="0"):
+    first = _run(cache, native)
     assert first["out"] == EXPECTED and not first["warnings"]
     damage(first)
-    healed = _run(cache)
+    healed = _run(cache, native)
     assert healed["out"] == EXPECTED, healed
     assert len(healed["warnings"]) >= 1 and all(expect in w for w in healed["warnings"]), healed["warnings"]
-    after = _run(cache)
+    after = _run(cache, native)
     assert after["out"] == EXPECTED and not after["warnings"], after["warnings"]
+    return after
 
 
 def test_an_edited_step_module_is_written_again_not_run(tmp_path):
@@ -62,6 +65,22 @@ def test_an_edited_step_module_is_written_again_not_run(tmp_path):
             fh.write(edited)
 
     _damage_and_heal(tmp_path, edit, "does not match its content hash")
+
+
+@pytest.mark.parametrize("how", ["flipped", "truncated"])
+def test_a_damaged_program_bundle_is_removed_and_written_again(tmp_path, how):
+    def damage(first):
+        assert _run(tmp_path, "1")["native"]  # (the bundle loads before it is damaged)
+        (path,) = glob.glob(os.path.join(str(tmp_path), "symkeras_native_*.bin"))
+        with open(path, "rb") as fh:
+            data = bytearray(fh.read())
+        if how == "flipped":
+            data[-100] ^= 0xFF  # (a byte of machine code)
+        with open(path, "wb") as fh:
+            fh.write(data if how == "flipped" else data[: len(data) // 2])
+
+    after = _damage_and_heal(tmp_path, damage, "damaged program bundle", native="1")
+    assert after["native"]
 
 
 def test_a_truncated_kernel_module_is_written_again(tmp_path):

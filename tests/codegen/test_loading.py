@@ -1,5 +1,6 @@
-"""A warm process loads its compiled functions from Numba's cache without setting up Numba's compiler
-(``codegen/numba/loading.py``): the results are the same, the typing and lowering registries stay
+"""A warm process loads its compiled functions without setting up Numba's compiler: from the program's
+bundle without importing Numba (``codegen/numba/native.py``), or from Numba's cache
+(``codegen/numba/loading.py``); the results are the same, the typing and lowering registries stay
 unloaded until something is compiled, and compiling afterwards still works."""
 
 import json
@@ -22,19 +23,23 @@ _PROGRAM = textwrap.dedent("""
     w = K.variable(np.arange(6, dtype="float32").reshape(3, 2))
     f = K.function([x], [K.softmax(K.dot(x, w)) * 3.0 + K.sum(x)], backend="numba")
     out = f([np.array([[1.0, -2.0, 0.5], [0.25, 2.0, -1.0]], "float32")])[0]
+    numba_imported = "numba" in sys.modules
+    native = bool(f.program.stats.get("native"))
     registries = "numba.np.arraymath" in sys.modules
     from symkeras.codegen.numba import loading
     kernels = [getattr(f.program.kernel_modules[k], name) for k, _, _, name in f.program.layout.functions]
     by_address = len(loading._ADDRESSES) == len(kernels) > 0 and not any(k.overloads for k in kernels)
     import numba
     later = numba.njit(lambda a: a.sum() * 2)(np.arange(4.0))  # a compile after the cached loads
+    again = f([np.array([[1.0, -2.0, 0.5], [0.25, 2.0, -1.0]], "float32")])[0]  # (after Numba's compile)
     print(json.dumps({"out": out.tolist(), "registries": registries, "later": float(later),
-                      "by_address": by_address}))
+                      "by_address": by_address, "native": native, "numba_imported": numba_imported,
+                      "again": again.tolist()}))
 """)
 
 
-def _run(cache):
-    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache))
+def _run(cache, **settings):
+    env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache), **settings)
     out = subprocess.run([sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -49,12 +54,22 @@ def _expected():
 
 def test_a_warm_process_runs_cached_code_without_numbas_registries(tmp_path):
     cold = _run(tmp_path)
-    assert cold["registries"]  # (it compiled)
-    warm = _run(tmp_path)
+    assert cold["registries"] and not cold["native"]  # (it compiled)
+    warm = _run(tmp_path, SYMKERAS_NATIVE_LOAD="0")
     np.testing.assert_allclose(warm["out"], _expected(), rtol=1e-5)
-    assert warm["out"] == cold["out"]
+    assert warm["out"] == cold["out"] == warm["again"]
     assert not warm["registries"], "loading cached kernels set up Numba's compiler"
     assert warm["by_address"], "the kernels were not loaded as machine code alone"
+    assert warm["later"] == 12.0
+
+
+def test_a_warm_process_runs_the_programs_bundle_without_importing_numba(tmp_path):
+    cold = _run(tmp_path)
+    warm = _run(tmp_path)
+    assert warm["native"] and not warm["numba_imported"]
+    np.testing.assert_allclose(warm["out"], _expected(), rtol=1e-5)
+    # the same machine code; the step still runs after Numba was imported and compiled something
+    assert warm["out"] == cold["out"] == warm["again"]
     assert warm["later"] == 12.0
 
 

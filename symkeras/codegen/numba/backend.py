@@ -43,9 +43,8 @@ class NumbaBackend(Backend):
         from symkeras.codegen.numba import scipy_blas
 
         scipy_blas.preload()  # before Numba's target first loads: it imports SciPy's BLAS modules
-        from symkeras.codegen.numba import heap, threads
+        from symkeras.codegen.numba import blas_pools, heap  # noqa: F401  (blas_pools registers BLAS's symbols)
 
-        threads.configure()
         heap.keep_freed_memory()
         self._prepared = True
 
@@ -58,12 +57,12 @@ class NumbaBackend(Backend):
 
     def program_context(self) -> str | None:
         from symkeras.codegen import cache
-        from symkeras.codegen.numba import threads
+        from symkeras.codegen.numba import blas_pools
 
         self.prepare()
         if not KERNELS.is_own():
             return None
-        return f"numba|parts={threads.parts()}|{cache.versions()}"
+        return f"numba|parts={blas_pools.parts()}|{cache.versions()}"
 
     def restore(self, canonical, graph, inputs, name, optimized):
         from symkeras.codegen import program_cache
@@ -73,9 +72,11 @@ class NumbaBackend(Backend):
         if payload is None:
             return None
         try:
-            return NumbaProgram.restore(self, payload, canonical, graph, list(inputs), name, optimized)
+            program = NumbaProgram.restore(self, payload, canonical, graph, list(inputs), name, optimized)
         except (KeyError, IndexError, TypeError, ValueError):  # a payload of another shape: made again
             return None
+        program.program_key = canonical.key
+        return program
 
     def remember(self, canonical, program) -> None:
         from symkeras.codegen import program_cache
@@ -83,3 +84,4 @@ class NumbaBackend(Backend):
         payload = program.describe(canonical)
         if payload is not None:
             program_cache.store(canonical.key, payload)
+            program.program_key = canonical.key

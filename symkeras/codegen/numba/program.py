@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
 import threading
 import time
 
-import numba
 import numpy as np
-from numba.core.errors import TypingError
 
 import symkeras
 from symkeras.codegen import cache
 from symkeras.codegen.backend import Program, Residency
-from symkeras.codegen.numba.calls import MISMATCH
-from symkeras.codegen.numba.linker import Layout, generate, kernel_addresses, load_kernels
+from symkeras.codegen.numba import native
+from symkeras.codegen.numba.blas_pools import numpy_blas_serial
+from symkeras.codegen.numba.layout import Layout
 from symkeras.codegen.numba.precompile import compile_kernels, own_share, start_background
-from symkeras.codegen.numba.threads import numpy_blas_serial
 from symkeras.graph.basic import Tensor, constant
 from symkeras.graph.fgraph import Graph
 from symkeras.runtime.storage import HOST
@@ -94,6 +93,8 @@ class NumbaProgram(Program):
         self._generate_args = (graph, list(inputs), list(outputs), list(updates), name)
         self._generate_options = {"nan_guard": nan_guard, "profile": profile}
         self._optimized = None
+        from symkeras.codegen.numba.linker import generate
+
         started = time.perf_counter()
         source, layout = generate(*self._generate_args, **self._generate_options)
         #: profile: each node's cycles over the calls so far, and the steps' wall time
@@ -149,6 +150,8 @@ class NumbaProgram(Program):
         """The generated step module's text (a restored program's is generated again on first use, for
         the comments naming its own layers)."""
         if self._own_source is None:
+            from symkeras.codegen.numba.linker import generate
+
             self._own_source = generate(*self.generate_args(), **self._generate_options)[0]
         return self._own_source
 
@@ -163,11 +166,14 @@ class NumbaProgram(Program):
     def _set_up(self, source: str, layout: Layout, seeds: list[int], started: float) -> None:
         self._source = self._own_source = source
         self.layout = layout
-        self.kernel_modules = load_kernels(self.layout)
-        self.kernel_jobs = _work_jobs(self.layout, self.kernel_modules) + [
-            {"name": m.__name__, "path": m.__file__, "signatures": signatures, "sys_path": [PACKAGE_ROOT]}
-            for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
-        self.module, self.path = cache.load_module(source)
+        # the kernel and step modules are imported when first needed (importing them imports Numba, which
+        # a program restored from its bundle runs without)
+        self._kernel_modules = self._module = self._path = None
+        #: the step loaded from the program's bundle (native.py), while it runs the calls
+        self._native: native.NativeStep | None = None
+        self._native_tried = False
+        #: the program cache's key of the program, where it is kept there (its bundle is named by it)
+        self.program_key: str | None = None
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
         self.calls = random_rows(seeds)
         self.residency = Residency(self.backend.storage, self.layout.variables)
@@ -186,6 +192,39 @@ class NumbaProgram(Program):
         #: its kernels' parallel loops run on Numba's workqueue, which one thread at a time may use
         self._exclusive = PARALLEL_LOCK if any(PARALLEL_MARK in s for s in self.layout.kernel_sources) else None
         self._plain = self._exclusive is None and self.node_cycles is None
+
+    @property
+    def kernel_modules(self) -> list:
+        """The kernel modules, written (if new) and imported."""
+        if self._kernel_modules is None:
+            from symkeras.codegen.numba.linker import load_kernels
+
+            self._kernel_modules = load_kernels(self.layout)
+        return self._kernel_modules
+
+    @kernel_modules.setter
+    def kernel_modules(self, modules: list) -> None:
+        self._kernel_modules = modules
+
+    @property
+    def kernel_jobs(self) -> list[dict]:
+        """The kernels' compile jobs for precompile."""
+        return _work_jobs(self.layout, self.kernel_modules) + [
+            {"name": m.__name__, "path": m.__file__, "signatures": signatures, "sys_path": [PACKAGE_ROOT]}
+            for m, signatures in zip(self.kernel_modules, self.layout.kernel_signatures)]
+
+    @property
+    def module(self):
+        """The generated step module, written (if new) and imported."""
+        if self._module is None:
+            self._module, self._path = cache.load_module(self._source)
+        return self._module
+
+    @property
+    def path(self) -> str:
+        """The step module's file in the cache."""
+        self.module  # noqa: B018  (writes and imports it)
+        return self._path
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
@@ -221,6 +260,8 @@ class NumbaProgram(Program):
         done, or there is none) None, the kernels and step loaded (compiled first when there is none)."""
         if self._compile_start is None:
             self._compile_start = time.perf_counter()
+            if self.stats.get("restored") and self._load_native(arrays):
+                return None
             if not self.stats.get("restored") and background_compile() and not any(self._generate_options.values()):
                 self._background = start_background(self._step_job(arrays) + self.kernel_jobs)
                 if self._background is not None:
@@ -243,6 +284,8 @@ class NumbaProgram(Program):
             self._take_over_from_reference()
         else:
             self.stats["compile"] = compile_kernels(self._step_job(arrays) + self.kernel_jobs)
+        from symkeras.codegen.numba.linker import kernel_addresses
+
         loading = time.perf_counter()
         fns = kernel_addresses(self.layout, self.kernel_modules)
         self._load_step(arrays, fns)
@@ -252,7 +295,60 @@ class NumbaProgram(Program):
         # and loading the cached machine code of every module and the step
         self.stats["load_seconds"] = done - loading
         self.stats["compile_seconds"] = done - self._compile_start
+        self._write_bundle(arrays)
         return None
+
+    def _bundle_path(self, arrays) -> str | None:
+        """The file of this program's bundle for the step's argument types (None: the program is not kept
+        in the program cache, or an argument is not an array)."""
+        if self.program_key is None or self.node_cycles is not None:
+            return None
+        arguments = self._arguments(arrays, np.zeros(1, np.int64))
+        if not all(isinstance(a, np.ndarray) for a in arguments):
+            return None
+        kinds = "|".join(f"{a.dtype.name},{a.ndim},{int(a.flags.writeable)}" for a in arguments)
+        digest = hashlib.sha1(kinds.encode()).hexdigest()[:12]
+        return os.path.join(cache.cache_dir(), f"symkeras_native_{self.program_key}_{digest}.bin")
+
+    def _load_native(self, arrays) -> bool:
+        """Load the step from its bundle (native.py) when there is one for these arguments' types; whether
+        it was (else the kernels and step are loaded through Numba, which writes the bundle)."""
+        path = self._bundle_path(arrays)
+        if path is None or os.environ.get("SYMKERAS_NATIVE_LOAD", "1") == "0":
+            return False
+        loading = time.perf_counter()
+        self._native_tried = True
+        step = native.load(path, _signature(self._arguments(arrays, np.zeros(1, np.int64))))
+        if step is None:
+            return False
+        self._native, self.fns = step, step.fns
+        done = time.perf_counter()
+        self.stats["load_seconds"] = done - loading
+        self.stats["compile_seconds"] = done - self._compile_start
+        self.stats["native"] = True
+        self.stats["compile"] = {"pending": 0, "here": 0, "helpers": 0}  # (nothing to compile: as from the cache)
+        return True
+
+    def _leave_native(self, arrays) -> None:
+        """Arguments of other types than the bundle's step takes: from now on the kernels and step load and
+        run through Numba (the draw counters, variables and data are the same arrays)."""
+        from symkeras.codegen.numba.linker import kernel_addresses
+
+        self._native = None
+        fns = kernel_addresses(self.layout, self.kernel_modules)
+        self._load_step(arrays, fns)
+        self.fns = fns
+
+    def _write_bundle(self, arrays) -> None:
+        """Gather the step's and kernels' machine code into the program's bundle, if it has none yet."""
+        path = self._bundle_path(arrays)
+        if path is None or os.environ.get("SYMKERAS_NATIVE_LOAD", "1") == "0":
+            return
+        if os.path.exists(path) and not self._native_tried:  # (one that did not load here is written again)
+            return
+        from symkeras.codegen.numba import bundling
+
+        bundling.write_bundle(path, self, self._arguments(arrays, self.fns))
 
     def _take_over_from_reference(self) -> None:
         """The compiled step goes on where the reference calls left off: each random node's draw counter."""
@@ -285,8 +381,7 @@ class NumbaProgram(Program):
         arguments = self._arguments(arrays, np.zeros(len(self.layout.functions) or 1, np.int64))
         if not all(isinstance(a, np.ndarray) for a in arguments):
             return []
-        types = [numba.typeof(a) for a in arguments]
-        signature = [(str(t.dtype), t.ndim, t.layout, not t.mutable) for t in types]
+        signature = _signature(arguments)
         return [{"name": self.module.__name__, "path": self.path, "function": "step", "signatures": [signature],
                  "sys_path": [PACKAGE_ROOT]}]
 
@@ -310,6 +405,7 @@ class NumbaProgram(Program):
     def _load_step(self, arrays, fns) -> None:
         """Compile (or load from the cache) the step for these arguments, healing a damaged cache entry; a
         typing error is left to the first call, which handles it (see _step)."""
+        import numba
         from numba.core.errors import NumbaError
 
         try:
@@ -318,23 +414,42 @@ class NumbaProgram(Program):
             pass
 
     def _step(self, arrays):
+        if self._native is not None:
+            arguments = self._arguments(arrays, self.fns)
+            if self._native.accepts(arguments):
+                try:
+                    if self._plain:
+                        return self._native(*arguments)
+                    return self._exclusively(self._native, arguments)
+                except SystemError as error:
+                    raise _delivered(error) from None
+                except ValueError as error:
+                    raise self._located(error, arrays) from error
+            self._leave_native(arrays)
         try:
             if self._plain:  # the per-call path: no lock to take, no time to measure
                 return self.module.step(*self._arguments(arrays, self.fns))
             return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
         except SystemError as error:
             raise _delivered(error) from None
-        except TypingError as error:
-            if MISMATCH not in str(error) or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
-                raise
         except ValueError as error:
             raise self._located(error, arrays) from error
+        except Exception as error:
+            from numba.core.errors import TypingError
+
+            from symkeras.codegen.numba.calls import MISMATCH
+
+            if not isinstance(error, TypingError) or MISMATCH not in str(error) \
+                    or os.environ.get("SYMKERAS_STRICT_KERNEL_TYPES"):
+                raise
+        from symkeras.codegen.numba.linker import generate, kernel_addresses, load_kernels
+
         # an argument of a type the linker did not foresee (a read-only input array, say): call every
         # kernel through its dispatcher, which compiles the variants it needs
         source, self.layout = generate(*self.generate_args(), address_calls=False, **self._generate_options)
         self._source = self._own_source = source
         self.kernel_modules = load_kernels(self.layout)
-        self.module, self.path = cache.load_module(source)
+        self._module, self._path = cache.load_module(source)
         self.fns = kernel_addresses(self.layout, self.kernel_modules)
         return self._exclusively(self.module.step, self._arguments(arrays, self.fns))
 
@@ -358,6 +473,8 @@ class NumbaProgram(Program):
         No update is applied and the random counters of this program are not advanced.
         """
         arrays = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
+        from symkeras.codegen.numba.linker import generate, kernel_addresses, load_kernels
+
         self.residency.ensure()
         inputs = set(graph.inputs)
         tensors = [t for t in graph.tensors if t.owner is not None and t not in inputs]
@@ -373,6 +490,13 @@ class NumbaProgram(Program):
         values.update(zip(layout.variables, variables))
         values.update(zip(tensors, results))
         return values
+
+
+def _signature(arguments) -> list[tuple]:
+    """Per argument array of a step, (dtype, ndim, layout, read-only) as Numba types it (a C-contiguous
+    array is "C", and the step module copies the others before the call)."""
+    return [(a.dtype.name, a.ndim, "C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "A",
+             not a.flags.writeable) for a in arguments]
 
 
 #: steps with parallel kernels run one at a time in a process: Numba's workqueue threading layer aborts the

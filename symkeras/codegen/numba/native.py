@@ -1,0 +1,361 @@
+"""Running a cached step without importing Numba: its machine code loaded with llvmlite alone.
+
+``import numba`` takes 0.12-0.2 s (its ``__init__`` builds the compiler: typing and lowering registries,
+stencils, parfors), which was most of a warm process's first batch; running code Numba compiled needs
+none of it.  The step and its kernels are object files in Numba's cache; what they call is Numba's C
+runtime (three extension modules), CPython's C API and the C library.  So when a program has run once
+in a process with Numba, ``bundling.write`` gathers its machine code into one *bundle* file beside the
+program's entry in the cache; a later process restores the program from that file (``load``):
+
+- Numba's extension modules ``_helperlib``, ``_dynfunc`` and ``core.runtime._nrt_python`` are loaded
+  from their files under their own names (a later ``import numba`` finds and uses them, as it finds
+  SciPy's BLAS modules, ``scipy_blas.py``), and the symbols Numba would register are registered;
+- the object files go into one MCJIT engine of llvmlite's, each environment (the constants a function
+  boxes results with) is made and pointed to, and the step's CPython wrapper becomes a Python function
+  (``_dynfunc.make_function``, as Numba makes its own);
+- the wrapper boxes each result array with the array type it unpickles (``numba_unpickle``); Numba's
+  unpickler imports ``numba.core.serialize``, so while Numba is not imported that symbol is this
+  module's (``pickle.loads``, memoized per constant as Numba's is).
+
+The step is called with exactly the argument types it was compiled for (a Numba dispatcher would
+choose among overloads; ``NativeStep.accepts`` checks them), else the caller goes the way through
+Numba.  Every symbol an object file needs is resolved before the engine links it (an unresolved one
+would abort the process): a bundle that cannot be fully resolved, was written by other versions, or is
+damaged is not loaded (``load`` returns None) and the program is loaded through Numba as before.
+Bundles are written by symkeras into its own cache folder (machine code that runs either way); nothing
+in them is unpickled but the constants Numba itself pickled into its cache entries.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import functools
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import pickle
+import struct
+import sys
+import threading
+import warnings
+
+#: the first bytes of a bundle file, with its format's version
+MAGIC = b"SYMKERAS-NATIVE-1\n"
+#: Numba's C extension modules the machine code calls into, loaded in this order
+EXTENSIONS = ("numba._helperlib", "numba._dynfunc", "numba.core.runtime._nrt_python")
+#: where a bundle's symbols come from: Numba's C helpers (``numba_`` + name), its runtime's (``NRT_`` +
+#: name), the C math functions Numba maps to its helpers' copies, a built-in exception (``PyExc_`` +
+#: name), None, this module's unpickler, or the process
+SOURCES = ("helperlib", "dynfunc", "nrt", "math", "exception", "none", "unpickle", "process")
+
+
+class BundleError(Exception):
+    """A bundle that cannot be loaded here (other versions, a symbol not found, a damaged file)."""
+
+
+def runtime_versions() -> dict:
+    """The versions a bundle's machine code depends on besides its own source (it was made by them)."""
+    return {"python": sys.version.split()[0], "numba": _distribution_version("numba"),
+            "llvmlite": _distribution_version("llvmlite"), "format": MAGIC.decode().strip()}
+
+
+@functools.cache
+def _distribution_version(name: str) -> str:
+    module = sys.modules.get(name)
+    if module is not None and hasattr(module, "__version__"):
+        return str(module.__version__)
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+# --- the file -------------------------------------------------------------------------------------
+
+def write(path: str, header: dict, blobs: list[bytes]) -> None:
+    """Write a bundle: ``header`` (JSON data naming blobs by their index) and the ``blobs``, atomically."""
+    offsets, position = [], 0
+    for blob in blobs:
+        offsets.append([position, len(blob)])
+        position += len(blob)
+    digest = hashlib.sha256(b"".join(blobs)).hexdigest()
+    text = json.dumps(dict(header, blobs=offsets, sha256=digest)).encode()
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(temporary, "wb") as file:
+        file.write(MAGIC + struct.pack("<Q", len(text)) + text)
+        for blob in blobs:
+            file.write(blob)
+    os.replace(temporary, path)
+
+
+def read(path: str) -> tuple[dict, list[bytes]]:
+    """The header and blobs of the bundle at ``path``.
+
+    Raises:
+        OSError: no such file.
+        BundleError: the file is not a whole bundle of this format.
+    """
+    with open(path, "rb") as file:
+        data = file.read()
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 8:
+        raise BundleError(f"{path} is not a symkeras bundle of this format")
+    (length,) = struct.unpack_from("<Q", data, len(MAGIC))
+    start = len(MAGIC) + 8
+    try:
+        header = json.loads(data[start:start + length])
+        base = start + length
+        blobs = [data[base + offset:base + offset + size] for offset, size in header["blobs"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"{path}: a damaged header ({error})") from None
+    if any(len(blob) != size for blob, (_, size) in zip(blobs, header["blobs"])):
+        raise BundleError(f"{path} is cut short")
+    if hashlib.sha256(data[base:]).hexdigest() != header.get("sha256"):
+        raise BundleError(f"{path} does not match its content hash")
+    return header, blobs
+
+
+def elf_symbols(data: bytes) -> tuple[set[str], set[str]]:
+    """(global symbols defined, symbols used but not defined) of a little-endian ELF64 object file.
+
+    Raises:
+        BundleError: the data is not such a file.
+    """
+    if data[:4] != b"\x7fELF" or len(data) < 64 or data[4] != 2 or data[5] != 1:
+        raise BundleError("not a little-endian ELF64 object file")
+    try:
+        (section_offset,) = struct.unpack_from("<Q", data, 0x28)
+        entry_size, count = struct.unpack_from("<HH", data, 0x3A)
+        sections = [struct.unpack_from("<IIQQQQIIQQ", data, section_offset + i * entry_size) for i in range(count)]
+        defined, undefined = set(), set()
+        for _, kind, _, _, offset, size, link, _, _, symbol_size in sections:
+            if kind != 2 or not symbol_size:  # (SHT_SYMTAB)
+                continue
+            strings_at, strings_size = sections[link][4], sections[link][5]
+            strings = data[strings_at:strings_at + strings_size]
+            for k in range(size // symbol_size):
+                name_at, info, _, section, _, _ = struct.unpack_from("<IBBHQQ", data, offset + k * symbol_size)
+                if not name_at:
+                    continue
+                name = strings[name_at:strings.index(b"\0", name_at)].decode()
+                if section == 0:  # (SHN_UNDEF)
+                    undefined.add(name)
+                elif info >> 4 in (1, 2):  # (STB_GLOBAL, STB_WEAK)
+                    defined.add(name)
+    except (struct.error, ValueError, IndexError) as error:
+        raise BundleError(f"a damaged object file ({error})") from None
+    return defined, undefined - defined
+
+
+# --- the runtime: Numba's C extensions, the symbols, one engine -------------------------------------
+
+def _extension(name: str):
+    """Numba's extension module ``name``, loaded from its file under its own name if not imported yet."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec("numba") if "numba" not in sys.modules else sys.modules["numba"].__spec__
+    if spec is None or not spec.submodule_search_locations:
+        raise BundleError("numba is not installed")
+    parts = name.split(".")
+    folder = os.path.join(list(spec.submodule_search_locations)[0], *parts[1:-1])
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(folder, parts[-1] + suffix)
+        if os.path.exists(path):
+            break
+    else:
+        raise BundleError(f"{name}: no extension module file in {folder}")
+    loader = importlib.machinery.ExtensionFileLoader(name, path)
+    module_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+_UNPICKLE_TYPE = ctypes.CFUNCTYPE(ctypes.py_object, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_UNPICKLED: dict = {}
+
+
+def _unpickle(data, size, digest):
+    """``numba_unpickle`` (see the module's docstring): the constant at ``data`` unpickled, once each."""
+    key = (data, ctypes.string_at(digest, 20))
+    value = _UNPICKLED.get(key)
+    if value is None:
+        value = _UNPICKLED[key] = pickle.loads(ctypes.string_at(data, size))
+    return value
+
+
+class _Runtime:
+    """What loaded machine code needs in this process (made once, by ``runtime()``)."""
+
+    def __init__(self):
+        from llvmlite import binding
+
+        self.binding = binding
+        modules = [_extension(name) for name in EXTENSIONS]
+        self.helperlib, self.dynfunc, self.nrt = modules
+        self.unpickle = _UNPICKLE_TYPE(_unpickle)  # (kept: the machine code calls it)
+        binding.initialize_native_target()
+        binding.initialize_native_asmprinter()
+        target = binding.Target.from_triple(binding.get_process_triple())
+        machine = target.create_target_machine(reloc="static", codemodel="jitdefault")
+        self.engine = binding.create_mcjit_compiler(binding.parse_assembly(""), machine)
+        self.machine = machine
+        self.lock = threading.Lock()
+        #: every environment made, kept alive with the engine (the machine code points to them)
+        self.environments: list = []
+        #: the object files added (their SHA-1): each once, since two definitions of a symbol abort LLVM
+        self.loaded: set[bytes] = set()
+        self.defined: set[str] = set()
+
+    def address(self, source: str, name: str) -> int | None:
+        """The address symbol ``name`` (of origin ``source``, one of SOURCES) has in this process."""
+        if source == "helperlib":
+            return self.helperlib.c_helpers.get(name[len("numba_"):]) if name.startswith("numba_") else None
+        if source == "dynfunc":
+            return self.dynfunc.c_helpers.get(name[len("numba_"):]) if name.startswith("numba_") else None
+        if source == "math":
+            return self.helperlib.c_helpers.get(name)
+        if source == "nrt":
+            return self.nrt.c_helpers.get(name if name.startswith("_") else name[len("NRT_"):])
+        if source == "exception":
+            kind = getattr(builtins, name[len("PyExc_"):], None)
+            return id(kind) if isinstance(kind, type) and issubclass(kind, BaseException) else None
+        if source == "none":
+            return id(None)
+        if source == "unpickle":
+            if "numba.core.serialize" in sys.modules:  # (Numba's own works now, and is the one it registers)
+                return self.helperlib.c_helpers["unpickle"]
+            return ctypes.cast(self.unpickle, ctypes.c_void_p).value
+        return self.binding.address_of_symbol(name) or None
+
+    def add(self, objects: list[bytes], symbols: dict[str, str]) -> None:
+        """Add the object files not added before to the engine, every symbol they use resolved first.
+
+        Raises:
+            BundleError: a symbol is not found in this process, or an object file is damaged.
+        """
+        digests = [hashlib.sha1(data).digest() for data in objects]
+        new = {digest: data for digest, data in zip(digests, objects) if digest not in self.loaded}
+        defined, needed = set(self.defined), set()
+        for data in new.values():
+            have, wants = elf_symbols(data)
+            defined |= have
+            needed |= wants
+        resolved = {}
+        for name in sorted(needed - defined):
+            source = symbols.get(name, "process")
+            address = self.address(source, name)
+            if not address:
+                raise BundleError(f"symbol {name} ({source}) is not found in this process")
+            resolved[name] = (source, address)
+        for name, (source, address) in resolved.items():
+            if source != "process":
+                self.binding.add_symbol(name, address)
+        for digest, data in new.items():
+            self.engine.add_object_file(self.binding.ObjectFileRef.from_data(data))
+            self.loaded.add(digest)
+        self.defined = defined
+        self.engine.finalize_object()
+
+    def environment(self, name: str, consts: list):
+        """A new environment for the global ``name`` of the loaded code, holding ``consts``."""
+        environment = self.dynfunc.Environment({})
+        environment.consts[:] = consts
+        where = self.engine.get_global_value_address(name)
+        if not where:
+            raise BundleError(f"environment {name} is not in the loaded code")
+        ctypes.c_void_p.from_address(where).value = id(environment)
+        self.environments.append(environment)
+        return environment
+
+
+_RUNTIME: _Runtime | None = None
+_RUNTIME_LOCK = threading.Lock()
+
+
+def runtime() -> _Runtime:
+    """The process's runtime for bundles (made on first use)."""
+    global _RUNTIME
+    with _RUNTIME_LOCK:
+        if _RUNTIME is None:
+            _RUNTIME = _Runtime()
+        return _RUNTIME
+
+
+# --- loading a bundle ------------------------------------------------------------------------------
+
+class NativeStep:
+    """A step loaded from a bundle: ``step(*arguments)`` and the kernels' addresses (``fns``).
+
+    Attributes:
+        fns: the int64 array of the kernels' addresses, in the order the step calls them.
+        signature: per argument of the step, (dtype, ndim, layout, read-only) as compiled.
+    """
+
+    def __init__(self, function, fns, signature):
+        self.function = function
+        self.fns = fns
+        self.signature = [tuple(s) for s in signature]
+        self._kinds = [(s[0], s[1], s[3]) for s in self.signature]
+
+    def accepts(self, arguments) -> bool:
+        """Whether ``arguments`` have the types the step was compiled for (C-contiguous arrays of its
+        dtypes and ranks, writable where it writes)."""
+        if len(arguments) != len(self._kinds):
+            return False
+        for value, (dtype, ndim, readonly) in zip(arguments, self._kinds):
+            flags = getattr(value, "flags", None)
+            if flags is None or value.ndim != ndim or value.dtype.name != dtype or not flags.c_contiguous \
+                    or (not readonly and not flags.writeable):
+                return False
+        return True
+
+    def __call__(self, *arguments):
+        return self.function(*arguments)
+
+
+def load(path: str, signature) -> NativeStep | None:
+    """The step in the bundle at ``path`` if it was compiled for ``signature`` (see NativeStep) and loads
+    here; else None (no bundle, other versions or types, a damaged file, a symbol not found)."""
+    import numpy as np
+
+    try:
+        header, blobs = read(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, BundleError) as error:
+        warnings.warn(f"symkeras: a damaged program bundle was removed and is made again ({error})",
+                      RuntimeWarning, stacklevel=3)
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        return None
+    if header.get("versions") != runtime_versions() or [list(s) for s in signature] != header.get("signature"):
+        return None
+    try:
+        rt = runtime()
+        with rt.lock:
+            rt.add([blobs[i] for i in header["objects"]], header["symbols"])
+            environments = [rt.environment(name, pickle.loads(blobs[consts]) if consts is not None else [])
+                            for name, consts in header["environments"]]
+            addresses = [rt.engine.get_function_address(name) for name in header["kernels"]]
+            wrapper = rt.engine.get_function_address(header["step"]["wrapper"])
+            environment = environments[header["step"]["environment"]]
+    except (BundleError, KeyError, IndexError, TypeError, ValueError, pickle.UnpicklingError, RuntimeError):
+        return None
+    if not wrapper or not all(addresses):
+        return None
+    module = type(sys)(header["step"]["module"])
+    function = rt.dynfunc.make_function(module, "step", f"step of {header['step']['module']} (from a bundle)",
+                                        wrapper, environment, (rt.engine,))
+    return NativeStep(function, np.array(addresses or [0], dtype=np.int64), header["signature"])

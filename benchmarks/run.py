@@ -57,7 +57,9 @@ def compile_bytecode():
 def breakdown_text(b: dict) -> str:
     """One line of a compile's breakdown (run_one.compile_breakdown)."""
     if b["restored"]:
-        return (f"program restored from the cache (no rewrite or code generation), load {b['load_s']:.3f} s")
+        how = ("from its bundle, Numba not imported" if not b.get("numba_imported") else "from its bundle") \
+            if b.get("native") else "through Numba"
+        return f"program restored from the cache (no rewrite or code generation), loaded {how} in {b['load_s']:.3f} s"
     return (f"rewrites {b['rewrite_s']:.3f} s, code generation {b['generate_s']:.3f} s, LLVM {b['llvm_s']:.2f} s "
             f"({b['modules_compiled']} modules compiled), load {b['load_s']:.3f} s")
 

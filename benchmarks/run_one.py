@@ -53,7 +53,8 @@ def compile_breakdown(function) -> dict:
     load = stats.get("load_seconds", 0.0)
     return {"rewrite_s": stats.get("rewrite_seconds", 0.0), "generate_s": stats.get("generate_seconds", 0.0),
             "llvm_s": max(0.0, stats.get("compile_seconds", 0.0) - load), "load_s": load,
-            "modules_compiled": stats.get("compile", {}).get("pending", 0), "restored": bool(stats.get("restored"))}
+            "modules_compiled": (stats.get("compile") or {}).get("pending", 0), "restored": bool(stats.get("restored")),
+            "native": bool(stats.get("native")), "numba_imported": "numba" in sys.modules}
 
 
 def predict(framework, repeats=3) -> dict:

@@ -117,7 +117,14 @@ def parts() -> int:
         return 1
     numba = sys.modules.get("numba")
     if numba is not None and hasattr(numba, "get_num_threads"):
+        configure()  # (before Numba starts its threads: the layer symkeras runs on)
         return numba.get_num_threads()
+    return numba_threads()
+
+
+def numba_threads() -> int:
+    """The threads Numba starts in a process, read as Numba reads them: ``NUMBA_NUM_THREADS``, else the
+    cores this process may use."""
     try:
         return max(1, int(os.environ["NUMBA_NUM_THREADS"]))
     except (KeyError, ValueError):

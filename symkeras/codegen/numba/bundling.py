@@ -2,9 +2,10 @@
 
 Run in a process that has loaded the program through Numba, right after the load; a later process then
 restores the program without importing Numba.  Only what the native loader can run is bundled: machine
-code in Numba's object-file form, in nopython mode, that starts no threading layer (a kernel with
-parallel loops needs Numba's), whose environments' constants pickle without Numba's own objects.
-Anything else leaves the program without a bundle (it loads through Numba, as before).
+code in Numba's object-file form, in nopython mode, that needs no re-initializer but the threading
+layer's start (a kernel with parallel loops runs on the workqueue layer, which the loader starts as
+Numba would), whose environments' constants pickle without Numba's own objects.  Anything else leaves
+the program without a bundle (it loads through Numba, as before).
 """
 
 from __future__ import annotations
@@ -43,19 +44,33 @@ def symbol_sources() -> dict[str, str]:
     sources.update({name: "math" for name in intrinsics.INTR_MATH if name in _helperlib.c_helpers})
     sources.update({f"PyExc_{name}": "exception" for name, value in vars(builtins).items()
                     if isinstance(value, type) and issubclass(value, BaseException)})
+    sources.update({name: "threading" for name in native.THREADING_SYMBOLS})
     sources["_Py_NoneStruct"] = "none"
     sources["numba_unpickle"] = "unpickle"
     return sources
+
+
+#: how an object-mode block (a print, an allreduce) reads in generated code
+OBJECT_MODE = "numba.objmode"
 
 
 class _Unbundlable(Exception):
     """A part of the program the native loader cannot run."""
 
 
+def _starts_parallel_loops(function) -> bool:
+    """Whether a cache entry's re-initializer is Numba's for a function with parallel loops (it starts the
+    threading layer, which native.py starts itself)."""
+    return getattr(function, "__name__", None) == "_reload_parfors" and \
+        getattr(function, "__module__", "").startswith("numba.")
+
+
 def _object_code(entry) -> bytes:
     library, _, _, _, objectmode, _, _, reload_init, _ = entry
-    if objectmode or reload_init or len(library) != 3 or library[1] != "object":
-        raise _Unbundlable("not nopython machine code in object form, or it starts a threading layer")
+    if objectmode or len(library) != 3 or library[1] != "object":
+        raise _Unbundlable("not nopython machine code in object form")
+    if not all(_starts_parallel_loops(f) for f in reload_init):
+        raise _Unbundlable("it needs another re-initializer than the threading layer's start")
     return library[2][0]
 
 
@@ -77,6 +92,8 @@ def gather(program, arguments) -> tuple[dict, list[bytes]]:
     """
     import numba
 
+    if any(OBJECT_MODE in source for source in [program._source, *program.layout.kernel_sources]):
+        raise _Unbundlable("an object-mode block looks names up in its module, which the bundle does not import")
     blobs: list[bytes] = []
     objects, environments, names = [], [], {}
 

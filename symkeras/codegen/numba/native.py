@@ -49,8 +49,18 @@ MAGIC = b"SYMKERAS-NATIVE-1\n"
 EXTENSIONS = ("numba._helperlib", "numba._dynfunc", "numba.core.runtime._nrt_python")
 #: where a bundle's symbols come from: Numba's C helpers (``numba_`` + name), its runtime's (``NRT_`` +
 #: name), the C math functions Numba maps to its helpers' copies, a built-in exception (``PyExc_`` +
-#: name), None, this module's unpickler, or the process
-SOURCES = ("helperlib", "dynfunc", "nrt", "math", "exception", "none", "unpickle", "process")
+#: name), None, this module's unpickler, the threading layer, or the process
+SOURCES = ("helperlib", "dynfunc", "nrt", "math", "exception", "none", "unpickle", "threading", "process")
+#: the threading layer's functions a kernel with parallel loops calls, by the names Numba registers them
+#: under: the attribute of the layer's module holding each one's address
+THREADING_SYMBOLS = {"numba_parallel_for": "parallel_for", "do_scheduling_signed": "do_scheduling_signed",
+                     "do_scheduling_unsigned": "do_scheduling_unsigned", "allocate_sched": "allocate_sched",
+                     "deallocate_sched": "deallocate_sched", "get_num_threads": "get_num_threads",
+                     "set_num_threads": "set_num_threads", "get_thread_id": "get_thread_id",
+                     "set_parallel_chunksize": "set_parallel_chunksize",
+                     "get_parallel_chunksize": "get_parallel_chunksize", "get_sched_size": "get_sched_size"}
+#: the one threading layer bundles run on (symkeras's choice, threads.py)
+LAYER = "workqueue"
 
 
 class BundleError(Exception):
@@ -182,17 +192,47 @@ def _extension(name: str):
     return module
 
 
-_UNPICKLE_TYPE = ctypes.CFUNCTYPE(ctypes.py_object, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _UNPICKLED: dict = {}
 
 
-def _unpickle(data, size, digest):
-    """``numba_unpickle`` (see the module's docstring): the constant at ``data`` unpickled, once each."""
-    key = (data, ctypes.string_at(digest, 20))
-    value = _UNPICKLED.get(key)
+def _unpickle(address: int, data: bytes):
+    """The constant at ``address`` (its pickle ``data``) unpickled, once each (``numba_unpickle``, see the
+    module's docstring; machine code cannot be unloaded, so an address names one constant for good)."""
+    value = _UNPICKLED.get(address)
     if value is None:
-        value = _UNPICKLED[key] = pickle.loads(ctypes.string_at(data, size))
+        value = _UNPICKLED[address] = pickle.loads(data)
     return value
+
+
+#: ``numba_unpickle`` for bundles: calls ``_unpickle`` through CPython's C API, so that an exception raised
+#: there (a KeyboardInterrupt's handler runs in it) reaches the step's caller as it does through Numba's
+_UNPICKLE_IR = """
+declare ptr @PyLong_FromVoidPtr(ptr)
+declare ptr @PyBytes_FromStringAndSize(ptr, i64)
+declare ptr @PyObject_CallFunctionObjArgs(ptr, ...)
+declare void @Py_DecRef(ptr)
+
+define ptr @symkeras_unpickle(ptr %data, i32 %size, ptr %digest) {
+entry:
+  %address = call ptr @PyLong_FromVoidPtr(ptr %data)
+  %length = sext i32 %size to i64
+  %bytes = call ptr @PyBytes_FromStringAndSize(ptr %data, i64 %length)
+  %no_address = icmp eq ptr %address, null
+  %no_bytes = icmp eq ptr %bytes, null
+  %failed = or i1 %no_address, %no_bytes
+  br i1 %failed, label %error, label %call
+call:
+  %value = call ptr (ptr, ...) @PyObject_CallFunctionObjArgs(ptr inttoptr (i64 FUNCTION to ptr), ptr %address,
+                                                              ptr %bytes, ptr null)
+  call void @Py_DecRef(ptr %address)
+  call void @Py_DecRef(ptr %bytes)
+  ret ptr %value
+error:
+  call void @Py_DecRef(ptr %address)
+  call void @Py_DecRef(ptr %bytes)
+  ret ptr null
+}
+"""
 
 
 class _Runtime:
@@ -204,19 +244,25 @@ class _Runtime:
         self.binding = binding
         modules = [_extension(name) for name in EXTENSIONS]
         self.helperlib, self.dynfunc, self.nrt = modules
-        self.unpickle = _UNPICKLE_TYPE(_unpickle)  # (kept: the machine code calls it)
         binding.initialize_native_target()
         binding.initialize_native_asmprinter()
         target = binding.Target.from_triple(binding.get_process_triple())
         machine = target.create_target_machine(reloc="static", codemodel="jitdefault")
         self.engine = binding.create_mcjit_compiler(binding.parse_assembly(""), machine)
         self.machine = machine
+        module = binding.parse_assembly(_UNPICKLE_IR.replace("FUNCTION", str(id(_unpickle))))
+        module.triple = binding.get_process_triple()
+        self.engine.add_module(module)
+        self.engine.finalize_object()
+        self.unpickle = self.engine.get_function_address("symkeras_unpickle")
+        self._unpickle_module = module  # (the engine owns it now; kept with the runtime)
         self.lock = threading.Lock()
         #: every environment made, kept alive with the engine (the machine code points to them)
         self.environments: list = []
         #: the object files added (their SHA-1): each once, since two definitions of a symbol abort LLVM
         self.loaded: set[bytes] = set()
         self.defined: set[str] = set()
+        self._layer, self._layer_pid = None, None
 
     def address(self, source: str, name: str) -> int | None:
         """The address symbol ``name`` (of origin ``source``, one of SOURCES) has in this process."""
@@ -231,12 +277,15 @@ class _Runtime:
         if source == "exception":
             kind = getattr(builtins, name[len("PyExc_"):], None)
             return id(kind) if isinstance(kind, type) and issubclass(kind, BaseException) else None
+        if source == "threading":
+            attribute = THREADING_SYMBOLS.get(name)
+            return getattr(self.threading_layer(), attribute, None) if attribute else None
         if source == "none":
             return id(None)
         if source == "unpickle":
             if "numba.core.serialize" in sys.modules:  # (Numba's own works now, and is the one it registers)
                 return self.helperlib.c_helpers["unpickle"]
-            return ctypes.cast(self.unpickle, ctypes.c_void_p).value
+            return self.unpickle
         return self.binding.address_of_symbol(name) or None
 
     def add(self, objects: list[bytes], symbols: dict[str, str]) -> None:
@@ -267,6 +316,39 @@ class _Runtime:
             self.loaded.add(digest)
         self.defined = defined
         self.engine.finalize_object()
+
+    def threading_layer(self):
+        """Numba's workqueue threading layer, its threads started (as Numba starts them for a cached kernel
+        with parallel loops: once a process, ``NUMBA_NUM_THREADS`` of them).
+
+        Raises:
+            BundleError: the process runs or asks for another layer.
+        """
+        if self._layer is not None and self._layer_pid == os.getpid():
+            return self._layer
+        numba = sys.modules.get("numba")
+        if numba is not None and hasattr(numba, "config"):
+            from numba.np.ufunc import parallel
+
+            from symkeras.codegen.numba import blas_pools
+
+            blas_pools.configure()
+            parallel._launch_threads()
+            if parallel._threading_layer != LAYER:
+                raise BundleError(f"the process runs Numba's {parallel._threading_layer} threading layer")
+            layer = sys.modules[f"numba.np.ufunc.{LAYER}"]
+        else:
+            chosen = os.environ.get("NUMBA_THREADING_LAYER")
+            if chosen is not None and chosen.lower() != LAYER:
+                raise BundleError(f"NUMBA_THREADING_LAYER asks for {chosen}")
+            from symkeras.codegen.numba import blas_pools
+
+            layer = _extension(f"numba.np.ufunc.{LAYER}")
+            count = blas_pools.numba_threads()
+            ctypes.CFUNCTYPE(None, ctypes.c_int)(layer.launch_threads)(count)  # (a no-op when they run)
+            ctypes.CFUNCTYPE(None, ctypes.c_int)(layer.set_num_threads)(count)
+        self._layer, self._layer_pid = layer, os.getpid()
+        return layer
 
     def environment(self, name: str, consts: list):
         """A new environment for the global ``name`` of the loaded code, holding ``consts``."""
@@ -309,12 +391,13 @@ class NativeStep:
         self.signature = [tuple(s) for s in signature]
         self._kinds = [(s[0], s[1], s[3]) for s in self.signature]
 
-    def accepts(self, arguments) -> bool:
+    def accepts(self, arguments, count: int | None = None) -> bool:
         """Whether ``arguments`` have the types the step was compiled for (C-contiguous arrays of its
-        dtypes and ranks, writable where it writes)."""
+        dtypes and ranks, writable where it writes); only the first ``count`` of them when given (the
+        caller knows the others did)."""
         if len(arguments) != len(self._kinds):
             return False
-        for value, (dtype, ndim, readonly) in zip(arguments, self._kinds):
+        for value, (dtype, ndim, readonly) in zip(arguments[:count], self._kinds):
             flags = getattr(value, "flags", None)
             if flags is None or value.ndim != ndim or value.dtype.name != dtype or not flags.c_contiguous \
                     or (not readonly and not flags.writeable):

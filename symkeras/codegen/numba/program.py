@@ -172,6 +172,8 @@ class NumbaProgram(Program):
         #: the step loaded from the program's bundle (native.py), while it runs the calls
         self._native: native.NativeStep | None = None
         self._native_tried = False
+        #: the variables' arrays the bundle's step was last found to take (see _step)
+        self._native_checked = None
         #: the program cache's key of the program, where it is kept there (its bundle is named by it)
         self.program_key: str | None = None
         self.data = [t.default if t.kind == "placeholder" else t.value for t in self.layout.data]
@@ -215,8 +217,10 @@ class NumbaProgram(Program):
 
     @property
     def module(self):
-        """The generated step module, written (if new) and imported."""
+        """The generated step module, written (if new) and imported (after the kernel modules, which it may
+        import by name)."""
         if self._module is None:
+            self.kernel_modules  # noqa: B018
             self._module, self._path = cache.load_module(self._source)
         return self._module
 
@@ -416,11 +420,14 @@ class NumbaProgram(Program):
     def _step(self, arrays):
         if self._native is not None:
             arguments = self._arguments(arrays, self.fns)
-            if self._native.accepts(arguments):
+            # the program's own arrays are checked again only when the variables' arrays were replaced
+            owned = self._native_checked is self._variable_arrays
+            if self._native.accepts(arguments, len(arrays) if owned else None):
+                self._native_checked = self._variable_arrays
                 try:
                     if self._plain:
-                        return self._native(*arguments)
-                    return self._exclusively(self._native, arguments)
+                        return self._native.function(*arguments)
+                    return self._exclusively(self._native.function, arguments)
                 except SystemError as error:
                     raise _delivered(error) from None
                 except ValueError as error:

@@ -38,11 +38,15 @@ _PROGRAM = textwrap.dedent("""
 """)
 
 
-def _run(cache, **settings):
+def _run_program(program, cache, **settings):
     env = dict(os.environ, SYMKERAS_CACHE_DIR=str(cache), **settings)
-    out = subprocess.run([sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _run(cache, **settings):
+    return _run_program(_PROGRAM, cache, **settings)
 
 
 def _expected():
@@ -160,3 +164,33 @@ def test_a_warm_process_mixes_address_loaded_and_dispatcher_loaded_kernels(tmp_p
             np.testing.assert_allclose(values, expected, rtol=1e-6)
         assert "embedding_1" in run["error"] and "index 12 is outside [0, 10)" in run["error"]
     assert warm["p"] == cold["p"]
+
+
+_CONV_PROGRAM = textwrap.dedent("""
+    import glob, json, os, sys
+    import numpy as np
+    import symkeras.backend as K
+    x = K.placeholder((None, 6, 6, 2), name="images")
+    k = K.variable(np.linspace(-1, 1, 3 * 3 * 2 * 4, dtype="float32").reshape(3, 3, 2, 4))
+    loss = K.sum(K.square(K.conv2d(x, k)))
+    (g,) = K.gradients(loss, [k])
+    f = K.function([x], [loss], updates=[(k, k - 0.001 * g)], name="conv_probe")
+    images = np.linspace(-1, 1, 8 * 6 * 6 * 2, dtype="float32").reshape(8, 6, 6, 2)
+    losses = [float(f([images])[0]) for _ in range(3)]
+    numba_imported = "numba" in sys.modules
+    from symkeras.codegen import cache
+    from symkeras.codegen.numba import native
+    parallel = []
+    for path in glob.glob(os.path.join(cache.cache_dir(), "symkeras_native_*.bin")):
+        header, blobs = native.read(path)
+        parallel += [("numba_parallel_for" in native.elf_symbols(blobs[i])[1]) for i in header["objects"]]
+    print(json.dumps({"losses": losses, "native": bool(f.program.stats.get("native")),
+                      "numba_imported": numba_imported, "parallel": any(parallel)}))
+""")
+
+
+def test_kernels_with_parallel_loops_run_from_the_bundle_on_the_threading_layer_it_starts(tmp_path):
+    cold = _run_program(_CONV_PROGRAM, tmp_path)
+    warm = _run_program(_CONV_PROGRAM, tmp_path)
+    assert warm["native"] and not warm["numba_imported"] and warm["parallel"]
+    assert warm["losses"] == cold["losses"] and warm["losses"][2] < warm["losses"][0]

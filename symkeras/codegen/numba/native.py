@@ -386,21 +386,29 @@ class NativeStep:
     """
 
     def __init__(self, function, fns, signature):
+        import numpy as np
+
         self.function = function
         self.fns = fns
         self.signature = [tuple(s) for s in signature]
-        self._kinds = [(s[0], s[1], s[3]) for s in self.signature]
+        self._kinds = [(np.dtype(s[0]), s[1], s[3]) for s in self.signature]
 
     def accepts(self, arguments, count: int | None = None) -> bool:
         """Whether ``arguments`` have the types the step was compiled for (C-contiguous arrays of its
         dtypes and ranks, writable where it writes); only the first ``count`` of them when given (the
-        caller knows the others did)."""
-        if len(arguments) != len(self._kinds):
+        caller knows the others did).  (Run before every call: kept to a few attribute reads.)"""
+        kinds = self._kinds
+        if len(arguments) != len(kinds):
             return False
-        for value, (dtype, ndim, readonly) in zip(arguments[:count], self._kinds):
-            flags = getattr(value, "flags", None)
-            if flags is None or value.ndim != ndim or value.dtype.name != dtype or not flags.c_contiguous \
-                    or (not readonly and not flags.writeable):
+        for i in range(len(kinds) if count is None else count):
+            value = arguments[i]
+            dtype, ndim, readonly = kinds[i]
+            try:
+                flags = value.flags
+                if value.ndim != ndim or not flags.c_contiguous or (not readonly and not flags.writeable) \
+                        or value.dtype != dtype:
+                    return False
+            except AttributeError:
                 return False
         return True
 

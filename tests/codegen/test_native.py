@@ -121,3 +121,12 @@ def test_accepts_wants_the_compiled_types():
     frozen = np.zeros(3, np.int64)
     frozen.flags.writeable = False
     assert step.accepts([good[0], frozen])  # (read-only where the step only reads)
+
+
+def test_the_versions_are_read_without_importing_the_packages():
+    import llvmlite
+    import numba
+
+    assert native.versioneer_version("numba") == numba.__version__
+    assert native.versioneer_version("llvmlite") == llvmlite.__version__
+    assert native.versioneer_version("numpy") is None  # (no versioneer file: importlib.metadata answers)

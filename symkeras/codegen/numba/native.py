@@ -38,6 +38,7 @@ import importlib.util
 import json
 import os
 import pickle
+import re
 import struct
 import sys
 import threading
@@ -75,15 +76,36 @@ def runtime_versions() -> dict:
 
 @functools.cache
 def _distribution_version(name: str) -> str:
+    """``name.__version__`` without importing ``name`` where its versioneer file says it (Numba's and
+    llvmlite's do; reading it is 0.1 ms, importlib.metadata 10-15 ms), else the installed distribution's."""
     module = sys.modules.get(name)
     if module is not None and hasattr(module, "__version__"):
         return str(module.__version__)
+    found = versioneer_version(name)
+    if found is not None:
+        return found
     from importlib import metadata
 
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "missing"
+
+
+def versioneer_version(name: str) -> str | None:
+    """The version the versioneer file ``_version.py`` of the package ``name`` holds, read as text (the
+    package is not imported); None when there is none."""
+    spec = importlib.util.find_spec(name) if name not in sys.modules else sys.modules[name].__spec__
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        try:
+            with open(os.path.join(folder, "_version.py"), encoding="utf-8") as file:
+                text = file.read()
+        except OSError:
+            continue
+        found = re.search(r"""["']version["']:\s*["']([^"']+)["']|version_version\s*=\s*["']([^"']+)["']""", text)
+        if found:
+            return found.group(1) or found.group(2)
+    return None
 
 
 # --- the file -------------------------------------------------------------------------------------

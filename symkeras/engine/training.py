@@ -581,6 +581,8 @@ def _check_finite(arrays, names, what: str) -> None:
 
 def _all_finite(array, chunk: int = 1 << 20) -> bool:
     """``np.isfinite(array).all()`` a million elements at a time (no temporary the size of the data)."""
+    if array.size <= chunk:  # (one batch, or one sample: no slicing)
+        return bool(np.isfinite(array).all())
     flat = array.reshape(-1)
     return all(np.isfinite(flat[i:i + chunk]).all() for i in range(0, flat.size, chunk))
 

@@ -15,14 +15,16 @@ from symkeras.codegen import cache
 
 
 def info() -> str:
-    """A summary of the cache: directory, modules, programs (program_cache.py), size, bound."""
+    """A summary of the cache: directory, modules, programs (program_cache.py), their bundles of machine
+    code (codegen/numba/native.py), size, bound."""
     listed = cache.entries()
     programs = sum(e["path"].endswith(".json") for e in listed)
+    bundles = sum(e["path"].endswith(".bin") for e in listed)
     size = sum(e["bytes"] for e in listed)
     bound = cache.max_bytes()
     limit = f"{bound / 2**20:,.0f} MB" if bound else "none"
-    return (f"directory: {cache.cache_dir()}\nmodules: {len(listed) - programs}\nprograms: {programs}\n"
-            f"size: {size / 2**20:,.1f} MB\nbound: {limit}")
+    return (f"directory: {cache.cache_dir()}\nmodules: {len(listed) - programs - bundles}\nprograms: {programs}\n"
+            f"bundles: {bundles}\nsize: {size / 2**20:,.1f} MB\nbound: {limit}")
 
 
 def wait_for_compiles() -> None:

@@ -242,6 +242,8 @@ DEFAULT_MAX_MB = 1024
 MODULE_PREFIXES = ("symkeras_step_", "symkeras_kernel_", "symkeras_trace_")
 #: the program cache's entries (program_cache.py), bounded with the modules
 PROGRAM_PREFIX = "symkeras_program_"
+#: programs' bundles of machine code (numba/native.py), bounded with them
+NATIVE_PREFIX = "symkeras_native_"
 
 
 def max_bytes() -> int:
@@ -263,7 +265,8 @@ def mark_used(path: str) -> None:
 
 
 def entries(directory: str | None = None) -> list[dict]:
-    """The cached modules: path, bytes (with their compiled code) and last use, oldest use first."""
+    """The cached modules, programs and bundles: path, bytes (with their compiled code) and last use, oldest
+    use first."""
     directory = directory or cache_dir()
     compiled: dict[str, list[str]] = {}
     pycache = os.path.join(directory, "__pycache__")
@@ -272,7 +275,8 @@ def entries(directory: str | None = None) -> list[dict]:
     found = []
     for filename in os.listdir(directory):
         if not (filename.endswith(".py") and filename.startswith(MODULE_PREFIXES)
-                or filename.endswith(".json") and filename.startswith(PROGRAM_PREFIX)):
+                or filename.endswith(".json") and filename.startswith(PROGRAM_PREFIX)
+                or filename.endswith(".bin") and filename.startswith(NATIVE_PREFIX)):
             continue
         path = os.path.join(directory, filename)
         files = [path, *compiled.get(os.path.splitext(filename)[0], ())]
@@ -306,7 +310,7 @@ def trim(limit: int, directory: str | None = None) -> int:
 
 
 def clear(directory: str | None = None) -> int:
-    """Remove every cached module (with its compiled code) and program; returns how many."""
+    """Remove every cached module (with its compiled code), program and bundle; returns how many."""
     listed = entries(directory)
     for entry in listed:
         _remove(entry["files"])

@@ -179,12 +179,14 @@ def test_the_cache_command_reports_trims_and_clears(tmp_path):
 
     modules = len(_stems(tmp_path))
     programs = len(glob.glob(os.path.join(str(tmp_path), "symkeras_program_*.json")))
+    bundles = len(glob.glob(os.path.join(str(tmp_path), "symkeras_native_*.bin")))
     report = command("info")
-    assert f"directory: {tmp_path}" in report and f"modules: {modules}\nprograms: {programs}\n" in report
-    assert "bound: 1,024 MB" in report and programs == 1  # the one function's program
+    assert f"directory: {tmp_path}" in report
+    assert f"modules: {modules}\nprograms: {programs}\nbundles: {bundles}\n" in report
+    assert "bound: 1,024 MB" in report and programs == bundles == 1  # the one function's program and bundle
     assert command("trim") == f"removed 0 entries from {tmp_path}\n"
-    assert command("clear") == f"removed {modules + programs} entries from {tmp_path}\n"
-    assert not _stems(tmp_path) and "modules: 0\nprograms: 0" in command("info")
+    assert command("clear") == f"removed {modules + programs + bundles} entries from {tmp_path}\n"
+    assert not _stems(tmp_path) and "modules: 0\nprograms: 0\nbundles: 0" in command("info")
 
 
 def _code_files(cache):

@@ -107,6 +107,12 @@ def test_a_bundle_is_checked_before_it_loads(tmp_path):
     # a bundle for other argument types is not loaded
     signature = header["signature"]
     assert native.load(path, [["float64", *s[1:]] for s in signature]) is None
+    # the cache's bound and `python -m symkeras.cache clear` count bundles among its entries
+    assert path in [entry["path"] for entry in cache.entries()]
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / os.path.basename(path)).write_bytes(data)
+    assert cache.clear(str(kept)) == 1 and not os.listdir(kept)
 
 
 def test_accepts_wants_the_compiled_types():

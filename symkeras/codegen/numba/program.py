@@ -325,6 +325,7 @@ class NumbaProgram(Program):
         step = native.load(path, _signature(self._arguments(arrays, np.zeros(1, np.int64))))
         if step is None:
             return False
+        cache.mark_used(path)  # (the cache's bound removes the least recently used first)
         self._native, self.fns = step, step.fns
         done = time.perf_counter()
         self.stats["load_seconds"] = done - loading

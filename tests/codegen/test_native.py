@@ -104,9 +104,14 @@ def test_a_bundle_is_checked_before_it_loads(tmp_path):
             native.read(str(target))
     with pytest.raises(native.BundleError):
         native.elf_symbols(b"\x7fELF" + bytes(60))
-    # a bundle for other argument types is not loaded
+    # a bundle for other argument types, or made on another host, is not loaded
     signature = header["signature"]
     assert native.load(path, [["float64", *s[1:]] for s in signature]) is None
+    assert header["machine"] == list(native.host_machine()) and native.machine_tag() in os.path.basename(path)
+    here, elsewhere = tmp_path / "here.bin", tmp_path / "elsewhere.bin"
+    native.write(str(here), header, blobs)
+    native.write(str(elsewhere), dict(header, machine=[header["machine"][0], "another-cpu", ""]), blobs)
+    assert native.load(str(here), signature) is not None and native.load(str(elsewhere), signature) is None
     # the cache's bound and `python -m symkeras.cache clear` count bundles among its entries
     assert path in [entry["path"] for entry in cache.entries()]
     kept = tmp_path / "kept"

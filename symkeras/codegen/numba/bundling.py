@@ -120,6 +120,9 @@ def gather(program, arguments) -> tuple[dict, list[bytes]]:
             seen.add((dispatcher, signature))
             add(entry)
         kernels.append(entry[1].llvm_func_name)
+    machine = tuple(program.module.step.targetctx.codegen().magic_tuple())
+    if machine != native.host_machine():
+        raise _Unbundlable(f"Numba compiles for {machine[1]} with other features than the host's (NUMBA_CPU_*)")
     step_types = tuple(numba.typeof(a) for a in arguments)
     entry = cached_entry(program.module.step, step_types)
     if entry is None:
@@ -130,7 +133,8 @@ def gather(program, arguments) -> tuple[dict, list[bytes]]:
         raise _Unbundlable("the step's environment is not among those its code refers to")
     from symkeras.codegen.numba.program import _signature
 
-    header = {"versions": native.runtime_versions(), "signature": [list(s) for s in _signature(arguments)],
+    header = {"versions": native.runtime_versions(), "machine": list(machine),
+              "signature": [list(s) for s in _signature(arguments)],
               "objects": objects, "environments": environments, "kernels": kernels, "symbols": symbol_sources(),
               "step": {"wrapper": fndesc.llvm_cpython_wrapper_name, "environment": names[environment.env_name],
                        "module": fndesc.modname}}

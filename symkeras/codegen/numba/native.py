@@ -20,8 +20,9 @@ program's entry in the cache; a later process restores the program from that fil
 The step is called with exactly the argument types it was compiled for (a Numba dispatcher would
 choose among overloads; ``NativeStep.accepts`` checks them), else the caller goes the way through
 Numba.  Every symbol an object file needs is resolved before the engine links it (an unresolved one
-would abort the process): a bundle that cannot be fully resolved, was written by other versions, or is
-damaged is not loaded (``load`` returns None) and the program is loaded through Numba as before.
+would abort the process): a bundle that cannot be fully resolved, was written by other versions or for
+another CPU (hosts sharing a cache folder each keep their own, named by ``machine_tag``), or is damaged
+is not loaded (``load`` returns None) and the program is loaded through Numba as before.
 Bundles are written by symkeras into its own cache folder (machine code that runs either way); nothing
 in them is unpickled but the constants Numba itself pickled into its cache entries.
 """
@@ -90,6 +91,26 @@ def _distribution_version(name: str) -> str:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "missing"
+
+
+@functools.cache
+def host_machine() -> tuple[str, str, str]:
+    """(target triple, CPU name, CPU features) of this host as LLVM sees them: Numba's description of the
+    machine its code is compiled for (its ``magic_tuple``) when no ``NUMBA_CPU_*`` setting changes it.
+    Machine code compiled for one host may not run on another (a cache folder shared by a team)."""
+    from llvmlite import binding
+
+    try:
+        features = binding.get_host_cpu_features().flatten()
+    except RuntimeError:
+        features = ""
+    return binding.get_process_triple(), binding.get_host_cpu_name(), features
+
+
+def machine_tag() -> str:
+    """A short name of ``host_machine()``, part of a bundle's file name (so hosts sharing a cache folder
+    keep one bundle each)."""
+    return hashlib.sha1("|".join(host_machine()).encode()).hexdigest()[:8]
 
 
 def versioneer_version(name: str) -> str | None:
@@ -453,7 +474,8 @@ def load(path: str, signature) -> NativeStep | None:
         with contextlib.suppress(OSError):
             os.remove(path)
         return None
-    if header.get("versions") != runtime_versions() or [list(s) for s in signature] != header.get("signature"):
+    if header.get("versions") != runtime_versions() or [list(s) for s in signature] != header.get("signature") \
+            or header.get("machine") != list(host_machine()):
         return None
     try:
         rt = runtime()

@@ -303,8 +303,8 @@ class NumbaProgram(Program):
         return None
 
     def _bundle_path(self, arrays) -> str | None:
-        """The file of this program's bundle for the step's argument types (None: the program is not kept
-        in the program cache, or an argument is not an array)."""
+        """The file of this program's bundle for the step's argument types on this host (None: the program
+        is not kept in the program cache, or an argument is not an array)."""
         if self.program_key is None or self.node_cycles is not None:
             return None
         arguments = self._arguments(arrays, np.zeros(1, np.int64))
@@ -312,7 +312,8 @@ class NumbaProgram(Program):
             return None
         kinds = "|".join(f"{a.dtype.name},{a.ndim},{int(a.flags.writeable)}" for a in arguments)
         digest = hashlib.sha1(kinds.encode()).hexdigest()[:12]
-        return os.path.join(cache.cache_dir(), f"symkeras_native_{self.program_key}_{digest}.bin")
+        name = f"symkeras_native_{self.program_key}_{digest}_{native.machine_tag()}.bin"
+        return os.path.join(cache.cache_dir(), name)
 
     def _load_native(self, arrays) -> bool:
         """Load the step from its bundle (native.py) when there is one for these arguments' types; whether

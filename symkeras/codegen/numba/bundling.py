@@ -15,21 +15,8 @@ import pickle
 import warnings
 
 from symkeras.codegen.numba import native
+from symkeras.codegen.numba.loading import cached_entry
 from symkeras.codegen.numba.precompile import numba_signature
-
-
-def cached_entry(dispatcher, arg_types):
-    """Numba's cache entry of ``dispatcher`` for the Numba types ``arg_types``, as it unpickles it
-    (Numba's CompileResult reduced: library, function descriptor, environment, signature, object mode,
-    lifted loops, type annotation, re-initializers, referenced environments), or None."""
-    cache = getattr(dispatcher, "_cache", None)
-    cache_file = getattr(cache, "_cache_file", None)
-    if cache_file is None:
-        return None
-    data = cache_file.load(cache._index_key(tuple(arg_types), dispatcher.targetctx.codegen()))
-    if not isinstance(data, tuple) or len(data) != 9:
-        return None
-    return data
 
 
 def symbol_sources() -> dict[str, str]:

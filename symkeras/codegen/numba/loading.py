@@ -62,6 +62,20 @@ def load_cached(dispatcher, signature) -> bool:
     return True
 
 
+def cached_entry(dispatcher, arg_types):
+    """Numba's cache entry of ``dispatcher`` for the Numba types ``arg_types``, as it unpickles it
+    (Numba's CompileResult reduced: library, function descriptor, environment, signature, object mode,
+    lifted loops, type annotation, re-initializers, referenced environments), or None."""
+    cache = getattr(dispatcher, "_cache", None)
+    cache_file = getattr(cache, "_cache_file", None)
+    if cache_file is None:
+        return None
+    data = cache_file.load(cache._index_key(tuple(arg_types), dispatcher.targetctx.codegen()))
+    if not isinstance(data, tuple) or len(data) != 9:
+        return None
+    return data
+
+
 def load_address(dispatcher, signature):
     """The address of ``dispatcher``'s machine code for ``signature``, from Numba's cache, without an overload.
 
@@ -96,8 +110,8 @@ def load_address(dispatcher, signature):
         context = dispatcher.targetctx
         rtsys.initialize(context)  # (the runtime's symbols, which the machine code links against)
         codegen = context.codegen()
-        data = cache_file.load(cache._index_key(tuple(args), codegen))
-        if not isinstance(data, tuple) or len(data) != 9:  # (none cached, or not Numba's CompileResult layout)
+        data = cached_entry(dispatcher, args)
+        if data is None:
             return None
         library, fndesc, _, cached_signature, objectmode, _, _, reload_init, environments = data
         if objectmode or len(library) != 3 or library[1] != "object":

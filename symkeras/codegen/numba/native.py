@@ -421,7 +421,7 @@ def runtime() -> _Runtime:
 # --- loading a bundle ------------------------------------------------------------------------------
 
 class NativeStep:
-    """A step loaded from a bundle: ``step(*arguments)`` and the kernels' addresses (``fns``).
+    """A step loaded from a bundle: ``function(*arguments)`` runs it, ``fns`` are its kernels' addresses.
 
     Attributes:
         fns: the int64 array of the kernels' addresses, in the order the step calls them.
@@ -454,9 +454,6 @@ class NativeStep:
             except AttributeError:
                 return False
         return True
-
-    def __call__(self, *arguments):
-        return self.function(*arguments)
 
 
 def load(path: str, signature) -> NativeStep | None:
